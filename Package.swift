@@ -1,0 +1,142 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "nimbus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nimbus", targets: ["nimbus"]),
+        .executable(name: "nimbus-test-runtime", targets: ["NimbusTestRuntime"]),
+        .library(name: "NimbusRuntimeClient", targets: ["NimbusRuntimeClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // Domain vocabulary: names, ARNs, configuration, validation, limits, runtimes. No I/O.
+        .target(
+            name: "NimbusCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // SQLite metadata (GRDB), content-addressed code packages (zip), log store.
+        .target(
+            name: "NimbusStore",
+            dependencies: [
+                "NimbusCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Lambda Runtime API (2018-06-01), one loopback listener per execution environment.
+        .target(
+            name: "NimbusRuntimeAPI",
+            dependencies: [
+                "NimbusCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Thin C shims over posix_spawn and pidfd_open (glibc's _np spawn actions need _GNU_SOURCE).
+        .target(name: "CNimbusSys"),
+        // Sandbox drivers: how an execution environment's process tree is started, measured and destroyed.
+        .target(
+            name: "NimbusSandbox",
+            dependencies: [
+                "NimbusCore", "CNimbusSys",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("Runtimes/python/nimbus_runtime.py"), .embedInCode("Runtimes/node/nimbus_runtime.js")],
+            swiftSettings: swiftSettings
+        ),
+        // The invoker: warm pools of execution environments per function version.
+        .target(
+            name: "NimbusInvoker",
+            dependencies: [
+                "NimbusCore", "NimbusSandbox", "NimbusRuntimeAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP edge: Lambda REST API, Invoke, CloudWatch Logs subset, code downloads, health.
+        .target(
+            name: "NimbusControlPlane",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusInvoker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root for `nimbus serve` and the integration tests.
+        .target(
+            name: "NimbusServer",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
+                "NimbusControlPlane",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The `nimbus` command line: serve, deploy, invoke, logs, list, delete, bench.
+        .target(
+            name: "NimbusCLI",
+            dependencies: [
+                "NimbusCore", "NimbusServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "nimbus",
+            dependencies: ["NimbusCLI"],
+            swiftSettings: swiftSettings
+        ),
+        // A dependency-free Lambda runtime client (Runtime API over raw sockets) for compiled custom runtimes.
+        .target(name: "NimbusRuntimeClient", swiftSettings: swiftSettings),
+        // A `provided` runtime used by tests and the benchmark; behaviours are chosen by the handler name.
+        .executableTarget(
+            name: "NimbusTestRuntime",
+            dependencies: ["NimbusRuntimeClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusCoreTests",
+            dependencies: ["NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusIntegrationTests",
+            dependencies: [
+                "NimbusCore", "NimbusServer", "NimbusCLI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,30 @@
+import Crypto
+import Foundation
+
+/// SHA-256 in the two spellings Nimbus needs: hex (code store keys) and base64 (`CodeSha256`).
+public enum Digest {
+    public static func sha256(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: Array(bytes)))
+    }
+
+    public static func sha256Hex(_ bytes: some Collection<UInt8>) -> String {
+        self.hex(self.sha256(bytes))
+    }
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// 32 lowercase hex characters of randomness: log stream suffixes and environment ids.
+    public static func randomHex32() -> String {
+        var g = SystemRandomNumberGenerator()
+        return self.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &g) })
+    }
+}

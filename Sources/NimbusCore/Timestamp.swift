@@ -1,0 +1,56 @@
+import Foundation
+
+/// Time formats of the Lambda API and its logs.
+public enum Timestamp {
+    public static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    /// `2020-04-10T19:06:32.563+0000`, as `FunctionConfiguration.LastModified`.
+    public static func awsString(millis: Int64) -> String {
+        let c = self.components(millis: millis)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000", c.year, c.month, c.day, c.hour, c.minute, c.second,
+            c.millisecond)
+    }
+
+    /// `2020-04-10T19:06:32.563Z`, as in log lines and destination records.
+    public static func isoString(millis: Int64) -> String {
+        let c = self.components(millis: millis)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, c.hour, c.minute, c.second,
+            c.millisecond)
+    }
+
+    /// `2020/04/10`, the date prefix of a log stream name.
+    public static func streamDate(millis: Int64) -> String {
+        let c = self.components(millis: millis)
+        return String(format: "%04d/%02d/%02d", c.year, c.month, c.day)
+    }
+
+    struct Components {
+        var year, month, day, hour, minute, second, millisecond: Int
+    }
+
+    /// Civil-from-days (Howard Hinnant's algorithm): UTC components without Calendar's cost or locale.
+    static func components(millis: Int64) -> Components {
+        let ms = Int(((millis % 1000) + 1000) % 1000)
+        let totalSeconds = (millis - Int64(ms)) / 1000
+        var days = Int(totalSeconds / 86_400)
+        var secondsOfDay = Int(totalSeconds % 86_400)
+        if secondsOfDay < 0 {
+            secondsOfDay += 86_400
+            days -= 1
+        }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        return Components(
+            year: year, month: month, day: day, hour: secondsOfDay / 3600, minute: (secondsOfDay % 3600) / 60,
+            second: secondsOfDay % 60, millisecond: ms)
+    }
+}

@@ -1,0 +1,254 @@
+import CNimbusSys
+import Foundation
+import Logging
+import NimbusCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `process` tier: each environment is a plain process tree in its own session, with the unpacked code as its
+/// working directory and a private TMPDIR. It isolates nothing (any local process can reach its Runtime API port,
+/// and the function can read whatever the server's user can); it exists for development and for hosts without
+/// namespaces. Teardown kills the session's process group and every descendant still found under the root.
+public struct ProcessSandboxDriver: SandboxDriver {
+    public let name = "process"
+    let scratchDirectory: String
+    let logger: Logger
+
+    /// - Parameter scratchDirectory: where per-environment `/tmp` directories are made.
+    public init(scratchDirectory: String, logger: Logger) throws {
+        self.scratchDirectory = scratchDirectory
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+    }
+
+    public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
+        SandboxLayout(
+            taskRoot: request.codeDirectory, runtimeDirectory: request.runtimeDirectory,
+            temporaryDirectory: "\(self.scratchDirectory)/\(request.environmentID)/tmp")
+    }
+
+    public func launch(
+        _ spec: SandboxSpec,
+        output: @escaping @Sendable ([UInt8]) -> Void,
+        exit: @escaping @Sendable (ExitStatus) -> Void
+    ) throws(SandboxError) -> any Sandbox {
+        let envDirectory = "\(self.scratchDirectory)/\(spec.environmentID)"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: spec.layout.temporaryDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw SandboxError(.setupFailed, "Could not create \(spec.layout.temporaryDirectory): \(error)")
+        }
+        var fds: [Int32] = [0, 0]
+        guard cnimbus_pipe_cloexec(&fds) == 0 else {
+            throw SandboxError(.setupFailed, "pipe2 failed: errno \(errno)")
+        }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+
+        var environment = spec.environment
+        environment["TMPDIR"] = spec.layout.temporaryDirectory
+        let argv = [spec.executable] + spec.arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = Self.withCStrings(argv) { cArgv in
+            Self.withCStrings(envp) { cEnvp in
+                cnimbus_spawn(spec.executable, cArgv, cEnvp, spec.layout.taskRoot, writeEnd, &pid)
+            }
+        }
+        close(writeEnd)
+        guard rc == 0 else {
+            close(readEnd)
+            try? FileManager.default.removeItem(atPath: envDirectory)  // best effort: nothing ran in it
+            throw SandboxError(
+                .spawnFailed, "Could not start \(spec.executable): \(String(cString: strerror(rc)))")
+        }
+        let process = ProcessSandbox(
+            pid: pid, outputFD: readEnd, directory: envDirectory, output: output, exit: exit, logger: self.logger)
+        process.startMonitor()
+        return process
+    }
+
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}
+
+/// One process-tier environment: its root process, its output pipe and a monitor thread that reads output and
+/// notices the exit (via a pidfd).
+final class ProcessSandbox: Sandbox {
+    let pid: Int32
+    let outputFD: Int32
+    let directory: String
+    let output: @Sendable ([UInt8]) -> Void
+    let exit: @Sendable (ExitStatus) -> Void
+    let logger: Logger
+    /// Guards reads of the pipe (so a drained chunk is always delivered before the lock is released) and the
+    /// lifecycle flags.
+    let state = Mutex<State>(State())
+
+    struct State {
+        var outputClosed = false
+        var terminated = false
+        var exited = false
+        var peakMemoryKB = 0
+    }
+
+    init(
+        pid: Int32, outputFD: Int32, directory: String, output: @escaping @Sendable ([UInt8]) -> Void,
+        exit: @escaping @Sendable (ExitStatus) -> Void, logger: Logger
+    ) {
+        self.pid = pid
+        self.outputFD = outputFD
+        self.directory = directory
+        self.output = output
+        self.exit = exit
+        self.logger = logger
+    }
+
+    func startMonitor() {
+        let pidfd = cnimbus_pidfd_open(self.pid)
+        let thread = Thread { [self] in self.monitor(pidfd: pidfd) }
+        thread.name = "nimbus-env-\(self.pid)"
+        thread.stackSize = 256 * 1024
+        thread.start()
+    }
+
+    /// Runs on the monitor thread until the root process has exited and been reaped.
+    func monitor(pidfd: Int32) {
+        var fds = [
+            pollfd(fd: self.outputFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0),
+        ]
+        var status: Int32 = 0
+        while true {
+            let outputOpen = !self.state.withLock { $0.outputClosed }
+            fds[0].fd = outputOpen ? self.outputFD : -1
+            fds[1].fd = pidfd
+            let n = poll(&fds, 2, pidfd >= 0 ? -1 : 50)
+            if n < 0 && errno != EINTR { break }
+            if fds[0].revents != 0 { self.drainOutput() }
+            let reaped = waitpid(self.pid, &status, WNOHANG)
+            if reaped == self.pid || (reaped < 0 && errno == ECHILD) { break }
+        }
+        if pidfd >= 0 { close(pidfd) }
+        // Kill whatever the runtime left behind, then deliver the last output.
+        self.killTree()
+        self.drainOutput()
+        self.state.withLock { $0.exited = true }
+        let exitStatus: ExitStatus =
+            (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        self.exit(exitStatus)
+        self.state.withLock { s in
+            if !s.outputClosed {
+                s.outputClosed = true
+                close(self.outputFD)
+            }
+        }
+        // Best effort: the scratch directory holds only this environment's /tmp.
+        try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    func drainOutput() {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        self.state.withLock { s in
+            guard !s.outputClosed else { return }
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(self.outputFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    self.output(Array(buffer[0..<n]))
+                    continue
+                }
+                if n == 0 {
+                    // Every writer is gone.
+                    s.outputClosed = true
+                    close(self.outputFD)
+                }
+                return
+            }
+        }
+    }
+
+    func terminate() {
+        let first = self.state.withLock { s -> Bool in
+            defer { s.terminated = true }
+            return !s.terminated
+        }
+        guard first else { return }
+        self.killTree()
+    }
+
+    /// SIGKILL to the session's process group and to every descendant reachable through /proc.
+    func killTree() {
+        let descendants = ProcessTree.descendants(of: self.pid)
+        kill(-self.pid, SIGKILL)
+        kill(self.pid, SIGKILL)
+        for child in descendants { kill(child, SIGKILL) }
+    }
+
+    func maxMemoryUsedMB() -> Int {
+        var total = ProcessTree.statusValueKB(pid: self.pid, key: "VmHWM:") ?? 0
+        for child in ProcessTree.descendants(of: self.pid) {
+            total += ProcessTree.statusValueKB(pid: child, key: "VmRSS:") ?? 0
+        }
+        let peak = self.state.withLock { s -> Int in
+            s.peakMemoryKB = max(s.peakMemoryKB, total)
+            return s.peakMemoryKB
+        }
+        return max(1, (peak + 1023) / 1024)
+    }
+}
+
+/// Reading the process tree from /proc.
+enum ProcessTree {
+    /// Every descendant of `pid` (children of every thread, recursively).
+    static func descendants(of pid: Int32) -> [Int32] {
+        var result: [Int32] = []
+        var queue = [pid]
+        while let next = queue.popLast(), result.count < 4096 {
+            for child in self.children(of: next) where !result.contains(child) {
+                result.append(child)
+                queue.append(child)
+            }
+        }
+        return result
+    }
+
+    static func children(of pid: Int32) -> [Int32] {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [] }
+        var out: [Int32] = []
+        for task in tasks {
+            guard let text = self.read("/proc/\(pid)/task/\(task)/children") else { continue }
+            out += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return out
+    }
+
+    static func statusValueKB(pid: Int32, key: String) -> Int? {
+        guard let text = self.read("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
+            return Int(line.dropFirst(key.count).split(separator: " ").first ?? "")
+        }
+        return nil
+    }
+
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var data: [UInt8] = []
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

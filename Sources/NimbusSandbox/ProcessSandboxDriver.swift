@@ -233,7 +233,7 @@ enum ProcessTree {
     static func statusValueKB(pid: Int32, key: String) -> Int? {
         guard let text = self.read("/proc/\(pid)/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            return Int(line.dropFirst(key.count).split(separator: " ").first ?? "")
+            return Int(line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
         }
         return nil
     }

@@ -1,1 +1,3 @@
-print("x")
+import NimbusCLI
+
+await NimbusCommand.runMain()

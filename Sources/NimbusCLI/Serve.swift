@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NimbusCore
+import NimbusServer
+
+/// `nimbus serve`: runs the server until SIGINT/SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Nimbus server.")
+
+    @Option(help: "Address to listen on. Nimbus binds to loopback unless told otherwise.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 9000
+
+    @Option(help: "Where functions, code, logs and the database live.")
+    var dataDir = ".nimbus"
+
+    @Option(help: "The region that appears in ARNs.")
+    var region = "us-east-1"
+
+    @Option(help: "The 12-digit account id that appears in ARNs.")
+    var account = "000000000000"
+
+    @Option(help: "Seconds an idle execution environment is kept warm.")
+    var keepAlive = 600
+
+    @Option(help: "Interpreter for a runtime, e.g. nodejs22.x=/opt/node22/bin/node (repeatable).")
+    var interpreter: [String] = []
+
+    @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(self.port) else { throw ValidationError("--port must be 0…65535") }
+        guard self.account.count == 12, self.account.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account must be 12 digits")
+        }
+        guard self.keepAlive >= 1 else { throw ValidationError("--keep-alive must be at least 1 second") }
+        guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level") }
+        for item in self.interpreter where !item.contains("=") {
+            throw ValidationError("--interpreter takes RUNTIME=PATH, got \(item)")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: self.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "nimbus")
+        logger.logLevel = level
+        var overrides: [String: String] = [:]
+        for item in self.interpreter {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            overrides[String(parts[0])] = String(parts[1])
+        }
+        let configuration = ServerConfiguration(
+            host: self.host, port: self.port, dataDirectory: self.dataDir,
+            account: AccountContext(region: self.region, accountID: self.account), keepAlive: .seconds(self.keepAlive),
+            interpreterOverrides: overrides)
+        let server = NimbusServer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask {
+                let endpoint = try await server.endpoint()
+                self.printBanner(endpoint: endpoint, server: server)
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func printBanner(endpoint: String, server: NimbusServer) {
+        let components = server.components.withLock { $0 }
+        var lines = ["Nimbus is listening on \(endpoint)"]
+        lines.append("  data directory: \(URL(fileURLWithPath: self.dataDir).standardizedFileURL.path)")
+        if let driver = components?.driver {
+            lines.append(
+                "  isolation: \(driver.name) — functions run as plain processes of this user; nothing is isolated")
+        }
+        if let launcher = components?.launcher {
+            let available = launcher.availability().filter { $0.interpreter != nil }.map(\.runtime)
+            let missing = launcher.availability().filter { $0.interpreter == nil && RuntimeCatalog.family(of: $0.runtime) != .unsupported }.map(\.runtime)
+            lines.append("  runtimes: \(available.joined(separator: ", "))")
+            if !missing.isEmpty { lines.append("  unavailable here: \(missing.joined(separator: ", "))") }
+        }
+        lines.append("")
+        lines.append("Try it with the AWS CLI:")
+        lines.append("  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=\(self.region)")
+        lines.append("  aws lambda list-functions --endpoint-url \(endpoint)")
+        lines.append("or deploy an example:")
+        lines.append("  nimbus deploy hello-python --runtime python3.12 --handler app.handler --dir examples/hello-python --endpoint \(endpoint)")
+        lines.append("  nimbus invoke hello-python --payload '{\"name\":\"Nimbus\"}' --endpoint \(endpoint)")
+        print(lines.joined(separator: "\n"))
+        fflush(nil)
+    }
+}

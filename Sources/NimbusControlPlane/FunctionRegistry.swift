@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import NIOPosix
+import NimbusCore
+import NimbusInvoker
+import NimbusStore
+import Synchronization
+
+/// The in-memory view of every function, read on the invocation path without touching the database.
+public final class FunctionCatalog: Sendable {
+    let functions = Mutex<[String: StoredFunction]>([:])
+
+    public init() {}
+
+    public func get(_ name: String) -> StoredFunction? {
+        self.functions.withLock { $0[name] }
+    }
+
+    /// Every function sorted by name (the order ListFunctions pages through).
+    public func all() -> [StoredFunction] {
+        self.functions.withLock { $0.values.sorted { $0.configuration.name < $1.configuration.name } }
+    }
+
+    func put(_ function: StoredFunction) {
+        self.functions.withLock { $0[function.configuration.name] = function }
+    }
+
+    func remove(_ name: String) {
+        _ = self.functions.withLock { $0.removeValue(forKey: name) }
+    }
+}
+
+/// Owns every change to functions: validates against the current state, persists (SQLite, code store), updates the
+/// catalog and tells the invoker. One actor, so that changes to a function are serialised and a reader never sees
+/// a half-made change.
+public actor FunctionRegistry {
+    let store: FunctionStore
+    let codeStore: CodeStore
+    public nonisolated let catalog: FunctionCatalog
+    let invoker: Invoker
+    let account: AccountContext
+    let logger: Logger
+
+    public init(
+        store: FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
+        account: AccountContext, logger: Logger
+    ) {
+        self.store = store
+        self.codeStore = codeStore
+        self.catalog = catalog
+        self.invoker = invoker
+        self.account = account
+        self.logger = logger
+    }
+
+    /// Loads every function from the store into the catalog (server start).
+    public func load() async throws {
+        for function in try await self.store.loadAll() {
+            self.catalog.put(function)
+            if !self.codeStore.contains(digestHex: function.configuration.code.digestHex) {
+                self.logger.error(
+                    "Code package missing for function",
+                    metadata: [
+                        "function.name": "\(function.configuration.name)",
+                        "code.digest": "\(function.configuration.code.digestHex)",
+                    ])
+            }
+        }
+    }
+
+    /// Stores a zip off the cooperative pool (unpacking can take a second for large packages).
+    func storeCode(_ zip: [UInt8]) async throws -> FunctionConfiguration.CodeInfo {
+        let codeStore = self.codeStore
+        return try await NIOThreadPool.singleton.runIfActive { () throws -> FunctionConfiguration.CodeInfo in
+            try codeStore.store(zip: zip)
+        }
+    }
+
+    public func create(
+        name: String, settings: FunctionSettings, zip: [UInt8], tags: [String: String]
+    ) async throws -> FunctionConfiguration {
+        if self.catalog.get(name) != nil {
+            throw NimbusError(.resourceConflict, "Function already exist: \(name)")
+        }
+        guard let role = settings.role else {
+            throw NimbusError.validation([
+                "Value null at 'role' failed to satisfy constraint: Member must not be null"
+            ])
+        }
+        try Self.checkRuntimeAndHandler(runtime: settings.runtime, handler: settings.handler)
+        try Self.checkTags(tags)
+        let code = try await self.storeCode(zip)
+        var config = FunctionConfiguration(
+            name: name, runtime: settings.runtime, role: role, handler: settings.handler, code: code,
+            lastModifiedMillis: Timestamp.nowMillis(), revisionID: UUID().uuidString.lowercased())
+        settings.apply(to: &config)
+        let function = StoredFunction(configuration: config, tags: tags)
+        try await self.store.insert(function)
+        self.catalog.put(function)
+        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        self.logger.info("Function created", metadata: ["function.name": "\(name)"])
+        return config
+    }
+
+    public func updateConfiguration(
+        name: String, settings: FunctionSettings, revisionID: String?
+    ) async throws -> FunctionConfiguration {
+        var function = try self.existing(name)
+        try self.checkRevision(function, revisionID)
+        var config = function.configuration
+        settings.apply(to: &config)
+        try Self.checkRuntimeAndHandler(runtime: config.runtime, handler: config.handler)
+        config.lastModifiedMillis = Timestamp.nowMillis()
+        config.revisionID = UUID().uuidString.lowercased()
+        function.configuration = config
+        try await self.store.update(function)
+        self.catalog.put(function)
+        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        self.logger.info("Function configuration updated", metadata: ["function.name": "\(name)"])
+        return config
+    }
+
+    public func updateCode(
+        name: String, zip: [UInt8], architectures: [String]?, revisionID: String?, dryRun: Bool
+    ) async throws -> FunctionConfiguration {
+        var function = try self.existing(name)
+        try self.checkRevision(function, revisionID)
+        let oldDigest = function.configuration.code.digestHex
+        let code = try await self.storeCode(zip)
+        var config = function.configuration
+        config.code = code
+        if let architectures { config.architectures = architectures }
+        config.lastModifiedMillis = Timestamp.nowMillis()
+        config.revisionID = UUID().uuidString.lowercased()
+        if dryRun {
+            self.collectGarbage(code.digestHex)
+            return config
+        }
+        function.configuration = config
+        try await self.store.update(function)
+        self.catalog.put(function)
+        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        if oldDigest != code.digestHex { self.collectGarbage(oldDigest) }
+        self.logger.info("Function code updated", metadata: ["function.name": "\(name)"])
+        return config
+    }
+
+    public func delete(name: String) async throws {
+        let function = try self.existing(name)
+        try await self.store.delete(name: name)
+        self.catalog.remove(name)
+        self.invoker.functionDeleted(name: name)
+        self.collectGarbage(function.configuration.code.digestHex)
+        self.logger.info("Function deleted", metadata: ["function.name": "\(name)"])
+    }
+
+    public func tag(name: String, tags: [String: String]) async throws {
+        var function = try self.existing(name)
+        function.tags.merge(tags) { $1 }
+        try Self.checkTags(function.tags)
+        try await self.store.update(function)
+        self.catalog.put(function)
+    }
+
+    public func untag(name: String, keys: [String]) async throws {
+        var function = try self.existing(name)
+        for key in keys { function.tags.removeValue(forKey: key) }
+        try await self.store.update(function)
+        self.catalog.put(function)
+    }
+
+    func existing(_ name: String) throws -> StoredFunction {
+        guard let function = self.catalog.get(name) else { throw self.account.notFound(name) }
+        return function
+    }
+
+    func checkRevision(_ function: StoredFunction, _ revisionID: String?) throws {
+        if let revisionID, revisionID != function.configuration.revisionID {
+            throw NimbusError(
+                .preconditionFailed,
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+            )
+        }
+    }
+
+    /// Deletes a package once no function refers to it.
+    func collectGarbage(_ digest: String) {
+        let used = self.catalog.all().contains { $0.configuration.code.digestHex == digest }
+        if !used { self.codeStore.remove(digestHex: digest) }
+    }
+
+    static func checkRuntimeAndHandler(runtime: String?, handler: String?) throws {
+        guard let runtime else {
+            throw NimbusError.invalidParameter("Runtime is required for .zip file deployment packages.")
+        }
+        let family = RuntimeCatalog.family(of: runtime)
+        if handler == nil && (family == .python || family == .node) {
+            throw NimbusError.invalidParameter("Handler is required for .zip file deployment packages.")
+        }
+    }
+
+    static func checkTags(_ tags: [String: String]) throws {
+        if tags.count > Limits.maximumTags {
+            throw NimbusError.invalidParameter("Number of tags exceeds resource tag limit.")
+        }
+        for (key, value) in tags {
+            if key.isEmpty || key.count > 128 || key.lowercased().hasPrefix("aws:") {
+                throw NimbusError.invalidParameter("The tag key '\(key)' is invalid: 1-128 characters, not starting with 'aws:'.")
+            }
+            if value.count > 256 {
+                throw NimbusError.invalidParameter("The tag value for key '\(key)' is longer than 256 characters.")
+            }
+        }
+    }
+}

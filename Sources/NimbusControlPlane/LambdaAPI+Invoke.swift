@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NimbusCore
+import NimbusInvoker
+
+extension LambdaAPI {
+    static let invocationTypeHeader = HTTPField.Name("X-Amz-Invocation-Type")!
+    static let logTypeHeader = HTTPField.Name("X-Amz-Log-Type")!
+    static let clientContextHeader = HTTPField.Name("X-Amz-Client-Context")!
+    static let traceHeader = HTTPField.Name("X-Amzn-Trace-Id")!
+    static let functionErrorHeader = HTTPField.Name("X-Amz-Function-Error")!
+    static let logResultHeader = HTTPField.Name("X-Amz-Log-Result")!
+    static let executedVersionHeader = HTTPField.Name("X-Amz-Executed-Version")!
+
+    /// `POST /2015-03-31/functions/{Fn}/invocations`.
+    func invoke(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+        let invocationType = request.headers[Self.invocationTypeHeader] ?? "RequestResponse"
+        guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
+            throw NimbusError.validation([
+                "Value '\(invocationType)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            ])
+        }
+        let logType = request.headers[Self.logTypeHeader] ?? "None"
+        guard logType == "None" || logType == "Tail" else {
+            throw NimbusError.validation([
+                "Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
+            ])
+        }
+        let (function, id) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        let limit = invocationType == "Event" ? Limits.maximumAsyncPayloadBytes : Limits.maximumSyncPayloadBytes
+        var payload = try await Self.collect(request, limit: limit, operation: "InvokeFunction")
+        if payload.readableBytes == 0 {
+            payload = ByteBuffer(string: "{}")
+        } else if let problem = Self.jsonProblem(payload) {
+            throw NimbusError(
+                .invalidRequestContent,
+                "Could not parse request body into json: Could not parse payload into json: \(problem)")
+        }
+        let clientContext = try request.headers[Self.clientContextHeader].map(Self.decodeClientContext)
+        let config = function.configuration
+        let invokedARN = self.account.functionARN(config.name, qualifier: id.qualifier)
+        let requestID = p.requestID
+        let invokeRequest = InvokeRequest(
+            configuration: config, payload: payload, requestID: requestID, invokedFunctionARN: invokedARN,
+            clientContext: clientContext, traceID: request.headers[Self.traceHeader], wantsLogTail: logType == "Tail")
+        switch invocationType {
+        case "DryRun":
+            return AWSResponses.empty(204, requestID: requestID)
+        case "Event":
+            self.invoker.enqueue(invokeRequest)
+            return AWSResponses.empty(202, requestID: requestID)
+        default:
+            let result = try await self.invoker.invoke(invokeRequest)
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            headers[AWSResponses.requestIDHeader] = requestID
+            headers[Self.executedVersionHeader] = result.executedVersion
+            if let functionError = result.functionError { headers[Self.functionErrorHeader] = functionError }
+            if let tail = result.logTail { headers[Self.logResultHeader] = tail }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: result.payload))
+        }
+    }
+
+    /// `POST /2014-11-13/functions/{Fn}/invoke-async` (deprecated InvokeAsync): queue and answer `{"Status":202}`.
+    func invokeAsync(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+        let (function, id) = try self.resolve(name, qualifier: nil)
+        var payload = try await Self.collect(request, limit: 262_144, operation: "InvokeAsync")
+        if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
+        if let problem = Self.jsonProblem(payload) {
+            throw NimbusError(
+                .invalidRequestContent,
+                "Could not parse request body into json: Could not parse payload into json: \(problem)")
+        }
+        self.invoker.enqueue(
+            InvokeRequest(
+                configuration: function.configuration, payload: payload, requestID: p.requestID,
+                invokedFunctionARN: self.account.functionARN(function.configuration.name, qualifier: id.qualifier)))
+        return AWSResponses.json(202, ["Status": 202], requestID: p.requestID)
+    }
+
+    /// Why a payload is not JSON, or nil when it is.
+    static func jsonProblem(_ payload: ByteBuffer) -> String? {
+        let data = Data(payload.readableBytesView)
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            let text = String(decoding: payload.readableBytesView.prefix(64), as: UTF8.self)
+            return "Unrecognized token '\(text)': was expecting a JSON value"
+        }
+    }
+
+    /// `X-Amz-Client-Context`: base64 of a JSON object, at most 3,583 bytes; the runtime gets the decoded JSON.
+    static func decodeClientContext(_ header: String) throws -> String {
+        if header.utf8.count > Limits.maximumClientContextBytes {
+            throw NimbusError.invalidParameter(
+                "Client context must be smaller than \(Limits.maximumClientContextBytes) bytes once base64-encoded.")
+        }
+        guard let data = Data(base64Encoded: header),
+            (try? JSONSerialization.jsonObject(with: data)) is [String: Any]
+        else {
+            throw NimbusError.invalidParameter("Client context must be a valid Base64-encoded JSON object.")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

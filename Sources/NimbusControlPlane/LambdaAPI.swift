@@ -1,0 +1,384 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NimbusCore
+import NimbusInvoker
+import NimbusStore
+
+/// The HTTP edge: parses Lambda REST API requests (and the CloudWatch Logs subset) into calls on the registry and
+/// the invoker, and turns their results and errors into AWS's wire shapes. Nothing below this type knows HTTP.
+public struct LambdaAPI: Sendable {
+    let registry: FunctionRegistry
+    let catalog: FunctionCatalog
+    let invoker: Invoker
+    let logStore: LogStore
+    let codeStore: CodeStore
+    let account: AccountContext
+    let logger: Logger
+
+    public init(
+        registry: FunctionRegistry, invoker: Invoker, logStore: LogStore, codeStore: CodeStore,
+        account: AccountContext, logger: Logger
+    ) {
+        self.registry = registry
+        self.catalog = registry.catalog
+        self.invoker = invoker
+        self.logStore = logStore
+        self.codeStore = codeStore
+        self.account = account
+        self.logger = logger
+    }
+
+    /// The Hummingbird responder serving everything.
+    public func responder() -> CallbackResponder<BasicRequestContext> {
+        CallbackResponder { request, _ in await self.respond(to: request) }
+    }
+
+    func respond(to request: Request) async -> Response {
+        let parsed = ParsedRequest(request)
+        do {
+            return try await self.route(request, parsed)
+        } catch let error as NimbusError {
+            return AWSResponses.error(error, requestID: parsed.requestID)
+        } catch let error as LogsAPIError {
+            return error.response(requestID: parsed.requestID)
+        } catch {
+            self.logger.error(
+                "Request failed", metadata: ["http.request.id": "\(parsed.requestID)", "error": "\(error)"])
+            return AWSResponses.error(
+                .service("Nimbus could not complete the request: \(error)"), requestID: parsed.requestID)
+        }
+    }
+
+    func route(_ request: Request, _ p: ParsedRequest) async throws -> Response {
+        let s = p.segments
+        switch (p.method, s.count) {
+        case (.post, 0) where request.headers[HTTPField.Name("X-Amz-Target")!] != nil:
+            return try await LogsAPI(store: self.logStore, account: self.account).respond(request, requestID: p.requestID)
+        case (.get, 2) where s[0] == "_nimbus" && s[1] == "health":
+            return AWSResponses.json(200, ["status": "ok"], requestID: p.requestID)
+        case (.get, 3) where s[0] == "_nimbus" && s[1] == "code":
+            return try await self.downloadCode(s[2], p)
+        default:
+            break
+        }
+        guard s.count >= 2 else { throw Self.unknownOperation(p) }
+        switch (p.method, s[0], s[1], s.count) {
+        case (.post, "2015-03-31", "functions", 2): return try await self.createFunction(request, p)
+        case (.get, "2015-03-31", "functions", 2): return try self.listFunctions(p)
+        case (.get, "2015-03-31", "functions", 3): return try self.getFunction(request, p, name: s[2])
+        case (.delete, "2015-03-31", "functions", 3): return try await self.deleteFunction(p, name: s[2])
+        case (.get, "2015-03-31", "functions", 4) where s[3] == "configuration":
+            return try self.getConfiguration(p, name: s[2])
+        case (.put, "2015-03-31", "functions", 4) where s[3] == "configuration":
+            return try await self.updateConfiguration(request, p, name: s[2])
+        case (.put, "2015-03-31", "functions", 4) where s[3] == "code":
+            return try await self.updateCode(request, p, name: s[2])
+        case (.post, "2015-03-31", "functions", 4) where s[3] == "invocations":
+            return try await self.invoke(request, p, name: s[2])
+        case (.post, "2014-11-13", "functions", 4) where s[3] == "invoke-async":
+            return try await self.invokeAsync(request, p, name: s[2])
+        case (.get, "2016-08-19", "account-settings", 2): return self.accountSettings(p)
+        case (.post, "2017-03-31", "tags", 3): return try await self.tagResource(request, p, arn: s[2])
+        case (.delete, "2017-03-31", "tags", 3): return try await self.untagResource(p, arn: s[2])
+        case (.get, "2017-03-31", "tags", 3): return try self.listTags(p, arn: s[2])
+        default: throw Self.unknownOperation(p)
+        }
+    }
+
+    static func unknownOperation(_ p: ParsedRequest) -> NimbusError {
+        NimbusError(
+            .unknownOperation,
+            "Nimbus does not implement \(p.method.rawValue) /\(p.segments.joined(separator: "/")) (yet).")
+    }
+
+    // MARK: Body helpers
+
+    static func collect(_ request: Request, limit: Int, operation: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw NimbusError(.requestTooLarge, "Request must be smaller than \(limit) bytes for the \(operation) operation")
+        }
+    }
+
+    static func jsonBody(_ request: Request, limit: Int = 1_048_576, operation: String) async throws -> JSONValue {
+        let buffer = try await Self.collect(request, limit: limit, operation: operation)
+        if buffer.readableBytes == 0 { return .object([:]) }
+        guard let json = JSONValue.parse(buffer.readableBytesView) else {
+            throw NimbusError(
+                .invalidRequestContent, "Could not parse request body into json: the body of \(operation) is not valid JSON")
+        }
+        return json
+    }
+
+    /// Resolves `{Fn}` plus the `Qualifier` parameter. In this version only `$LATEST` exists.
+    func resolve(_ raw: String, qualifier: String?) throws -> (StoredFunction, FunctionIdentifier) {
+        let id = try FunctionIdentifier.parse(raw).resolvingQualifier(qualifier)
+        try self.checkRegion(id)
+        guard let function = self.catalog.get(id.name) else {
+            throw self.account.notFound(id.name, qualifier: id.qualifier)
+        }
+        if let q = id.qualifier, q != "$LATEST" {
+            throw self.account.notFound(id.name, qualifier: q)
+        }
+        return (function, id)
+    }
+
+    func checkRegion(_ id: FunctionIdentifier) throws {
+        if let region = id.region, region != self.account.region {
+            throw NimbusError(
+                .resourceNotFound, "Functions from '\(region)' are not reachable in this region ('\(self.account.region)')")
+        }
+    }
+
+    static func decodeZip(_ base64: String) throws -> [UInt8] {
+        guard let data = Data(base64Encoded: base64) else {
+            throw NimbusError.invalidParameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.")
+        }
+        return Array(data)
+    }
+
+    // MARK: Functions
+
+    func createFunction(_ request: Request, _ p: ParsedRequest) async throws -> Response {
+        let body = try await Self.jsonBody(
+            request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "CreateFunction")
+        let r = try RequestReader(body, operation: "CreateFunction", known: FunctionSettings.createMembers)
+        guard let rawName = try r.string("FunctionName") else {
+            throw NimbusError.validation([
+                "Value null at 'functionName' failed to satisfy constraint: Member must not be null"
+            ])
+        }
+        let id = try FunctionIdentifier.parse(rawName, usage: .create)
+        try self.checkRegion(id)
+        let settings = try FunctionSettings.read(r)
+        if let packageType = try r.string("PackageType"), packageType != "Zip" {
+            throw NimbusError.invalidParameter(
+                "Nimbus runs .zip deployment packages only; PackageType \(packageType) (container images) is not supported.")
+        }
+        guard let code = try r.object("Code") else {
+            throw NimbusError.validation(["Value null at 'code' failed to satisfy constraint: Member must not be null"])
+        }
+        let zip = try Self.zip(fromCode: code, operation: "CreateFunction")
+        let tags = try r.stringMap("Tags") ?? [:]
+        let config = try await self.registry.create(name: id.name, settings: settings, zip: zip, tags: tags)
+        return AWSResponses.json(201, config.wire(account: self.account, state: .creating), requestID: p.requestID)
+    }
+
+    static func zip(fromCode code: [String: JSONValue], operation: String) throws -> [UInt8] {
+        let c = try RequestReader(
+            .object(code), operation: operation,
+            known: ["ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "SourceKMSKeyArn"])
+        if let zipFile = try c.string("ZipFile") { return try Self.decodeZip(zipFile) }
+        if c.has("ImageUri") {
+            throw NimbusError.invalidParameter(
+                "Nimbus runs .zip deployment packages only; container images (ImageUri) are not supported.")
+        }
+        if c.has("S3Bucket") || c.has("S3Key") {
+            throw NimbusError.invalidParameter(
+                "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist (Nimbus has no S3: send the package as ZipFile)"
+            )
+        }
+        throw NimbusError.invalidParameter("Please provide a source for function code.")
+    }
+
+    func listFunctions(_ p: ParsedRequest) throws -> Response {
+        if let version = p.queryValue("FunctionVersion"), version != "ALL" {
+            throw NimbusError.validation([
+                "Value '\(version)' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"
+            ])
+        }
+        let all = p.queryValue("FunctionVersion") == "ALL"
+        let maxItems = try Self.maxItems(p, upper: 10_000)
+        let pageSize = min(maxItems ?? Limits.listPageSize, Limits.listPageSize)
+        var functions = self.catalog.all()
+        if let marker = p.queryValue("Marker"), !marker.isEmpty {
+            guard let after = Self.decodeMarker(marker) else {
+                throw NimbusError.invalidParameter("Invalid pagination marker: \(marker)")
+            }
+            functions = functions.filter { $0.configuration.name > after }
+        }
+        let page = Array(functions.prefix(pageSize))
+        var body: [String: JSONValue] = [
+            "Functions": .array(
+                page.map { $0.configuration.wire(account: self.account, listing: true, qualifiedARN: all) })
+        ]
+        if functions.count > page.count, let last = page.last {
+            body["NextMarker"] = .string(Self.encodeMarker(last.configuration.name))
+        }
+        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+    }
+
+    static func maxItems(_ p: ParsedRequest, upper: Int) throws -> Int? {
+        guard let raw = p.queryValue("MaxItems") else { return nil }
+        guard let value = Int(raw), value >= 1, value <= upper else {
+            throw NimbusError.validation([
+                "Value '\(raw)' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and \(upper)"
+            ])
+        }
+        return value
+    }
+
+    static func encodeMarker(_ name: String) -> String { Data(name.utf8).base64EncodedString() }
+
+    static func decodeMarker(_ marker: String) -> String? {
+        Data(base64Encoded: marker).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func getFunction(_ request: Request, _ p: ParsedRequest, name: String) throws -> Response {
+        let (function, _) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        let host = request.head.authority ?? "127.0.0.1"
+        var body: [String: JSONValue] = [
+            "Configuration": function.configuration.wire(account: self.account),
+            "Code": [
+                "RepositoryType": "S3",
+                "Location": .string("http://\(host)/_nimbus/code/\(function.configuration.code.digestHex).zip"),
+            ],
+        ]
+        if !function.tags.isEmpty { body["Tags"] = .object(function.tags.mapValues { .string($0) }) }
+        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+    }
+
+    func getConfiguration(_ p: ParsedRequest, name: String) throws -> Response {
+        let (function, _) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        return AWSResponses.json(200, function.configuration.wire(account: self.account), requestID: p.requestID)
+    }
+
+    func deleteFunction(_ p: ParsedRequest, name: String) async throws -> Response {
+        let id = try FunctionIdentifier.parse(name).resolvingQualifier(p.queryValue("Qualifier"))
+        try self.checkRegion(id)
+        if id.qualifier == "$LATEST" {
+            throw NimbusError.invalidParameter("$LATEST version cannot be deleted without deleting the function.")
+        }
+        guard self.catalog.get(id.name) != nil else { throw self.account.notFound(id.name, qualifier: id.qualifier) }
+        if let q = id.qualifier { throw self.account.notFound(id.name, qualifier: q) }
+        try await self.registry.delete(name: id.name)
+        return AWSResponses.empty(204, requestID: p.requestID)
+    }
+
+    func unqualifiedName(_ raw: String) throws -> String {
+        let id = try FunctionIdentifier.parse(raw)
+        try self.checkRegion(id)
+        if let q = id.qualifier {
+            guard self.catalog.get(id.name) != nil else { throw self.account.notFound(id.name, qualifier: q) }
+            throw NimbusError.invalidParameter(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN."
+            )
+        }
+        return id.name
+    }
+
+    func updateConfiguration(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+        let fn = try self.unqualifiedName(name)
+        let body = try await Self.jsonBody(request, operation: "UpdateFunctionConfiguration")
+        let r = try RequestReader(body, operation: "UpdateFunctionConfiguration", known: FunctionSettings.updateMembers)
+        let settings = try FunctionSettings.read(r)
+        let config = try await self.registry.updateConfiguration(
+            name: fn, settings: settings, revisionID: try r.string("RevisionId"))
+        return AWSResponses.json(200, config.wire(account: self.account, state: .updating), requestID: p.requestID)
+    }
+
+    func updateCode(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+        let fn = try self.unqualifiedName(name)
+        let body = try await Self.jsonBody(
+            request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "UpdateFunctionCode")
+        let r = try RequestReader(
+            body, operation: "UpdateFunctionCode",
+            known: [
+                "ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "Publish", "DryRun", "RevisionId",
+                "Architectures", "SourceKMSKeyArn", "PublishTo",
+            ])
+        guard self.catalog.get(fn) != nil else { throw self.account.notFound(fn) }
+        var code: [String: JSONValue] = [:]
+        for key in ["ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri"] {
+            if let v = r.raw(key) { code[key] = v }
+        }
+        if code["ImageUri"] != nil {
+            throw NimbusError.invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.")
+        }
+        let zip = try Self.zip(fromCode: code, operation: "UpdateFunctionCode")
+        var architectures: [String]?
+        if r.has("Architectures") {
+            let check = try RequestReader(
+                .object(["Architectures": r.raw("Architectures")!]), operation: "UpdateFunctionCode",
+                known: ["Architectures"])
+            architectures = try FunctionSettings.read(check).architectures
+        }
+        let config = try await self.registry.updateCode(
+            name: fn, zip: zip, architectures: architectures, revisionID: try r.string("RevisionId"),
+            dryRun: try r.bool("DryRun") ?? false)
+        return AWSResponses.json(200, config.wire(account: self.account, state: .updating), requestID: p.requestID)
+    }
+
+    func downloadCode(_ file: String, _ p: ParsedRequest) async throws -> Response {
+        let digest = file.hasSuffix(".zip") ? String(file.dropLast(4)) : file
+        guard digest.count == 64, digest.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
+            let data = FileManager.default.contents(atPath: self.codeStore.zipPath(for: digest))
+        else {
+            throw NimbusError(.resourceNotFound, "The code package \(file) does not exist.")
+        }
+        return AWSResponses.bytes(200, Array(data), requestID: p.requestID, contentType: "application/zip")
+    }
+
+    // MARK: Account and tags
+
+    func accountSettings(_ p: ParsedRequest) -> Response {
+        let functions = self.catalog.all()
+        let total = functions.reduce(0) { $0 + $1.configuration.code.size }
+        let body: JSONValue = [
+            "AccountLimit": [
+                "TotalCodeSize": .number(Double(Limits.totalCodeStorageBytes)),
+                "CodeSizeUnzipped": .number(Double(Limits.maximumUnzippedCodeBytes)),
+                "CodeSizeZipped": .number(Double(Limits.maximumZippedCodeBytes)),
+                "ConcurrentExecutions": .number(Double(Limits.accountConcurrency)),
+                "UnreservedConcurrentExecutions": .number(Double(Limits.accountConcurrency)),
+            ],
+            "AccountUsage": ["TotalCodeSize": .number(Double(total)), "FunctionCount": .number(Double(functions.count))],
+        ]
+        return AWSResponses.json(200, body, requestID: p.requestID)
+    }
+
+    func taggedFunction(_ arn: String) throws -> String {
+        let id = try FunctionIdentifier.parse(arn)
+        try self.checkRegion(id)
+        if id.qualifier != nil {
+            throw NimbusError.invalidParameter(
+                "Tags on function aliases and versions are not supported. Please specify a function ARN.")
+        }
+        guard self.catalog.get(id.name) != nil else { throw self.account.notFound(id.name) }
+        return id.name
+    }
+
+    func tagResource(_ request: Request, _ p: ParsedRequest, arn: String) async throws -> Response {
+        let name = try self.taggedFunction(arn)
+        let body = try await Self.jsonBody(request, operation: "TagResource")
+        let r = try RequestReader(body, operation: "TagResource", known: ["Tags"])
+        guard let tags = try r.stringMap("Tags") else {
+            throw NimbusError.validation(["Value null at 'tags' failed to satisfy constraint: Member must not be null"])
+        }
+        try await self.registry.tag(name: name, tags: tags)
+        return AWSResponses.empty(204, requestID: p.requestID)
+    }
+
+    func untagResource(_ p: ParsedRequest, arn: String) async throws -> Response {
+        let name = try self.taggedFunction(arn)
+        let keys = p.queryValues("tagKeys")
+        if keys.isEmpty {
+            throw NimbusError.validation([
+                "Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"
+            ])
+        }
+        try await self.registry.untag(name: name, keys: keys)
+        return AWSResponses.empty(204, requestID: p.requestID)
+    }
+
+    func listTags(_ p: ParsedRequest, arn: String) throws -> Response {
+        let name = try self.taggedFunction(arn)
+        let tags = self.catalog.get(name)?.tags ?? [:]
+        return AWSResponses.json(200, ["Tags": .object(tags.mapValues { .string($0) })], requestID: p.requestID)
+    }
+}

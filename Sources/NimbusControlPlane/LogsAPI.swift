@@ -1,0 +1,163 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NimbusCore
+import NimbusStore
+
+/// An error of the CloudWatch Logs API (JSON 1.1 protocol: `__type` in the body).
+struct LogsAPIError: Error {
+    var type: String
+    var message: String
+
+    func response(requestID: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-amz-json-1.1"
+        headers[AWSResponses.requestIDHeader] = requestID
+        headers[AWSResponses.errorTypeHeader] = self.type
+        let body = JSONValue.object(["__type": .string(self.type), "message": .string(self.message)]).serialized()
+        return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static let groupNotFound = LogsAPIError(type: "ResourceNotFoundException", message: "The specified log group does not exist.")
+}
+
+/// The subset of CloudWatch Logs (`Logs_20140328`) that reading Lambda logs needs, so `aws logs tail`,
+/// `aws logs filter-log-events` and boto3's `logs` client work against Nimbus: DescribeLogGroups,
+/// DescribeLogStreams, GetLogEvents, FilterLogEvents, DeleteLogGroup.
+struct LogsAPI {
+    let store: LogStore
+    let account: AccountContext
+
+    func respond(_ request: Request, requestID: String) async throws -> Response {
+        let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
+        let buffer = try await LambdaAPI.collect(request, limit: 1_048_576, operation: "Logs")
+        let body = buffer.readableBytes == 0 ? JSONValue.object([:]) : JSONValue.parse(buffer.readableBytesView)
+        guard let body, body.objectValue != nil else {
+            throw LogsAPIError(type: "SerializationException", message: "The request body is not a JSON object.")
+        }
+        let result: JSONValue
+        switch target {
+        case "Logs_20140328.FilterLogEvents": result = try await self.filter(body)
+        case "Logs_20140328.GetLogEvents": result = try await self.getEvents(body)
+        case "Logs_20140328.DescribeLogStreams": result = try await self.describeStreams(body)
+        case "Logs_20140328.DescribeLogGroups": result = try await self.describeGroups(body)
+        case "Logs_20140328.DeleteLogGroup":
+            let group = try self.groupName(body)
+            guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+            try await self.store.deleteGroup(group)
+            result = .object([:])
+        default:
+            throw LogsAPIError(type: "UnknownOperationException", message: "Nimbus does not implement \(target).")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-amz-json-1.1"
+        headers[AWSResponses.requestIDHeader] = requestID
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.serialized())))
+    }
+
+    func groupName(_ body: JSONValue) throws -> String {
+        if let name = body["logGroupName"]?.stringValue { return name }
+        if let identifier = body["logGroupIdentifier"]?.stringValue {
+            // An ARN `arn:aws:logs:r:a:log-group:NAME[:*]` or a plain name.
+            if identifier.hasPrefix("arn:"), let range = identifier.range(of: ":log-group:") {
+                var name = String(identifier[range.upperBound...])
+                if name.hasSuffix(":*") { name.removeLast(2) }
+                return name
+            }
+            return identifier
+        }
+        throw LogsAPIError(type: "InvalidParameterException", message: "logGroupName or logGroupIdentifier is required.")
+    }
+
+    func int64(_ value: JSONValue?) -> Int64? { value?.numberValue.map { Int64($0) } }
+
+    func filter(_ body: JSONValue) async throws -> JSONValue {
+        let group = try self.groupName(body)
+        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        let limit = min(Int(body["limit"]?.numberValue ?? 10_000), 10_000)
+        let afterID = body["nextToken"]?.stringValue.flatMap { Int64($0) }
+        let streams = body["logStreamNames"]?.arrayValue?.compactMap(\.stringValue)
+        let (events, more) = try await self.store.filter(
+            LogStore.Filter(
+                group: group, streams: streams, streamPrefix: body["logStreamNamePrefix"]?.stringValue,
+                startMillis: self.int64(body["startTime"]), endMillis: self.int64(body["endTime"]),
+                pattern: body["filterPattern"]?.stringValue, limit: max(limit, 1), afterID: afterID))
+        var result: [String: JSONValue] = [
+            "events": .array(
+                events.map { e in
+                    [
+                        "logStreamName": .string(e.stream), "timestamp": .number(Double(e.timestampMillis)),
+                        "message": .string(e.message), "ingestionTime": .number(Double(e.ingestionMillis)),
+                        "eventId": .string(String(e.id)),
+                    ]
+                }),
+            "searchedLogStreams": [],
+        ]
+        if more, let last = events.last { result["nextToken"] = .string(String(last.id)) }
+        return .object(result)
+    }
+
+    func getEvents(_ body: JSONValue) async throws -> JSONValue {
+        let group = try self.groupName(body)
+        guard let stream = body["logStreamName"]?.stringValue else {
+            throw LogsAPIError(type: "InvalidParameterException", message: "logStreamName is required.")
+        }
+        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        let token = body["nextToken"]?.stringValue
+        let afterID = token.flatMap { $0.hasPrefix("f/") ? Int64($0.dropFirst(2)) : nil }
+        let (events, _) = try await self.store.filter(
+            LogStore.Filter(
+                group: group, streams: [stream], startMillis: self.int64(body["startTime"]),
+                endMillis: self.int64(body["endTime"]), limit: min(Int(body["limit"]?.numberValue ?? 10_000), 10_000),
+                afterID: afterID))
+        let last = events.last?.id ?? afterID ?? 0
+        let first = events.first?.id ?? 0
+        return [
+            "events": .array(
+                events.map { e in
+                    [
+                        "timestamp": .number(Double(e.timestampMillis)), "message": .string(e.message),
+                        "ingestionTime": .number(Double(e.ingestionMillis)),
+                    ]
+                }),
+            "nextForwardToken": .string("f/\(last)"),
+            "nextBackwardToken": .string("b/\(first)"),
+        ]
+    }
+
+    func describeStreams(_ body: JSONValue) async throws -> JSONValue {
+        let group = try self.groupName(body)
+        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        let streams = try await self.store.streams(group: group, prefix: body["logStreamNamePrefix"]?.stringValue)
+        let limit = Int(body["limit"]?.numberValue ?? 50)
+        return [
+            "logStreams": .array(
+                streams.prefix(limit).map { s in
+                    [
+                        "logStreamName": .string(s.name),
+                        "creationTime": .number(Double(s.firstEventMillis)),
+                        "firstEventTimestamp": .number(Double(s.firstEventMillis)),
+                        "lastEventTimestamp": .number(Double(s.lastEventMillis)),
+                        "lastIngestionTime": .number(Double(s.lastIngestionMillis)),
+                        "arn": .string(
+                            "arn:aws:logs:\(self.account.region):\(self.account.accountID):log-group:\(group):log-stream:\(s.name)"),
+                        "storedBytes": 0,
+                    ]
+                })
+        ]
+    }
+
+    func describeGroups(_ body: JSONValue) async throws -> JSONValue {
+        let groups = try await self.store.groups(prefix: body["logGroupNamePrefix"]?.stringValue)
+        return [
+            "logGroups": .array(
+                groups.map { g in
+                    [
+                        "logGroupName": .string(g), "creationTime": 0, "storedBytes": 0,
+                        "arn": .string("arn:aws:logs:\(self.account.region):\(self.account.accountID):log-group:\(g):*"),
+                    ]
+                })
+        ]
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import NimbusCore
+import Synchronization
+
+/// The log of one execution environment: splits its output into lines (one CloudWatch event each), sends them to
+/// the log sink under the environment's stream, and keeps the tail of the current invocation for
+/// `X-Amz-Log-Result`.
+final class EnvironmentLog: Sendable {
+    let group: String
+    let stream: String
+    let sink: any LogSink
+
+    struct State {
+        var partial: [UInt8] = []
+        /// The current invocation's log text, bounded to twice the tail size.
+        var capture: [UInt8] = []
+    }
+
+    let state = Mutex<State>(State())
+
+    init(group: String, stream: String, sink: any LogSink) {
+        self.group = group
+        self.stream = stream
+        self.sink = sink
+    }
+
+    /// Raw output of the environment's processes.
+    func output(_ bytes: [UInt8]) {
+        let now = Timestamp.nowMillis()
+        let events = self.state.withLock { s -> [FunctionLogEvent] in
+            Self.appendCapture(&s.capture, bytes)
+            var events: [FunctionLogEvent] = []
+            var start = 0
+            for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+                var line = s.partial
+                line += bytes[start..<i]
+                s.partial.removeAll(keepingCapacity: true)
+                events.append(self.event(line, now))
+                start = i + 1
+            }
+            s.partial += bytes[start...]
+            if s.partial.count > 256 * 1024 {
+                // CloudWatch's event limit is 256 KB: split an overlong line.
+                events.append(self.event(s.partial, now))
+                s.partial.removeAll(keepingCapacity: true)
+            }
+            return events
+        }
+        self.sink.append(events)
+    }
+
+    /// A platform line (START, END, REPORT, …): flushes any partial output line first.
+    func platformLine(_ line: String) {
+        let now = Timestamp.nowMillis()
+        let events = self.state.withLock { s -> [FunctionLogEvent] in
+            var events: [FunctionLogEvent] = []
+            if !s.partial.isEmpty {
+                events.append(self.event(s.partial, now))
+                Self.appendCapture(&s.capture, [UInt8(ascii: "\n")])
+                s.partial.removeAll(keepingCapacity: true)
+            }
+            Self.appendCapture(&s.capture, Array((line + "\n").utf8))
+            events.append(FunctionLogEvent(group: self.group, stream: self.stream, timestampMillis: now, message: line))
+            return events
+        }
+        self.sink.append(events)
+    }
+
+    /// Starts capturing a new invocation's tail; with `keep`, the text so far (init output) stays in it.
+    func beginCapture(keep: Bool) {
+        self.state.withLock { if !keep { $0.capture.removeAll(keepingCapacity: true) } }
+    }
+
+    /// The base64 tail of the current capture.
+    func tail() -> String {
+        let bytes = self.state.withLock { s -> [UInt8] in
+            s.capture.count > Limits.logTailBytes ? Array(s.capture.suffix(Limits.logTailBytes)) : s.capture
+        }
+        return Data(bytes).base64EncodedString()
+    }
+
+    func event(_ line: some Collection<UInt8>, _ now: Int64) -> FunctionLogEvent {
+        FunctionLogEvent(
+            group: self.group, stream: self.stream, timestampMillis: now, message: String(decoding: line, as: UTF8.self))
+    }
+
+    static func appendCapture(_ capture: inout [UInt8], _ bytes: some Collection<UInt8>) {
+        capture += bytes
+        if capture.count > 2 * Limits.logTailBytes {
+            capture.removeFirst(capture.count - Limits.logTailBytes)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NimbusCore
+import NimbusRuntimeAPI
+import NimbusSandbox
+import Synchronization
+
+/// One execution environment: a sandboxed runtime process, its Runtime API listener and mailbox, and its log
+/// stream. Serves one invocation at a time; destroyed on timeout, crash, failed init, idle expiry or shutdown.
+final class ExecutionEnvironment: Sendable {
+    let id: String
+    let configuration: FunctionConfiguration
+    let mailbox: RuntimeMailbox
+    let listener: RuntimeAPIListener
+    let log: EnvironmentLog
+    let eventLoop: any EventLoop
+    let startedAt: ContinuousClock.Instant
+    let sandbox: Mutex<(any Sandbox)?>
+    let state = Mutex<State>(State())
+
+    struct State {
+        var invocations = 0
+        var initDurationMillis: Double?
+        var lastUsed: ContinuousClock.Instant = .now
+        var destroyed = false
+    }
+
+    init(
+        id: String, configuration: FunctionConfiguration, mailbox: RuntimeMailbox, listener: RuntimeAPIListener,
+        log: EnvironmentLog, eventLoop: any EventLoop
+    ) {
+        self.id = id
+        self.configuration = configuration
+        self.mailbox = mailbox
+        self.listener = listener
+        self.log = log
+        self.eventLoop = eventLoop
+        self.startedAt = .now
+        self.sandbox = Mutex(nil)
+    }
+
+    var revisionID: String { self.configuration.revisionID }
+
+    /// Waits for the runtime's first `/next`, bounded by `timeout`.
+    func initialize(timeout: Duration) async -> (RuntimeInitResult, Double) {
+        let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) { [mailbox] in
+            mailbox.initTimedOut()
+        }
+        let result = await self.mailbox.waitForInit()
+        timer.cancel()
+        let elapsed = Self.millis(ContinuousClock.now - self.startedAt)
+        if case .ready = result { self.state.withLock { $0.initDurationMillis = elapsed } }
+        return (result, elapsed)
+    }
+
+    /// Runs one invocation, bounded by the function's timeout.
+    func run(_ invocation: RuntimeInvocation, timeout: Duration) async -> (RuntimeResult, Double) {
+        let start = ContinuousClock.now
+        let requestID = invocation.requestID
+        let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) { [mailbox] in
+            mailbox.timedOut(requestID: requestID)
+        }
+        let result = await self.mailbox.invoke(invocation)
+        timer.cancel()
+        let elapsed = Self.millis(ContinuousClock.now - start)
+        self.state.withLock {
+            $0.invocations += 1
+            $0.lastUsed = .now
+        }
+        return (result, elapsed)
+    }
+
+    /// Delivers everything the environment wrote so far to its log.
+    func drainOutput() {
+        self.sandbox.withLock { $0 }?.drainOutput()
+    }
+
+    func maxMemoryUsedMB() -> Int {
+        self.sandbox.withLock { $0 }?.maxMemoryUsedMB() ?? 0
+    }
+
+    /// Kills the process tree and closes the listener. Idempotent.
+    func destroy() {
+        let first = self.state.withLock { s -> Bool in
+            defer { s.destroyed = true }
+            return !s.destroyed
+        }
+        guard first else { return }
+        self.mailbox.shutdown()
+        self.sandbox.withLock { $0 }?.terminate()
+        self.listener.close()
+    }
+
+    static func millis(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,77 @@
+import Synchronization
+
+/// The execution environments of one function version: idle ones (most recently used last, so reuse keeps the
+/// warmest ones hot) and the number busy. Environments of an older revision are never handed out again.
+final class FunctionPool: Sendable {
+    struct State {
+        var idle: [ExecutionEnvironment] = []
+        var busy: [String: ExecutionEnvironment] = [:]
+    }
+
+    let state = Mutex<State>(State())
+
+    /// Takes an idle environment of `revisionID`, if any. Idle environments of other revisions are returned for
+    /// destruction.
+    func acquire(revisionID: String) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
+        self.state.withLock { s in
+            var stale: [ExecutionEnvironment] = []
+            while let candidate = s.idle.popLast() {
+                if candidate.revisionID == revisionID {
+                    s.busy[candidate.id] = candidate
+                    return (candidate, stale)
+                }
+                stale.append(candidate)
+            }
+            return (nil, stale)
+        }
+    }
+
+    /// Registers a new environment as busy.
+    func adopt(_ environment: ExecutionEnvironment) {
+        self.state.withLock { $0.busy[environment.id] = environment }
+    }
+
+    /// Returns an environment after an invocation. Returns false when it must be destroyed instead (it failed, or
+    /// a newer revision of the function exists).
+    func release(_ environment: ExecutionEnvironment, reusable: Bool, currentRevisionID: String?) -> Bool {
+        self.state.withLock { s in
+            s.busy.removeValue(forKey: environment.id)
+            guard reusable, currentRevisionID == nil || currentRevisionID == environment.revisionID else { return false }
+            s.idle.append(environment)
+            return true
+        }
+    }
+
+    /// Forgets a busy environment that is being destroyed.
+    func discard(_ environment: ExecutionEnvironment) {
+        _ = self.state.withLock { $0.busy.removeValue(forKey: environment.id) }
+    }
+
+    /// Removes idle environments unused since `cutoff`, or of another revision than `keepRevisionID`.
+    func reap(idleSince cutoff: ContinuousClock.Instant, keepRevisionID: String?) -> [ExecutionEnvironment] {
+        self.state.withLock { s in
+            var expired: [ExecutionEnvironment] = []
+            s.idle.removeAll { env in
+                let old = env.state.withLock { $0.lastUsed } < cutoff
+                let stale = keepRevisionID != nil && env.revisionID != keepRevisionID
+                if old || stale { expired.append(env) }
+                return old || stale
+            }
+            return expired
+        }
+    }
+
+    /// Removes every environment (shutdown or function deletion).
+    func removeAll() -> [ExecutionEnvironment] {
+        self.state.withLock { s in
+            let all = s.idle + Array(s.busy.values)
+            s.idle.removeAll()
+            s.busy.removeAll()
+            return all
+        }
+    }
+
+    var counts: (idle: Int, busy: Int) {
+        self.state.withLock { ($0.idle.count, $0.busy.count) }
+    }
+}

@@ -126,7 +126,11 @@ let package = Package(
         ),
         .testTarget(
             name: "NimbusCoreTests",
-            dependencies: ["NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker"],
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,125 @@
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import NimbusRuntimeAPI
+
+/// The mailbox's transitions, driven directly (no sockets, no processes).
+@Suite struct RuntimeMailboxTests {
+    final class Recorder: Sendable {
+        let delivered = Mutex<[String]>([])
+        let rejected = Mutex<[Int]>([])
+
+        var responder: NextResponder {
+            NextResponder(
+                deliver: { invocation in self.delivered.withLock { $0.append(invocation.requestID) } },
+                reject: { status in self.rejected.withLock { $0.append(status.code) } })
+        }
+    }
+
+    static func invocation(_ id: String) -> RuntimeInvocation {
+        RuntimeInvocation(
+            requestID: id, payload: ByteBuffer(string: "{}"), deadlineMillis: 0, invokedFunctionARN: "arn", traceID: "t")
+    }
+
+    @Test func initThenInvokeThenRespond() async {
+        let mailbox = RuntimeMailbox()
+        let runtime = Recorder()
+        mailbox.runtimeRequestedNext(runtime.responder)
+        guard case .ready = await mailbox.waitForInit() else {
+            Issue.record("init did not complete")
+            return
+        }
+        async let result = mailbox.invoke(Self.invocation("a"))
+        // The runtime was parked, so the event is delivered at once; it answers.
+        while runtime.delivered.withLock({ $0 }).isEmpty { await Task.yield() }
+        #expect(mailbox.runtimePostedResponse(requestID: "b", result: .response(ByteBuffer(), contentType: nil)) == .invalidRequestID)
+        #expect(
+            mailbox.runtimePostedResponse(requestID: "a", result: .response(ByteBuffer(string: "ok"), contentType: nil))
+                == .accepted)
+        guard case .response(let body, _) = await result else {
+            Issue.record("expected a response")
+            return
+        }
+        #expect(String(buffer: body) == "ok")
+        // A second answer for the same id is refused.
+        #expect(mailbox.runtimePostedResponse(requestID: "a", result: .response(ByteBuffer(), contentType: nil)) == .invalidRequestID)
+    }
+
+    @Test func invocationWaitsForTheRuntimesNext() async {
+        let mailbox = RuntimeMailbox()
+        let runtime = Recorder()
+        mailbox.runtimeRequestedNext(runtime.responder)
+        _ = await mailbox.waitForInit()
+        async let first = mailbox.invoke(Self.invocation("1"))
+        while runtime.delivered.withLock({ $0 }).isEmpty { await Task.yield() }
+        _ = mailbox.runtimePostedResponse(requestID: "1", result: .response(ByteBuffer(), contentType: nil))
+        _ = await first
+        // The runtime has not come back to /next yet: the next invocation is held until it does.
+        async let second = mailbox.invoke(Self.invocation("2"))
+        await Task.yield()
+        #expect(runtime.delivered.withLock { $0 } == ["1"])
+        mailbox.runtimeRequestedNext(runtime.responder)
+        while runtime.delivered.withLock({ $0 }).count < 2 { await Task.yield() }
+        mailbox.timedOut(requestID: "2")
+        guard case .timedOut = await second else {
+            Issue.record("expected a timeout")
+            return
+        }
+        // After a timeout the environment is closed: a new /next is refused.
+        mailbox.runtimeRequestedNext(runtime.responder)
+        #expect(runtime.rejected.withLock { $0 } == [500])
+    }
+
+    @Test func initErrorAndExitBeforeAnyoneWaits() async {
+        let mailbox = RuntimeMailbox()
+        #expect(mailbox.runtimePostedInitError(ByteBuffer(string: "{}"), errorType: "Runtime.ImportModuleError") == .accepted)
+        mailbox.processExited("exit status 1")
+        guard case .initError(_, let type) = await mailbox.waitForInit() else {
+            Issue.record("expected the init error")
+            return
+        }
+        #expect(type == "Runtime.ImportModuleError")
+    }
+
+    @Test func exitDuringInvocation() async {
+        let mailbox = RuntimeMailbox()
+        let runtime = Recorder()
+        mailbox.runtimeRequestedNext(runtime.responder)
+        _ = await mailbox.waitForInit()
+        async let result = mailbox.invoke(Self.invocation("x"))
+        while runtime.delivered.withLock({ $0 }).isEmpty { await Task.yield() }
+        mailbox.processExited("exit status 3")
+        guard case .exited(let status) = await result else {
+            Issue.record("expected an exit")
+            return
+        }
+        #expect(status == "exit status 3")
+    }
+
+    @Test func initTimeout() async {
+        let mailbox = RuntimeMailbox()
+        async let result = mailbox.waitForInit()
+        mailbox.initTimedOut()
+        guard case .timedOut = await result else {
+            Issue.record("expected a timeout")
+            return
+        }
+    }
+
+    @Test func secondNextWhileBusyIsRefused() async {
+        let mailbox = RuntimeMailbox()
+        let runtime = Recorder()
+        mailbox.runtimeRequestedNext(runtime.responder)
+        _ = await mailbox.waitForInit()
+        async let result = mailbox.invoke(Self.invocation("x"))
+        while runtime.delivered.withLock({ $0 }).isEmpty { await Task.yield() }
+        mailbox.runtimeRequestedNext(runtime.responder)
+        #expect(runtime.rejected.withLock { $0 } == [403])
+        mailbox.shutdown()
+        guard case .shutdown = await result else {
+            Issue.record("expected shutdown")
+            return
+        }
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds Nimbus (release) and runs `nimbus serve` on the embedded default: SQLite under ./.nimbus,
+# http://127.0.0.1:9000. Extra arguments go to `nimbus serve` (see `nimbus serve --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "error: no Swift toolchain on PATH (Nimbus needs Swift 6.2 or newer: https://swift.org/install)" >&2
+    exit 2
+fi
+
+# Language runtimes for python3.x and nodejs functions. Without them Nimbus still runs (provided.* functions
+# work); `nimbus serve` prints which runtimes it found.
+missing=()
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing ${missing[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+            || echo "warning: could not install ${missing[*]}; functions needing them will fail with InvalidRuntimeException" >&2
+    else
+        echo "warning: ${missing[*]} not installed; functions needing them will fail with InvalidRuntimeException" >&2
+    fi
+fi
+
+echo "==> building (release; the first build takes a few minutes)"
+set +e
+swift build -c release --product nimbus 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] '
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 0 ] || { echo "error: the build failed" >&2; exit 1; }
+exec .build/release/nimbus serve "$@"

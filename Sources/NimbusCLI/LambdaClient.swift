@@ -10,7 +10,14 @@ struct LambdaClient: Sendable {
     let endpoint: String
     let http: HTTPClient
 
-    init(endpoint: String, http: HTTPClient = .shared) {
+    /// The CLI's client: a refused connection is reported at once instead of being retried until the deadline.
+    static let commandLineHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    init(endpoint: String, http: HTTPClient = LambdaClient.commandLineHTTPClient) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.http = http
     }

@@ -94,10 +94,14 @@ public actor FunctionRegistry {
             name: name, runtime: settings.runtime, role: role, handler: settings.handler, code: code,
             lastModifiedMillis: Timestamp.nowMillis(), revisionID: UUID().uuidString.lowercased())
         settings.apply(to: &config)
-        let function = StoredFunction(configuration: config, tags: tags)
+        // AWS answers while the function is Pending, and the move to Active makes a new revision: the stored
+        // configuration (what Get returns) has a RevisionId different from the create response's.
+        var stored = config
+        stored.revisionID = UUID().uuidString.lowercased()
+        let function = StoredFunction(configuration: stored, tags: tags)
         try await self.store.insert(function)
         self.catalog.put(function)
-        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        self.invoker.functionChanged(name: name, revisionID: stored.revisionID)
         self.logger.info("Function created", metadata: ["function.name": "\(name)"])
         return config
     }
@@ -112,10 +116,7 @@ public actor FunctionRegistry {
         try Self.checkRuntimeAndHandler(runtime: config.runtime, handler: config.handler)
         config.lastModifiedMillis = Timestamp.nowMillis()
         config.revisionID = UUID().uuidString.lowercased()
-        function.configuration = config
-        try await self.store.update(function)
-        self.catalog.put(function)
-        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        try await self.commit(&function, config)
         self.logger.info("Function configuration updated", metadata: ["function.name": "\(name)"])
         return config
     }
@@ -136,10 +137,7 @@ public actor FunctionRegistry {
             self.collectGarbage(code.digestHex)
             return config
         }
-        function.configuration = config
-        try await self.store.update(function)
-        self.catalog.put(function)
-        self.invoker.functionChanged(name: name, revisionID: config.revisionID)
+        try await self.commit(&function, config)
         if oldDigest != code.digestHex { self.collectGarbage(oldDigest) }
         self.logger.info("Function code updated", metadata: ["function.name": "\(name)"])
         return config
@@ -167,6 +165,17 @@ public actor FunctionRegistry {
         for key in keys { function.tags.removeValue(forKey: key) }
         try await self.store.update(function)
         self.catalog.put(function)
+    }
+
+    /// Stores an update. As on AWS, the update completing (InProgress → Successful) makes another revision, so the
+    /// stored RevisionId differs from the one in the update's response.
+    func commit(_ function: inout StoredFunction, _ config: FunctionConfiguration) async throws {
+        var stored = config
+        stored.revisionID = UUID().uuidString.lowercased()
+        function.configuration = stored
+        try await self.store.update(function)
+        self.catalog.put(function)
+        self.invoker.functionChanged(name: stored.name, revisionID: stored.revisionID)
     }
 
     func existing(_ name: String) throws -> StoredFunction {

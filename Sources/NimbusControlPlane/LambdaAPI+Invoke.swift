@@ -28,7 +28,7 @@ extension LambdaAPI {
                 "Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
             ])
         }
-        let (function, id) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        let (function, id) = try self.resolve(name, qualifier: p.queryValue("Qualifier"), invoking: true)
         let limit = invocationType == "Event" ? Limits.maximumAsyncPayloadBytes : Limits.maximumSyncPayloadBytes
         var payload = try await Self.collect(request, limit: limit, operation: "InvokeFunction")
         if payload.readableBytes == 0 {

@@ -104,22 +104,23 @@ public struct LambdaAPI: Sendable {
         }
     }
 
-    static func jsonBody(_ request: Request, limit: Int = 1_048_576, operation: String) async throws -> JSONValue {
+    static func jsonBody(_ request: Request, limit: Int = 1_048_576, operation: String) async throws -> (JSONValue, [UInt8]) {
         let buffer = try await Self.collect(request, limit: limit, operation: operation)
-        if buffer.readableBytes == 0 { return .object([:]) }
+        if buffer.readableBytes == 0 { return (.object([:]), []) }
         guard let json = JSONValue.parse(buffer.readableBytesView) else {
             throw NimbusError(
                 .invalidRequestContent, "Could not parse request body into json: the body of \(operation) is not valid JSON")
         }
-        return json
+        return (json, Array(buffer.readableBytesView))
     }
 
     /// Resolves `{Fn}` plus the `Qualifier` parameter. In this version only `$LATEST` exists.
-    func resolve(_ raw: String, qualifier: String?) throws -> (StoredFunction, FunctionIdentifier) {
+    /// - Parameter invoking: Invoke's "not found" names `:$LATEST` when no qualifier was given, as AWS's does.
+    func resolve(_ raw: String, qualifier: String?, invoking: Bool = false) throws -> (StoredFunction, FunctionIdentifier) {
         let id = try FunctionIdentifier.parse(raw).resolvingQualifier(qualifier)
         try self.checkRegion(id)
         guard let function = self.catalog.get(id.name) else {
-            throw self.account.notFound(id.name, qualifier: id.qualifier)
+            throw self.account.notFound(id.name, qualifier: id.qualifier ?? (invoking ? "$LATEST" : nil))
         }
         if let q = id.qualifier, q != "$LATEST" {
             throw self.account.notFound(id.name, qualifier: q)
@@ -145,9 +146,9 @@ public struct LambdaAPI: Sendable {
     // MARK: Functions
 
     func createFunction(_ request: Request, _ p: ParsedRequest) async throws -> Response {
-        let body = try await Self.jsonBody(
+        let (body, raw) = try await Self.jsonBody(
             request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "CreateFunction")
-        let r = try RequestReader(body, operation: "CreateFunction", known: FunctionSettings.createMembers)
+        let r = try RequestReader(body, operation: "CreateFunction", known: FunctionSettings.createMembers, rawBody: raw)
         guard let rawName = try r.string("FunctionName") else {
             throw NimbusError.validation([
                 "Value null at 'functionName' failed to satisfy constraint: Member must not be null"
@@ -274,8 +275,9 @@ public struct LambdaAPI: Sendable {
 
     func updateConfiguration(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
         let fn = try self.unqualifiedName(name)
-        let body = try await Self.jsonBody(request, operation: "UpdateFunctionConfiguration")
-        let r = try RequestReader(body, operation: "UpdateFunctionConfiguration", known: FunctionSettings.updateMembers)
+        let (body, raw) = try await Self.jsonBody(request, operation: "UpdateFunctionConfiguration")
+        let r = try RequestReader(
+            body, operation: "UpdateFunctionConfiguration", known: FunctionSettings.updateMembers, rawBody: raw)
         let settings = try FunctionSettings.read(r)
         let config = try await self.registry.updateConfiguration(
             name: fn, settings: settings, revisionID: try r.string("RevisionId"))
@@ -284,7 +286,7 @@ public struct LambdaAPI: Sendable {
 
     func updateCode(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
         let fn = try self.unqualifiedName(name)
-        let body = try await Self.jsonBody(
+        let (body, _) = try await Self.jsonBody(
             request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "UpdateFunctionCode")
         let r = try RequestReader(
             body, operation: "UpdateFunctionCode",
@@ -355,7 +357,7 @@ public struct LambdaAPI: Sendable {
 
     func tagResource(_ request: Request, _ p: ParsedRequest, arn: String) async throws -> Response {
         let name = try self.taggedFunction(arn)
-        let body = try await Self.jsonBody(request, operation: "TagResource")
+        let (body, _) = try await Self.jsonBody(request, operation: "TagResource")
         let r = try RequestReader(body, operation: "TagResource", known: ["Tags"])
         guard let tags = try r.stringMap("Tags") else {
             throw NimbusError.validation(["Value null at 'tags' failed to satisfy constraint: Member must not be null"])

@@ -185,7 +185,8 @@ public struct FunctionSettings: Sendable, Equatable {
                     "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: \(reserved.joined(separator: ", "))"
                 )
             }
-            let measured = Self.measuredEnvironment(env)
+            let order = r.rawBody.flatMap { JSONKeyOrder.keys(at: ["Environment", "Variables"], in: $0) }
+            let measured = Self.measuredEnvironment(env, order: order)
             if measured.utf8.count > Limits.environmentBytes {
                 throw NimbusError.invalidParameter(
                     "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: \(measured)"
@@ -203,9 +204,15 @@ public struct FunctionSettings: Sendable, Equatable {
     }
 
     /// The JSON text AWS measures against the 4 KB limit.
-    static func measuredEnvironment(_ env: [String: String]) -> String {
-        let body = JSONValue.object(env.mapValues { .string($0) }).serialized()
-        return String(decoding: body, as: UTF8.self)
+    /// Compact JSON of the map, keys in request order when known (sorted otherwise).
+    static func measuredEnvironment(_ env: [String: String], order: [String]?) -> String {
+        var keys = (order ?? []).filter { env[$0] != nil }
+        if keys.count != env.count { keys = env.keys.sorted() }
+        let members = keys.map { key in
+            String(decoding: JSONValue.string(key).serialized(), as: UTF8.self) + ":"
+                + String(decoding: JSONValue.string(env[key]!).serialized(), as: UTF8.self)
+        }
+        return "{" + members.joined(separator: ",") + "}"
     }
 
     static func isEnvironmentKey(_ key: String) -> Bool {

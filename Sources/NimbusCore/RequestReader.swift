@@ -3,15 +3,18 @@
 public struct RequestReader {
     public let operation: String
     let object: [String: JSONValue]
+    /// The request's JSON text, when the edge has it: used where AWS quotes maps in request order.
+    public let rawBody: [UInt8]?
 
     /// - Parameters:
     ///   - known: every member the service model defines for this request (including ones Nimbus ignores).
-    public init(_ body: JSONValue, operation: String, known: Set<String>) throws(NimbusError) {
+    public init(_ body: JSONValue, operation: String, known: Set<String>, rawBody: [UInt8]? = nil) throws(NimbusError) {
         guard let object = body.objectValue else {
             throw NimbusError(.invalidRequestContent, "Could not parse request body into json: expected a JSON object")
         }
         self.operation = operation
         self.object = object
+        self.rawBody = rawBody
         let unknown = object.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw NimbusError.invalidParameter(

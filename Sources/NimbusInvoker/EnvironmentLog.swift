@@ -25,7 +25,12 @@ final class EnvironmentLog: Sendable {
     }
 
     /// Raw output of the environment's processes.
-    func output(_ bytes: [UInt8]) {
+    ///
+    /// A carriage return inside a line becomes a newline within the same event: runtimes (awslambdaric and
+    /// Nimbus's Python client) join multi-line records such as tracebacks with `\r` on stdout so that they stay one
+    /// CloudWatch event, which AWS then shows with `\n` (it reads them through a framed descriptor instead).
+    func output(_ raw: [UInt8]) {
+        let bytes = Self.normalizeCarriageReturns(raw)
         let now = Timestamp.nowMillis()
         let events = self.state.withLock { s -> [FunctionLogEvent] in
             Self.appendCapture(&s.capture, bytes)
@@ -79,13 +84,34 @@ final class EnvironmentLog: Sendable {
         return Data(bytes).base64EncodedString()
     }
 
+    /// `\r\n` becomes `\n`; a lone `\r` marks a newline inside the current event (see ``output(_:)``).
+    static func normalizeCarriageReturns(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0x0D) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        for (i, b) in bytes.enumerated() {
+            if b != 0x0D {
+                out.append(b)
+            } else if i + 1 < bytes.count && bytes[i + 1] == 0x0A {
+                continue
+            } else {
+                out.append(Self.innerNewline)
+            }
+        }
+        return out
+    }
+
+    /// Stands for a newline inside one event while lines are split; turned back into `\n` in the event text.
+    static let innerNewline: UInt8 = 0x0B
+
     func event(_ line: some Collection<UInt8>, _ now: Int64) -> FunctionLogEvent {
-        FunctionLogEvent(
-            group: self.group, stream: self.stream, timestampMillis: now, message: String(decoding: line, as: UTF8.self))
+        let text = line.contains(Self.innerNewline) ? line.map { $0 == Self.innerNewline ? 0x0A : $0 } : Array(line)
+        return FunctionLogEvent(
+            group: self.group, stream: self.stream, timestampMillis: now, message: String(decoding: text, as: UTF8.self))
     }
 
     static func appendCapture(_ capture: inout [UInt8], _ bytes: some Collection<UInt8>) {
-        capture += bytes
+        capture += bytes.map { $0 == Self.innerNewline ? 0x0A : $0 }
         if capture.count > 2 * Limits.logTailBytes {
             capture.removeFirst(capture.count - Limits.logTailBytes)
         }

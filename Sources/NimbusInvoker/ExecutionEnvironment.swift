@@ -11,6 +11,9 @@ import Synchronization
 /// stream. Serves one invocation at a time; destroyed on timeout, crash, failed init, idle expiry or shutdown.
 final class ExecutionEnvironment: Sendable {
     let id: String
+    /// Names this environment's `/tmp`, which may be inherited from an environment it replaces after a reset.
+    let scratchID: String
+    let removeScratch: @Sendable (String) -> Void
     let configuration: FunctionConfiguration
     let mailbox: RuntimeMailbox
     let listener: RuntimeAPIListener
@@ -28,10 +31,13 @@ final class ExecutionEnvironment: Sendable {
     }
 
     init(
-        id: String, configuration: FunctionConfiguration, mailbox: RuntimeMailbox, listener: RuntimeAPIListener,
+        id: String, scratchID: String, removeScratch: @escaping @Sendable (String) -> Void,
+        configuration: FunctionConfiguration, mailbox: RuntimeMailbox, listener: RuntimeAPIListener,
         log: EnvironmentLog, eventLoop: any EventLoop
     ) {
         self.id = id
+        self.scratchID = scratchID
+        self.removeScratch = removeScratch
         self.configuration = configuration
         self.mailbox = mailbox
         self.listener = listener
@@ -82,7 +88,9 @@ final class ExecutionEnvironment: Sendable {
     }
 
     /// Kills the process tree and closes the listener. Idempotent.
-    func destroy() {
+    /// - Parameter keepScratch: keep `/tmp` for the environment that replaces this one (a reset after a timeout,
+    ///   crash or failed init keeps `/tmp` on Lambda).
+    func destroy(keepScratch: Bool = false) {
         let first = self.state.withLock { s -> Bool in
             defer { s.destroyed = true }
             return !s.destroyed
@@ -91,6 +99,7 @@ final class ExecutionEnvironment: Sendable {
         self.mailbox.shutdown()
         self.sandbox.withLock { $0 }?.terminate()
         self.listener.close()
+        if !keepScratch { self.removeScratch(self.scratchID) }
     }
 
     static func millis(_ d: Duration) -> Double {

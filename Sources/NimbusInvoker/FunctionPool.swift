@@ -6,6 +6,14 @@ final class FunctionPool: Sendable {
     struct State {
         var idle: [ExecutionEnvironment] = []
         var busy: [String: ExecutionEnvironment] = [:]
+        /// `/tmp` areas of environments that were reset, waiting for the environment that replaces them.
+        var preserved: [PreservedScratch] = []
+    }
+
+    struct PreservedScratch {
+        var scratchID: String
+        var revisionID: String
+        var since: ContinuousClock.Instant
     }
 
     let state = Mutex<State>(State())
@@ -68,6 +76,34 @@ final class FunctionPool: Sendable {
             s.idle.removeAll()
             s.busy.removeAll()
             return all
+        }
+    }
+
+    /// Keeps a reset environment's `/tmp` for its replacement.
+    func preserve(scratchID: String, revisionID: String) {
+        self.state.withLock {
+            $0.preserved.append(PreservedScratch(scratchID: scratchID, revisionID: revisionID, since: .now))
+        }
+    }
+
+    /// A preserved `/tmp` of this revision, if any.
+    func takePreserved(revisionID: String) -> String? {
+        self.state.withLock { s in
+            guard let index = s.preserved.lastIndex(where: { $0.revisionID == revisionID }) else { return nil }
+            return s.preserved.remove(at: index).scratchID
+        }
+    }
+
+    /// Preserved `/tmp` areas nobody took since `cutoff`, or of another revision than `keepRevisionID`.
+    func expirePreserved(olderThan cutoff: ContinuousClock.Instant, keepRevisionID: String?) -> [String] {
+        self.state.withLock { s in
+            var expired: [String] = []
+            s.preserved.removeAll { p in
+                let drop = p.since < cutoff || (keepRevisionID != nil && p.revisionID != keepRevisionID)
+                if drop { expired.append(p.scratchID) }
+                return drop
+            }
+            return expired
         }
     }
 

@@ -141,6 +141,9 @@ public final class Invoker: Service {
         let pool = self.pools.withLock { $0[name] }
         let stale = pool?.reap(idleSince: .now - .seconds(1_000_000_000), keepRevisionID: revisionID) ?? []
         for env in stale { env.destroy() }
+        for scratch in pool?.expirePreserved(olderThan: .now - .seconds(1_000_000_000), keepRevisionID: revisionID) ?? [] {
+            self.driver.removeScratch(scratch)
+        }
     }
 
     /// Destroys every environment of a deleted function.
@@ -148,6 +151,9 @@ public final class Invoker: Service {
         self.currentRevisions.withLock { $0[name] = "deleted" }
         let pool = self.pools.withLock { $0.removeValue(forKey: name) }
         for env in pool?.removeAll() ?? [] { env.destroy() }
+        for scratch in pool?.expirePreserved(olderThan: .now + .seconds(1), keepRevisionID: nil) ?? [] {
+            self.driver.removeScratch(scratch)
+        }
     }
 
     /// Environment counts per function (idle, busy), for metrics and tests.
@@ -173,7 +179,7 @@ public final class Invoker: Service {
             warm.log.beginCapture(keep: false)
             return await self.execute(request, on: warm, pool: pool, coldInit: nil)
         }
-        let env = try await self.startEnvironment(config)
+        let env = try await self.startEnvironment(config, scratchID: pool.takePreserved(revisionID: config.revisionID))
         pool.adopt(env)
         let initTimeout = max(self.configuration.initTimeout, .seconds(config.timeoutSeconds))
         let (initResult, initMillis) = await env.initialize(timeout: initTimeout)
@@ -211,12 +217,13 @@ public final class Invoker: Service {
 
     // MARK: Internals
 
-    func startEnvironment(_ config: FunctionConfiguration) async throws -> ExecutionEnvironment {
+    func startEnvironment(_ config: FunctionConfiguration, scratchID: String?) async throws -> ExecutionEnvironment {
         let id = Digest.randomHex32()
         let codeDirectory = self.codeDirectory(config.code.digestHex)
-        let layout = self.driver.layout(
-            for: SandboxLayoutRequest(
-                environmentID: id, codeDirectory: codeDirectory, runtimeDirectory: self.launcher.runtimeDirectory))
+        let layoutRequest = SandboxLayoutRequest(
+            environmentID: id, scratchID: scratchID, codeDirectory: codeDirectory,
+            runtimeDirectory: self.launcher.runtimeDirectory)
+        let layout = self.driver.layout(for: layoutRequest)
         let runtime = config.runtime ?? "provided.al2023"
         let command: (executable: String, arguments: [String])
         switch self.launcher.command(runtime: runtime, layout: layout, hostCodeDirectory: codeDirectory) {
@@ -239,9 +246,10 @@ public final class Invoker: Service {
         }
         let stream = "\(Timestamp.streamDate(millis: Timestamp.nowMillis()))/[\(config.version)]\(id)"
         let log = EnvironmentLog(group: config.effectiveLogGroup, stream: stream, sink: self.logSink)
+        let driver = self.driver
         let env = ExecutionEnvironment(
-            id: id, configuration: config, mailbox: mailbox, listener: listener, log: log,
-            eventLoop: self.group.next())
+            id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
+            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: self.group.next())
         let environment = self.environmentVariables(config, layout: layout, runtime: runtime, stream: stream, api: listener.address)
         log.platformLine(
             "INIT_START Runtime Version: \(Self.runtimeVersion(runtime))\tRuntime Version ARN: arn:aws:lambda:\(self.configuration.account.region)::runtime:\(Digest.sha256Hex(Array("nimbus-runtime:\(runtime)".utf8)))"
@@ -258,6 +266,7 @@ public final class Invoker: Service {
             env.sandbox.withLock { $0 = sandbox }
         } catch {
             listener.close()
+            self.driver.removeScratch(layoutRequest.scratchID)
             throw NimbusError(.service, "Could not start an execution environment for \(config.name): \(error)")
         }
         if case .failure(let problem) = self.launcher.command(runtime: runtime, layout: layout, hostCodeDirectory: codeDirectory),
@@ -332,7 +341,10 @@ public final class Invoker: Service {
         }
         if reusable { env.drainOutput() }
         let memory = env.maxMemoryUsedMB()
-        if !reusable { env.destroy() }
+        if !reusable {
+            env.destroy(keepScratch: true)
+            pool.preserve(scratchID: env.scratchID, revisionID: config.revisionID)
+        }
         env.log.platformLine("END RequestId: \(id)")
         env.log.platformLine(
             Self.reportLine(
@@ -357,8 +369,9 @@ public final class Invoker: Service {
         let config = request.configuration
         env.drainOutput()
         let memory = env.maxMemoryUsedMB()
-        env.destroy()
+        env.destroy(keepScratch: true)
         pool.discard(env)
+        pool.preserve(scratchID: env.scratchID, revisionID: config.revisionID)
         let statusText = status == "timeout" ? "Status: timeout" : "Status: error\tError Type: \(errorType)"
         env.log.platformLine("INIT_REPORT Init Duration: \(Self.format(initMillis)) ms\tPhase: init\t\(statusText)")
         env.log.platformLine("START RequestId: \(request.requestID) Version: \(config.version)")
@@ -381,7 +394,11 @@ public final class Invoker: Service {
                 self.logger.debug("Idle environment stopped", metadata: ["sandbox.id": "\(env.id)", "function.name": "\(name)"])
                 env.destroy()
             }
+            for scratch in pool.expirePreserved(olderThan: cutoff, keepRevisionID: revisions[name]) {
+                self.driver.removeScratch(scratch)
+            }
         }
+        self.driver.reapAdoptedProcesses()
     }
 
     func destroyAll() {
@@ -391,7 +408,12 @@ public final class Invoker: Service {
         }
         for pool in pools {
             for env in pool.removeAll() { env.destroy() }
+            for scratch in pool.expirePreserved(olderThan: .now + .seconds(1), keepRevisionID: nil) {
+                self.driver.removeScratch(scratch)
+            }
         }
+        // Whatever environments left behind (detached children adopted by this process) goes too.
+        self.driver.killAllEnvironmentProcesses()
     }
 
     func environmentVariables(

@@ -16,6 +16,11 @@ public struct ProcessSandboxDriver: SandboxDriver {
     public let name = "process"
     let scratchDirectory: String
     let logger: Logger
+    /// Root pids of live environments of every driver in this process: their monitor threads reap them, nobody
+    /// else may. Process-wide on purpose: waitpid is process-wide, and tests run several servers in one process.
+    static let roots = SandboxRoots()
+    /// Distinguishes this driver's environments from those of other drivers in the same process.
+    let instanceID = Digest.randomHex32()
 
     /// - Parameter scratchDirectory: where per-environment `/tmp` directories are made.
     public init(scratchDirectory: String, logger: Logger) throws {
@@ -24,10 +29,48 @@ public struct ProcessSandboxDriver: SandboxDriver {
         try FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
     }
 
+    /// Processes of environments carry this variable (inherited by everything they start), so that orphans the
+    /// server adopted can be traced back to their environment.
+    public static let markerVariable = "_NIMBUS_SANDBOX_ID"
+
+    /// Makes this process the subreaper of everything it starts: a function's double-forked, detached process is
+    /// re-parented to the server instead of init, where teardown can find it. Call once, at server start.
+    public static func adoptOrphans() {
+        _ = cnimbus_set_child_subreaper()
+    }
+
     public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
         SandboxLayout(
             taskRoot: request.codeDirectory, runtimeDirectory: request.runtimeDirectory,
-            temporaryDirectory: "\(self.scratchDirectory)/\(request.environmentID)/tmp")
+            temporaryDirectory: "\(self.scratchDirectory)/\(request.scratchID)/tmp")
+    }
+
+    public func removeScratch(_ scratchID: String) {
+        guard !scratchID.isEmpty, !scratchID.contains("/") else { return }
+        // Best effort: a leftover scratch directory is deleted at the next server start.
+        try? FileManager.default.removeItem(atPath: "\(self.scratchDirectory)/\(scratchID)")
+    }
+
+    public func reapAdoptedProcesses() {
+        let roots = Self.roots.snapshot
+        for child in ProcessTree.children(of: getpid()) where !roots.contains(child) {
+            guard ProcessTree.isZombie(child) else { continue }
+            var status: Int32 = 0
+            _ = waitpid(child, &status, WNOHANG)
+        }
+    }
+
+    public func killAllEnvironmentProcesses() {
+        let roots = Self.roots.snapshot
+        for child in ProcessTree.children(of: getpid()) {
+            guard ProcessTree.environment(of: child, contains: "\(Self.markerVariable)=\(self.instanceID):", prefix: true)
+            else {
+                continue
+            }
+            for descendant in ProcessTree.descendants(of: child) { kill(descendant, SIGKILL) }
+            kill(child, SIGKILL)
+        }
+        self.reapAdoptedProcesses()
     }
 
     public func launch(
@@ -35,7 +78,6 @@ public struct ProcessSandboxDriver: SandboxDriver {
         output: @escaping @Sendable ([UInt8]) -> Void,
         exit: @escaping @Sendable (ExitStatus) -> Void
     ) throws(SandboxError) -> any Sandbox {
-        let envDirectory = "\(self.scratchDirectory)/\(spec.environmentID)"
         do {
             try FileManager.default.createDirectory(
                 atPath: spec.layout.temporaryDirectory, withIntermediateDirectories: true)
@@ -51,6 +93,7 @@ public struct ProcessSandboxDriver: SandboxDriver {
 
         var environment = spec.environment
         environment["TMPDIR"] = spec.layout.temporaryDirectory
+        environment[Self.markerVariable] = "\(self.instanceID):\(spec.environmentID)"
         let argv = [spec.executable] + spec.arguments
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
@@ -62,12 +105,18 @@ public struct ProcessSandboxDriver: SandboxDriver {
         close(writeEnd)
         guard rc == 0 else {
             close(readEnd)
-            try? FileManager.default.removeItem(atPath: envDirectory)  // best effort: nothing ran in it
             throw SandboxError(
                 .spawnFailed, "Could not start \(spec.executable): \(String(cString: strerror(rc)))")
         }
+        let rootPID = pid
+        Self.roots.insert(rootPID)
+        let roots = Self.roots
         let process = ProcessSandbox(
-            pid: pid, outputFD: readEnd, directory: envDirectory, output: output, exit: exit, logger: self.logger)
+            pid: rootPID, marker: "\(self.instanceID):\(spec.environmentID)", outputFD: readEnd, output: output,
+            exit: { status in
+                roots.remove(rootPID)
+                exit(status)
+            }, logger: self.logger)
         process.startMonitor()
         return process
     }
@@ -84,8 +133,9 @@ public struct ProcessSandboxDriver: SandboxDriver {
 /// notices the exit (via a pidfd).
 final class ProcessSandbox: Sandbox {
     let pid: Int32
+    /// The value of the marker variable this environment's processes inherit.
+    let marker: String
     let outputFD: Int32
-    let directory: String
     let output: @Sendable ([UInt8]) -> Void
     let exit: @Sendable (ExitStatus) -> Void
     let logger: Logger
@@ -101,12 +151,12 @@ final class ProcessSandbox: Sandbox {
     }
 
     init(
-        pid: Int32, outputFD: Int32, directory: String, output: @escaping @Sendable ([UInt8]) -> Void,
+        pid: Int32, marker: String, outputFD: Int32, output: @escaping @Sendable ([UInt8]) -> Void,
         exit: @escaping @Sendable (ExitStatus) -> Void, logger: Logger
     ) {
         self.pid = pid
+        self.marker = marker
         self.outputFD = outputFD
-        self.directory = directory
         self.output = output
         self.exit = exit
         self.logger = logger
@@ -151,8 +201,6 @@ final class ProcessSandbox: Sandbox {
                 close(self.outputFD)
             }
         }
-        // Best effort: the scratch directory holds only this environment's /tmp.
-        try? FileManager.default.removeItem(atPath: self.directory)
     }
 
     func drainOutput() {
@@ -184,12 +232,19 @@ final class ProcessSandbox: Sandbox {
         self.killTree()
     }
 
-    /// SIGKILL to the session's process group and to every descendant reachable through /proc.
+    /// SIGKILL to the session's process group, to every descendant reachable through /proc, and to orphans of
+    /// this environment the server adopted (found by the marker variable they inherited).
     func killTree() {
         let descendants = ProcessTree.descendants(of: self.pid)
         kill(-self.pid, SIGKILL)
         kill(self.pid, SIGKILL)
         for child in descendants { kill(child, SIGKILL) }
+        let marker = "\(ProcessSandboxDriver.markerVariable)=\(self.marker)"
+        for adopted in ProcessTree.children(of: getpid()) where adopted != self.pid {
+            guard ProcessTree.environment(of: adopted, contains: marker) else { continue }
+            for descendant in ProcessTree.descendants(of: adopted) { kill(descendant, SIGKILL) }
+            kill(adopted, SIGKILL)
+        }
     }
 
     func maxMemoryUsedMB() -> Int {
@@ -203,6 +258,15 @@ final class ProcessSandbox: Sandbox {
         }
         return max(1, (peak + 1023) / 1024)
     }
+}
+
+/// The root pids of live environments.
+final class SandboxRoots: Sendable {
+    let pids = Mutex<Set<Int32>>([])
+
+    func insert(_ pid: Int32) { _ = self.pids.withLock { $0.insert(pid) } }
+    func remove(_ pid: Int32) { _ = self.pids.withLock { $0.remove(pid) } }
+    var snapshot: Set<Int32> { self.pids.withLock { $0 } }
 }
 
 /// Reading the process tree from /proc.
@@ -228,6 +292,17 @@ enum ProcessTree {
             out += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
         return out
+    }
+
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let text = self.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    /// Whether `/proc/<pid>/environ` holds the entry `entry` exactly, or (with `prefix`) one starting with it.
+    static func environment(of pid: Int32, contains entry: String, prefix: Bool = false) -> Bool {
+        guard let text = self.read("/proc/\(pid)/environ") else { return false }
+        return ("\0" + text + "\0").contains("\0" + entry + (prefix ? "" : "\0"))
     }
 
     static func statusValueKB(pid: Int32, key: String) -> Int? {

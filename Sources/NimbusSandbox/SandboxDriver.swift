@@ -9,6 +9,15 @@ public protocol SandboxDriver: Sendable {
     /// The paths a runtime sees inside an environment of this driver, for the given host directories.
     func layout(for request: SandboxLayoutRequest) -> SandboxLayout
 
+    /// Deletes a scratch area (the environment's `/tmp`) that no environment uses any more.
+    func removeScratch(_ scratchID: String)
+
+    /// Reaps processes this server adopted (orphans of environments) that have exited.
+    func reapAdoptedProcesses()
+
+    /// Kills every process left by any environment of this driver (server shutdown).
+    func killAllEnvironmentProcesses()
+
     /// Starts the environment's bootstrap process.
     /// - Parameters:
     ///   - output: receives the merged stdout/stderr bytes of the environment, in order.
@@ -25,7 +34,8 @@ public protocol Sandbox: Sendable {
     var pid: Int32 { get }
     /// Synchronously delivers every byte the environment has written so far to the `output` callback.
     func drainOutput()
-    /// Kills the whole process tree and releases the environment's resources. Idempotent.
+    /// Kills the whole process tree. Idempotent. The scratch area (`/tmp`) is kept: it outlives a reset, as on
+    /// Lambda; the driver's ``SandboxDriver/removeScratch(_:)`` deletes it.
     func terminate()
     /// Peak memory of the environment so far, in MB.
     func maxMemoryUsedMB() -> Int
@@ -34,11 +44,15 @@ public protocol Sandbox: Sendable {
 /// Host directories an environment is built from.
 public struct SandboxLayoutRequest: Sendable {
     public var environmentID: String
+    /// Names the scratch area (`/tmp`). A new environment gets its own; an environment replacing one that was reset
+    /// (timeout, crash) gets the old one's, because on Lambda `/tmp` survives a reset.
+    public var scratchID: String
     public var codeDirectory: String
     public var runtimeDirectory: String
 
-    public init(environmentID: String, codeDirectory: String, runtimeDirectory: String) {
+    public init(environmentID: String, scratchID: String? = nil, codeDirectory: String, runtimeDirectory: String) {
         self.environmentID = environmentID
+        self.scratchID = scratchID ?? environmentID
         self.codeDirectory = codeDirectory
         self.runtimeDirectory = runtimeDirectory
     }

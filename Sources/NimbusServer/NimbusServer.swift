@@ -72,6 +72,7 @@ public final class NimbusServer: Sendable {
         let launcher = try RuntimeLauncher(
             directory: "\(root)/runtime", configuration: .init(interpreterOverrides: c.interpreterOverrides))
         let driver = try ProcessSandboxDriver(scratchDirectory: "\(root)/environments", logger: self.logger)
+        ProcessSandboxDriver.adoptOrphans()
         // Environments of a previous run of this data directory are gone; so are their scratch directories.
         try? FileManager.default.removeItem(atPath: "\(root)/environments")  // best effort cleanup of stale /tmp dirs
         try FileManager.default.createDirectory(atPath: "\(root)/environments", withIntermediateDirectories: true)

@@ -88,3 +88,26 @@ import Testing
         #expect(listed["RuntimeVersionConfig"] == nil)
     }
 }
+
+@Suite struct JSONKeyOrderTests {
+    @Test func readsKeysInDocumentOrder() {
+        let body = Array(#"{"A":1,"Environment":{"Other":[1,{"x":"}"}],"Variables":{"Z":"1","A\"b":"2","M":"{"}}}"#.utf8)
+        #expect(JSONKeyOrder.keys(at: ["Environment", "Variables"], in: body) == ["Z", "A\"b", "M"])
+        #expect(JSONKeyOrder.keys(at: [], in: body) == ["A", "Environment"])
+        #expect(JSONKeyOrder.keys(at: ["Missing"], in: body) == nil)
+        #expect(JSONKeyOrder.keys(at: [], in: Array("not json".utf8)) == nil)
+    }
+
+    @Test func environmentIsMeasuredInRequestOrder() throws {
+        let text = #"{"Environment":{"Variables":{"SMALL_VAR":"ok","LARGE_VAR":"\#(String(repeating: "x", count: 4096))"}}}"#
+        let body = try #require(JSONValue.parse(Array(text.utf8)))
+        do {
+            _ = try FunctionSettings.read(
+                RequestReader(
+                    body, operation: "CreateFunction", known: FunctionSettings.createMembers, rawBody: Array(text.utf8)))
+            Issue.record("expected the 4 KB error")
+        } catch {
+            #expect(error.message.contains(#"String measured: {"SMALL_VAR":"ok","LARGE_VAR":"xxx"#))
+        }
+    }
+}

@@ -14,4 +14,7 @@ int cnimbus_pidfd_open(pid_t pid);
 /// pipe2(fds, O_CLOEXEC).
 int cnimbus_pipe_cloexec(int fds[2]);
 
+/// prctl(PR_SET_CHILD_SUBREAPER, 1).
+int cnimbus_set_child_subreaper(void);
+
 #endif

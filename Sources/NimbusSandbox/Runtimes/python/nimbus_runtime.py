@@ -124,78 +124,52 @@ _DECIMAL_TOKEN = "\x00nimbus-decimal-%x-" % id(_DecodeContext)
 
 
 class _Encoder(object):
-    """The subset of awslambdaric's simplejson Encoder that matters: allow_nan, Decimal as
-    a JSON number (exact digits), bytes as UTF-8 strings, ensure_ascii off on 3.12+."""
+    """The parts of awslambdaric's simplejson Encoder that show: allow_nan, Decimal as a
+    JSON number with its exact digits, bytes as UTF-8 strings, ensure_ascii off on 3.12+."""
 
     def __init__(self, ensure_ascii):
         self.ensure_ascii = ensure_ascii
-        self._c = None
-        if _json is not None:
-            try:
-                self._c = _json.make_encoder(
-                    {},
-                    self._default,
-                    _json.encode_basestring_ascii if ensure_ascii else _json.encode_basestring,
-                    None,
-                    ": ",
-                    ", ",
-                    False,
-                    False,
-                    True,
-                )
-            except Exception:  # pragma: no cover
-                self._c = None
         self._decimals = None
+        self._basestring = None
+        if _json is not None:
+            self._basestring = _json.encode_basestring_ascii if ensure_ascii else _json.encode_basestring
 
     def _default(self, o):
         dec = sys.modules.get("decimal")
         if dec is not None and isinstance(o, dec.Decimal):
             if o.is_nan():
                 return float("nan")
+            # A placeholder string now, replaced by the number's digits afterwards.
             if self._decimals is None:
                 self._decimals = []
             self._decimals.append(str(o))
             return _DECIMAL_TOKEN + str(len(self._decimals) - 1) + "\x00"
         if isinstance(o, (bytes, bytearray)):
             return bytes(o).decode("utf-8")
-        raise TypeError(
-            "Object of type %s is not JSON serializable" % (o.__class__.__name__,)
-        )
+        raise TypeError("Object of type %s is not JSON serializable" % (o.__class__.__name__,))
 
     def encode(self, o):
         self._decimals = None
-        if self._c is not None:
-            if isinstance(o, str):
-                out = (
-                    _json.encode_basestring_ascii(o)
-                    if self.ensure_ascii
-                    else _json.encode_basestring(o)
-                )
-            else:
-                # A fresh markers dict per call: the C encoder keeps state in it.
-                enc = _json.make_encoder(
-                    {},
-                    self._default,
-                    _json.encode_basestring_ascii if self.ensure_ascii else _json.encode_basestring,
-                    None,
-                    ": ",
-                    ", ",
-                    False,
-                    False,
-                    True,
-                )
-                out = "".join(enc(o, 0))
-        else:  # pragma: no cover
+        if self._basestring is None:  # pragma: no cover - CPython always has _json
             import json
 
             out = json.dumps(o, ensure_ascii=self.ensure_ascii, default=self._default)
+        elif isinstance(o, str):
+            out = self._basestring(o)
+        else:
+            # A new C encoder per call, as json.JSONEncoder does: its circular-reference
+            # markers are not reset after an error.
+            encoder = _json.make_encoder(
+                {}, self._default, self._basestring, None, ": ", ", ", False, False, True
+            )
+            out = "".join(encoder(o, 0))
         decimals = self._decimals
         if decimals:
             self._decimals = None
             esc = "\\u0000"
-            tok = _DECIMAL_TOKEN.replace("\x00", esc)
+            token = _DECIMAL_TOKEN.replace("\x00", esc)
             for i, text in enumerate(decimals):
-                out = out.replace('"' + tok + str(i) + esc + '"', text, 1)
+                out = out.replace('"' + token + str(i) + esc + '"', text, 1)
         return out
 
 
@@ -415,6 +389,7 @@ class RuntimeAPIClient(object):
             reused = self.sock is not None
             if not reused:
                 self._connect()
+            self._got = False
             try:
                 self.sock.sendall(data)
                 return self._read_response(method)
@@ -771,7 +746,11 @@ def _user_frames(tb):
 def build_fault_result(exc_info, invoke_id=None):
     etype, value, tb = exc_info
     traceback, frames = _user_frames(tb)
-    return make_error(str(value), etype.__name__, traceback.format_list(frames), invoke_id)
+    try:
+        message = str(value)
+    except Exception:
+        message = "<exception str() failed>"
+    return make_error(message, etype.__name__, traceback.format_list(frames), invoke_id)
 
 
 # --------------------------------------------------------------------------------------
@@ -1075,13 +1054,6 @@ def _install_signal_handlers():
         pass
 
 
-def _update_xray_env(trace_id):
-    if trace_id is not None:
-        os.environ["_X_AMZN_TRACE_ID"] = trace_id
-    elif "_X_AMZN_TRACE_ID" in os.environ:
-        del os.environ["_X_AMZN_TRACE_ID"]
-
-
 def main():
     _setup_streams()
     api_address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
@@ -1139,7 +1111,7 @@ def _nimbus_code():
     import marshal
 
     path = __file__
-    magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
+    magic = getattr(sys.modules.get("_frozen_importlib_external"), "MAGIC_NUMBER", sys.version)
     key = (magic, path, _SOURCE_LINE)
     cache = os.path.join(
         os.path.dirname(os.path.abspath(path)),
@@ -1155,14 +1127,17 @@ def _nimbus_code():
         pass
     code = compile("\n" * (_SOURCE_LINE - 1) + _SOURCE, path, "exec")
     if not sys.dont_write_bytecode:
+        tmp = "%s.%d.tmp" % (cache, os.getpid())
         try:
             os.makedirs(os.path.dirname(cache), exist_ok=True)
-            tmp = "%s.%d.tmp" % (cache, os.getpid())
             with open(tmp, "wb") as f:
                 f.write(marshal.dumps((key, _SOURCE, code)))
             os.replace(tmp, cache)  # atomic: concurrent cold starts never see half a file
         except OSError:
-            pass
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
     return code
 
 

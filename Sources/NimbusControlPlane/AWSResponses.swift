@@ -58,9 +58,9 @@ struct ParsedRequest {
     init(_ request: Request) {
         self.method = request.method
         self.segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map {
-            String($0).removingPercentEncoding ?? String($0)
+            $0.contains("%") ? (String($0).removingPercentEncoding ?? String($0)) : String($0)
         }
-        self.query = Self.parseQuery(request.uri.query ?? "")
+        self.query = request.uri.query.map(Self.parseQuery) ?? []
         self.requestID = UUID().uuidString.lowercased()
     }
 

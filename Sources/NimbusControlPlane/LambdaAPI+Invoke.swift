@@ -82,14 +82,7 @@ extension LambdaAPI {
 
     /// Why a payload is not JSON, or nil when it is.
     static func jsonProblem(_ payload: ByteBuffer) -> String? {
-        let data = Data(payload.readableBytesView)
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            return nil
-        } catch {
-            let text = String(decoding: payload.readableBytesView.prefix(64), as: UTF8.self)
-            return "Unrecognized token '\(text)': was expecting a JSON value"
-        }
+        JSONValidator.problem(in: payload.readableBytesView)
     }
 
     /// `X-Amz-Client-Context`: base64 of a JSON object, at most 3,583 bytes; the runtime gets the decoded JSON.

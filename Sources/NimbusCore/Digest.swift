@@ -25,6 +25,8 @@ public enum Digest {
     /// 32 lowercase hex characters of randomness: log stream suffixes and environment ids.
     public static func randomHex32() -> String {
         var g = SystemRandomNumberGenerator()
-        return self.hex((0..<16).map { _ in UInt8.random(in: 0...255, using: &g) })
+        let a = g.next()
+        let b = g.next()
+        return self.hex((0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? a : b) >> (UInt64(i % 8) * 8)) })
     }
 }

@@ -7,23 +7,31 @@ public enum Timestamp {
     /// `2020-04-10T19:06:32.563+0000`, as `FunctionConfiguration.LastModified`.
     public static func awsString(millis: Int64) -> String {
         let c = self.components(millis: millis)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000", c.year, c.month, c.day, c.hour, c.minute, c.second,
-            c.millisecond)
+        return "\(self.pad(c.year, 4))-\(self.pad(c.month, 2))-\(self.pad(c.day, 2))T\(self.pad(c.hour, 2)):\(self.pad(c.minute, 2)):\(self.pad(c.second, 2)).\(self.pad(c.millisecond, 3))+0000"
     }
 
     /// `2020-04-10T19:06:32.563Z`, as in log lines and destination records.
     public static func isoString(millis: Int64) -> String {
         let c = self.components(millis: millis)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, c.hour, c.minute, c.second,
-            c.millisecond)
+        return "\(self.pad(c.year, 4))-\(self.pad(c.month, 2))-\(self.pad(c.day, 2))T\(self.pad(c.hour, 2)):\(self.pad(c.minute, 2)):\(self.pad(c.second, 2)).\(self.pad(c.millisecond, 3))Z"
     }
 
     /// `2020/04/10`, the date prefix of a log stream name.
     public static func streamDate(millis: Int64) -> String {
         let c = self.components(millis: millis)
-        return String(format: "%04d/%02d/%02d", c.year, c.month, c.day)
+        return "\(self.pad(c.year, 4))/\(self.pad(c.month, 2))/\(self.pad(c.day, 2))"
+    }
+
+    /// Zero-padded decimal (String(format:) is slow on Linux, and these are formatted per invocation).
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// `12.34`: milliseconds with two decimals, as REPORT lines print them.
+    public static func twoDecimals(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        return "\(hundredths / 100).\(self.pad(hundredths % 100, 2))"
     }
 
     struct Components {

@@ -49,27 +49,18 @@ final class ExecutionEnvironment: Sendable {
 
     var revisionID: String { self.configuration.revisionID }
 
-    /// Waits for the runtime's first `/next`, bounded by `timeout`.
-    func initialize(timeout: Duration) async -> (RuntimeInitResult, Double) {
-        let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) { [mailbox] in
-            mailbox.initTimedOut()
-        }
+    /// Waits for the runtime's first `/next`, bounded by the mailbox's init deadline.
+    func initialize() async -> (RuntimeInitResult, Double) {
         let result = await self.mailbox.waitForInit()
-        timer.cancel()
         let elapsed = Self.millis(ContinuousClock.now - self.startedAt)
         if case .ready = result { self.state.withLock { $0.initDurationMillis = elapsed } }
         return (result, elapsed)
     }
 
-    /// Runs one invocation, bounded by the function's timeout.
+    /// Runs one invocation, bounded by the function's timeout (enforced by the invoker's deadline sweep).
     func run(_ invocation: RuntimeInvocation, timeout: Duration) async -> (RuntimeResult, Double) {
         let start = ContinuousClock.now
-        let requestID = invocation.requestID
-        let timer = self.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) { [mailbox] in
-            mailbox.timedOut(requestID: requestID)
-        }
-        let result = await self.mailbox.invoke(invocation)
-        timer.cancel()
+        let result = await self.mailbox.invoke(invocation, deadline: start + timeout)
         let elapsed = Self.millis(ContinuousClock.now - start)
         self.state.withLock {
             $0.invocations += 1

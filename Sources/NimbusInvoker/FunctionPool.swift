@@ -107,6 +107,10 @@ final class FunctionPool: Sendable {
         }
     }
 
+    func busyEnvironments() -> [ExecutionEnvironment] {
+        self.state.withLock { Array($0.busy.values) }
+    }
+
     var counts: (idle: Int, busy: Int) {
         self.state.withLock { ($0.idle.count, $0.busy.count) }
     }

@@ -93,10 +93,31 @@ public final class Invoker: Service {
     }
 
     func reapLoop() async {
+        var ticks = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: .milliseconds(500))  // cancellation ends the loop
-            self.reapIdle()
+            try? await Task.sleep(for: Self.sweepInterval)  // cancellation ends the loop
+            self.expireDeadlines()
+            ticks += 1
+            if ticks % 20 == 0 { self.reapIdle() }
         }
+    }
+
+    /// How often deadlines are checked: a timed-out invocation ends at most this much after its deadline.
+    static let sweepInterval = Duration.milliseconds(25)
+
+    /// Times out overdue inits and invocations of busy environments.
+    func expireDeadlines() {
+        let now = ContinuousClock.now
+        let pools = self.pools.withLock { Array($0.values) }
+        for pool in pools {
+            for env in pool.busyEnvironments() { env.mailbox.expire(now: now) }
+        }
+    }
+
+    /// The init phase's limit: AWS's 10 s, or the function timeout when longer (AWS retries a slow init within the
+    /// invoke phase, bounded by the function timeout).
+    func initTimeout(_ config: FunctionConfiguration) -> Duration {
+        max(self.configuration.initTimeout, .seconds(config.timeoutSeconds))
     }
 
     func asyncLoop() async {
@@ -181,8 +202,8 @@ public final class Invoker: Service {
         }
         let env = try await self.startEnvironment(config, scratchID: pool.takePreserved(revisionID: config.revisionID))
         pool.adopt(env)
-        let initTimeout = max(self.configuration.initTimeout, .seconds(config.timeoutSeconds))
-        let (initResult, initMillis) = await env.initialize(timeout: initTimeout)
+        let initTimeout = self.initTimeout(config)
+        let (initResult, initMillis) = await env.initialize()
         switch initResult {
         case .ready:
             return await self.execute(request, on: env, pool: pool, coldInit: initMillis)
@@ -235,7 +256,7 @@ public final class Invoker: Service {
             command = ("/bin/sh", ["-c", "exit 127"])
             self.logger.debug("Runtime cannot start", metadata: ["function.name": "\(config.name)", "error": "\(problem.message)"])
         }
-        let mailbox = RuntimeMailbox()
+        let mailbox = RuntimeMailbox(initDeadline: .now + self.initTimeout(config))
         let listener: RuntimeAPIListener
         do {
             listener = try await RuntimeAPIListener.bind(
@@ -465,7 +486,7 @@ public final class Invoker: Service {
         return line
     }
 
-    static func format(_ millis: Double) -> String { String(format: "%.2f", millis) }
+    static func format(_ millis: Double) -> String { Timestamp.twoDecimals(millis) }
 
     static func runtimeVersion(_ runtime: String) -> String {
         switch RuntimeCatalog.family(of: runtime) {

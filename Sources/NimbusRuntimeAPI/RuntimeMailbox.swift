@@ -105,12 +105,40 @@ public final class RuntimeMailbox: Sendable {
 
     struct Slot {
         var invocation: RuntimeInvocation
+        var deadline: ContinuousClock.Instant
         var waiter: CheckedContinuation<RuntimeResult, Never>
     }
 
     let phase = Mutex<Phase>(.initializing(waiter: nil, early: nil))
+    /// When initialisation must have finished.
+    let initDeadline: ContinuousClock.Instant
 
-    public init() {}
+    /// - Parameter initDeadline: when initialisation times out (checked by ``expire(now:)``).
+    public init(initDeadline: ContinuousClock.Instant = .now + .seconds(3600)) {
+        self.initDeadline = initDeadline
+    }
+
+    /// Times out whatever is overdue at `now`: the init phase, or the running invocation. Called periodically by
+    /// the invoker's deadline sweep (cheaper than a timer per invocation, which costs a cross-thread wake-up).
+    public func expire(now: ContinuousClock.Instant) {
+        enum Due {
+            case initialisation
+            case invocation(String)
+            case nothing
+        }
+        let due = self.phase.withLock { phase -> Due in
+            switch phase {
+            case .initializing(_, nil) where now >= self.initDeadline: return .initialisation
+            case .busy(let slot, _) where now >= slot.deadline: return .invocation(slot.invocation.requestID)
+            default: return .nothing
+            }
+        }
+        switch due {
+        case .initialisation: self.initTimedOut()
+        case .invocation(let id): self.timedOut(requestID: id)
+        case .nothing: break
+        }
+    }
 
     // MARK: Invoker side
 
@@ -137,8 +165,10 @@ public final class RuntimeMailbox: Sendable {
         }
     }
 
-    /// Runs one invocation to its end. The caller arms the deadline (``timedOut(requestID:)``).
-    public func invoke(_ invocation: RuntimeInvocation) async -> RuntimeResult {
+    /// Runs one invocation to its end; ``expire(now:)`` past `deadline` (or ``timedOut(requestID:)``) ends it.
+    public func invoke(
+        _ invocation: RuntimeInvocation, deadline: ContinuousClock.Instant = .now + .seconds(3600)
+    ) async -> RuntimeResult {
         await withCheckedContinuation { (c: CheckedContinuation<RuntimeResult, Never>) in
             enum Action {
                 case deliver(NextResponder)
@@ -148,10 +178,10 @@ public final class RuntimeMailbox: Sendable {
             let action = self.phase.withLock { phase -> Action in
                 switch phase {
                 case .idle(let parked?):
-                    phase = .busy(Slot(invocation: invocation, waiter: c), delivered: true)
+                    phase = .busy(Slot(invocation: invocation, deadline: deadline, waiter: c), delivered: true)
                     return .deliver(parked)
                 case .idle(nil):
-                    phase = .busy(Slot(invocation: invocation, waiter: c), delivered: false)
+                    phase = .busy(Slot(invocation: invocation, deadline: deadline, waiter: c), delivered: false)
                     return .wait
                 case .closed:
                     return .fail(.exited("Runtime exited without providing a reason"))

@@ -148,6 +148,10 @@ final class ProcessSandbox: Sandbox {
         var terminated = false
         var exited = false
         var peakMemoryKB = 0
+        var rootKB = 0
+        var rootReadAt: ContinuousClock.Instant?
+        var descendantsKB = 0
+        var descendantsScannedAt: ContinuousClock.Instant?
     }
 
     init(
@@ -247,13 +251,35 @@ final class ProcessSandbox: Sandbox {
         }
     }
 
+    /// The root's peak RSS plus its descendants' RSS, in MB.
+    ///
+    /// Reading `/proc/<pid>/status` costs about as much as a no-op invocation, so the root's peak is re-read at
+    /// most every 50 ms and descendants are rescanned at most once a second. The peak only grows, so a reading is
+    /// never too high; after a burst of sub-millisecond invocations it can lag by those 50 ms.
     func maxMemoryUsedMB() -> Int {
-        var total = ProcessTree.statusValueKB(pid: self.pid, key: "VmHWM:") ?? 0
-        for child in ProcessTree.descendants(of: self.pid) {
-            total += ProcessTree.statusValueKB(pid: child, key: "VmRSS:") ?? 0
+        let now = ContinuousClock.now
+        let (readRoot, rescan) = self.state.withLock { s in
+            (
+                s.rootReadAt.map { now - $0 > .milliseconds(50) } ?? true,
+                s.descendantsScannedAt.map { now - $0 > .seconds(1) } ?? true
+            )
         }
+        let rootKB = readRoot ? ProcessTree.statusValueKB(pid: self.pid, key: "VmHWM:") : nil
+        let descendantsKB =
+            rescan
+            ? ProcessTree.descendants(of: self.pid).reduce(0) {
+                $0 + (ProcessTree.statusValueKB(pid: $1, key: "VmRSS:") ?? 0)
+            } : nil
         let peak = self.state.withLock { s -> Int in
-            s.peakMemoryKB = max(s.peakMemoryKB, total)
+            if let rootKB {
+                s.rootKB = rootKB
+                s.rootReadAt = now
+            }
+            if let descendantsKB {
+                s.descendantsKB = descendantsKB
+                s.descendantsScannedAt = now
+            }
+            s.peakMemoryKB = max(s.peakMemoryKB, s.rootKB + s.descendantsKB)
             return s.peakMemoryKB
         }
         return max(1, (peak + 1023) / 1024)
@@ -269,14 +295,15 @@ final class SandboxRoots: Sendable {
     var snapshot: Set<Int32> { self.pids.withLock { $0 } }
 }
 
-/// Reading the process tree from /proc.
+/// Reading the process tree from /proc. Byte-level parsing: memory is read after every invocation.
 enum ProcessTree {
     /// Every descendant of `pid` (children of every thread, recursively).
     static func descendants(of pid: Int32) -> [Int32] {
         var result: [Int32] = []
+        var seen: Set<Int32> = []
         var queue = [pid]
         while let next = queue.popLast(), result.count < 4096 {
-            for child in self.children(of: next) where !result.contains(child) {
+            for child in self.children(of: next) where seen.insert(child).inserted {
                 result.append(child)
                 queue.append(child)
             }
@@ -285,45 +312,83 @@ enum ProcessTree {
     }
 
     static func children(of pid: Int32) -> [Int32] {
-        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return [] }
+        guard let dir = opendir("/proc/\(pid)/task") else { return [] }
+        defer { closedir(dir) }
         var out: [Int32] = []
-        for task in tasks {
-            guard let text = self.read("/proc/\(pid)/task/\(task)/children") else { continue }
-            out += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let tid = Int32(name) else { continue }
+            guard let bytes = self.readBytes("/proc/\(pid)/task/\(tid)/children") else { continue }
+            var value: Int32 = 0
+            var inNumber = false
+            for b in bytes {
+                if b >= 0x30 && b <= 0x39 {
+                    value = value &* 10 &+ Int32(b - 0x30)
+                    inNumber = true
+                } else if inNumber {
+                    out.append(value)
+                    value = 0
+                    inNumber = false
+                }
+            }
+            if inNumber { out.append(value) }
         }
         return out
     }
 
     static func isZombie(_ pid: Int32) -> Bool {
-        guard let text = self.read("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return false }
-        return text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        guard let bytes = self.readBytes("/proc/\(pid)/stat"), let close = bytes.lastIndex(of: UInt8(ascii: ")")),
+            close + 2 < bytes.count
+        else { return false }
+        return bytes[close + 2] == UInt8(ascii: "Z")
     }
 
     /// Whether `/proc/<pid>/environ` holds the entry `entry` exactly, or (with `prefix`) one starting with it.
     static func environment(of pid: Int32, contains entry: String, prefix: Bool = false) -> Bool {
-        guard let text = self.read("/proc/\(pid)/environ") else { return false }
-        return ("\0" + text + "\0").contains("\0" + entry + (prefix ? "" : "\0"))
+        guard let bytes = self.readBytes("/proc/\(pid)/environ") else { return false }
+        let wanted = Array(entry.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: 0) ?? bytes.count
+            let item = bytes[start..<end]
+            if prefix ? item.starts(with: wanted) : item.elementsEqual(wanted) { return true }
+            start = end + 1
+        }
+        return false
     }
 
+    /// A `kB` value of `/proc/<pid>/status` (`VmHWM`, `VmRSS`).
     static func statusValueKB(pid: Int32, key: String) -> Int? {
-        guard let text = self.read("/proc/\(pid)/status") else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            return Int(line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+        guard let bytes = self.readBytes("/proc/\(pid)/status") else { return nil }
+        let wanted = Array(key.utf8)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            let lineEnd = bytes[lineStart...].firstIndex(of: 0x0A) ?? bytes.count
+            if bytes[lineStart..<lineEnd].starts(with: wanted) {
+                var value = 0
+                for b in bytes[(lineStart + wanted.count)..<lineEnd] where b >= 0x30 && b <= 0x39 {
+                    value = value * 10 + Int(b - 0x30)
+                }
+                return value
+            }
+            lineStart = lineEnd + 1
         }
         return nil
     }
 
-    static func read(_ path: String) -> String? {
+    static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 4096)
         var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             data += buffer[0..<n]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 }

@@ -111,3 +111,28 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONValidatorTests {
+    @Test(arguments: [
+        "{}", "[]", "0", "-1.5e+10", "\"a\\u00e9\\n\"", "true", "null", " {\"a\" : [1, {\"b\": null}, \"x\"] } ",
+        "\"é日本\"", "[[[[]]]]",
+    ])
+    func acceptsJSON(text: String) {
+        #expect(JSONValidator.problem(in: Array(text.utf8)) == nil)
+    }
+
+    @Test(arguments: [
+        "", "{", "}", "[1,]", "{\"a\"}", "{\"a\":}", "{a:1}", "01", "1.", "-", "tru", "nul", "\"\\x\"", "\"a", "[1 2]",
+        "{} {}", "{\"a\":1,}", "\u{01}", "NaN", "[\"\t\"]",
+    ])
+    func rejectsEverythingElse(text: String) {
+        #expect(JSONValidator.problem(in: Array(text.utf8)) != nil)
+    }
+
+    @Test func rejectsInvalidUTF8AndDeepNesting() {
+        #expect(JSONValidator.problem(in: [0x22, 0xFF, 0x22]) != nil)
+        #expect(JSONValidator.problem(in: Array(String(repeating: "[", count: 5000).utf8)) != nil)
+        let deepButFine = String(repeating: "[", count: 1000) + String(repeating: "]", count: 1000)
+        #expect(JSONValidator.problem(in: Array(deepButFine.utf8)) == nil)
+    }
+}

@@ -107,6 +107,32 @@ import Testing
         }
     }
 
+    @Test func expireTimesOutOnlyWhatIsOverdue() async {
+        let start = ContinuousClock.now
+        let mailbox = RuntimeMailbox(initDeadline: start + .seconds(10))
+        mailbox.expire(now: start + .seconds(9))
+        let runtime = Recorder()
+        mailbox.runtimeRequestedNext(runtime.responder)
+        guard case .ready = await mailbox.waitForInit() else {
+            Issue.record("init should not have expired")
+            return
+        }
+        async let result = mailbox.invoke(Self.invocation("x"), deadline: start + .seconds(3))
+        while runtime.delivered.withLock({ $0 }).isEmpty { await Task.yield() }
+        mailbox.expire(now: start + .seconds(2))
+        mailbox.expire(now: start + .seconds(3))
+        guard case .timedOut = await result else {
+            Issue.record("expected a timeout")
+            return
+        }
+        let slow = RuntimeMailbox(initDeadline: start + .seconds(1))
+        slow.expire(now: start + .seconds(2))
+        guard case .timedOut = await slow.waitForInit() else {
+            Issue.record("expected an init timeout")
+            return
+        }
+    }
+
     @Test func secondNextWhileBusyIsRefused() async {
         let mailbox = RuntimeMailbox()
         let runtime = Recorder()

@@ -54,6 +54,8 @@ struct ParsedRequest {
     var segments: [String]
     var query: [(String, String)]
     var requestID: String
+    /// The event loop of the connection the request came on.
+    var eventLoop: (any EventLoop)?
 
     init(_ request: Request) {
         self.method = request.method

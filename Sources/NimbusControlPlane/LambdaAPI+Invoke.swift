@@ -44,7 +44,8 @@ extension LambdaAPI {
         let requestID = p.requestID
         let invokeRequest = InvokeRequest(
             configuration: config, payload: payload, requestID: requestID, invokedFunctionARN: invokedARN,
-            clientContext: clientContext, traceID: request.headers[Self.traceHeader], wantsLogTail: logType == "Tail")
+            clientContext: clientContext, traceID: request.headers[Self.traceHeader], wantsLogTail: logType == "Tail",
+            eventLoop: p.eventLoop)
         switch invocationType {
         case "DryRun":
             return AWSResponses.empty(204, requestID: requestID)

@@ -31,13 +31,23 @@ public struct LambdaAPI: Sendable {
         self.logger = logger
     }
 
-    /// The Hummingbird responder serving everything.
-    public func responder() -> CallbackResponder<BasicRequestContext> {
-        CallbackResponder { request, _ in await self.respond(to: request) }
+    /// The Hummingbird responder serving everything. Invocations prefer their connection's event loop as task
+    /// executor (see ``EventLoopTaskExecutor``): they suspend while the function runs and resume on the loop that
+    /// writes the response. Other requests never suspend long and stay on the default executor.
+    public func responder() -> CallbackResponder<EdgeRequestContext> {
+        CallbackResponder { request, context in
+            if request.method == .post, request.uri.path.hasSuffix("/invocations") {
+                return await withTaskExecutorPreference(EventLoopTaskExecutor(context.eventLoop)) {
+                    await self.respond(to: request, eventLoop: context.eventLoop)
+                }
+            }
+            return await self.respond(to: request, eventLoop: context.eventLoop)
+        }
     }
 
-    func respond(to request: Request) async -> Response {
-        let parsed = ParsedRequest(request)
+    func respond(to request: Request, eventLoop: (any EventLoop)? = nil) async -> Response {
+        var parsed = ParsedRequest(request)
+        parsed.eventLoop = eventLoop
         do {
             return try await self.route(request, parsed)
         } catch let error as NimbusError {

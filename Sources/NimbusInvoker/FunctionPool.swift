@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The execution environments of one function version: idle ones (most recently used last, so reuse keeps the
@@ -20,9 +21,17 @@ final class FunctionPool: Sendable {
 
     /// Takes an idle environment of `revisionID`, if any. Idle environments of other revisions are returned for
     /// destruction.
-    func acquire(revisionID: String) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
+    /// With `eventLoop`, the most recently used idle environment on that loop is preferred.
+    func acquire(revisionID: String, eventLoop: (any EventLoop)? = nil) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
         self.state.withLock { s in
             var stale: [ExecutionEnvironment] = []
+            if let eventLoop,
+                let index = s.idle.lastIndex(where: { $0.eventLoop === eventLoop && $0.revisionID == revisionID })
+            {
+                let candidate = s.idle.remove(at: index)
+                s.busy[candidate.id] = candidate
+                return (candidate, stale)
+            }
             while let candidate = s.idle.popLast() {
                 if candidate.revisionID == revisionID {
                     s.busy[candidate.id] = candidate

@@ -16,11 +16,16 @@ public struct InvokeRequest: Sendable {
     public var traceID: String?
     /// Whether the caller wants the log tail (`X-Amz-Log-Type: Tail`).
     public var wantsLogTail: Bool
+    /// The event loop of the caller's connection: an environment on the same loop is preferred, so that the
+    /// event, the runtime's answer and the response to the caller never cross threads.
+    public var eventLoop: (any EventLoop)?
 
     public init(
         configuration: FunctionConfiguration, payload: ByteBuffer, requestID: String, invokedFunctionARN: String,
-        clientContext: String? = nil, traceID: String? = nil, wantsLogTail: Bool = false
+        clientContext: String? = nil, traceID: String? = nil, wantsLogTail: Bool = false,
+        eventLoop: (any EventLoop)? = nil
     ) {
+        self.eventLoop = eventLoop
         self.configuration = configuration
         self.payload = payload
         self.requestID = requestID

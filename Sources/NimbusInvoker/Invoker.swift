@@ -194,13 +194,15 @@ public final class Invoker: Service {
             pools[config.name] = pool
             return pool
         }
-        let (warm, stale) = pool.acquire(revisionID: config.revisionID)
+        let (warm, stale) = pool.acquire(revisionID: config.revisionID, eventLoop: request.eventLoop)
         for env in stale { env.destroy() }
         if let warm {
             warm.log.beginCapture(keep: false)
             return await self.execute(request, on: warm, pool: pool, coldInit: nil)
         }
-        let env = try await self.startEnvironment(config, scratchID: pool.takePreserved(revisionID: config.revisionID))
+        let env = try await self.startEnvironment(
+            config, scratchID: pool.takePreserved(revisionID: config.revisionID),
+            eventLoop: request.eventLoop ?? self.group.next())
         pool.adopt(env)
         let initTimeout = self.initTimeout(config)
         let (initResult, initMillis) = await env.initialize()
@@ -238,7 +240,9 @@ public final class Invoker: Service {
 
     // MARK: Internals
 
-    func startEnvironment(_ config: FunctionConfiguration, scratchID: String?) async throws -> ExecutionEnvironment {
+    func startEnvironment(
+        _ config: FunctionConfiguration, scratchID: String?, eventLoop: any EventLoop
+    ) async throws -> ExecutionEnvironment {
         let id = Digest.randomHex32()
         let codeDirectory = self.codeDirectory(config.code.digestHex)
         let layoutRequest = SandboxLayoutRequest(
@@ -259,8 +263,9 @@ public final class Invoker: Service {
         let mailbox = RuntimeMailbox(initDeadline: .now + self.initTimeout(config))
         let listener: RuntimeAPIListener
         do {
+            // The listener and its connections live on one loop: the environment's.
             listener = try await RuntimeAPIListener.bind(
-                host: self.configuration.runtimeAPIHost, port: 0, mailbox: mailbox, group: self.group,
+                host: self.configuration.runtimeAPIHost, port: 0, mailbox: mailbox, group: eventLoop,
                 logger: self.logger)
         } catch {
             throw NimbusError(.service, "Could not open the Runtime API listener: \(error)")
@@ -270,7 +275,7 @@ public final class Invoker: Service {
         let driver = self.driver
         let env = ExecutionEnvironment(
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
-            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: self.group.next())
+            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop)
         let environment = self.environmentVariables(config, layout: layout, runtime: runtime, stream: stream, api: listener.address)
         log.platformLine(
             "INIT_START Runtime Version: \(Self.runtimeVersion(runtime))\tRuntime Version ARN: arn:aws:lambda:\(self.configuration.account.region)::runtime:\(Digest.sha256Hex(Array("nimbus-runtime:\(runtime)".utf8)))"

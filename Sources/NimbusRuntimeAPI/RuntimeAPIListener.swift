@@ -145,7 +145,11 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let eventLoop = context.eventLoop
             let responder = NextResponder(
                 deliver: { invocation in
-                    eventLoop.execute { Self.writeNext(bound.value, invocation: invocation, keepAlive: keepAlive) }
+                    if eventLoop.inEventLoop {
+                        Self.writeNext(bound.value, invocation: invocation, keepAlive: keepAlive)
+                    } else {
+                        eventLoop.execute { Self.writeNext(bound.value, invocation: invocation, keepAlive: keepAlive) }
+                    }
                 },
                 reject: { status in
                     eventLoop.execute { Self.writeStatus(bound.value, status, keepAlive: keepAlive) }

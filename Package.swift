@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "NimbusCLI",
             dependencies: [
-                "NimbusCore", "NimbusServer",
+                "NimbusCore", "NimbusServer", "NimbusSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -122,7 +122,10 @@ let package = Package(
         .executableTarget(
             name: "NimbusTestRuntime",
             dependencies: ["NimbusRuntimeClient"],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // Self-contained, like a real provided.al2023 bootstrap: it must run inside a sandbox that shows only
+            // /usr and /lib, not the Swift toolchain.
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xlinker", "-s"])]
         ),
         .testTarget(
             name: "NimbusCoreTests",

@@ -9,18 +9,22 @@ if ! command -v swift >/dev/null 2>&1; then
     exit 2
 fi
 
-# Language runtimes for python3.x and nodejs functions. Without them Nimbus still runs (provided.* functions
-# work); `nimbus serve` prints which runtimes it found.
+# Language runtimes for python3.x and nodejs functions, and the Linux sandbox's tools (bubblewrap; setpriv from
+# util-linux; slirp4netns for outbound networking). Without them Nimbus still runs and says what is missing:
+# `nimbus serve` prints the runtimes it found and the isolation in force, `nimbus doctor` the details.
 missing=()
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v setpriv >/dev/null 2>&1 || missing+=(util-linux)
+command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "==> installing ${missing[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-            || echo "warning: could not install ${missing[*]}; functions needing them will fail with InvalidRuntimeException" >&2
+            || echo "warning: could not install ${missing[*]}; see \`nimbus doctor\` for what that disables" >&2
     else
-        echo "warning: ${missing[*]} not installed; functions needing them will fail with InvalidRuntimeException" >&2
+        echo "warning: ${missing[*]} not installed; see \`nimbus doctor\` for what that disables" >&2
     fi
 fi
 

@@ -16,7 +16,12 @@ say "System packages"
 need_apt=()
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
-command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+# The Linux sandbox (bubblewrap, setpriv from util-linux, slirp4netns for egress) and the sandbox tests' own
+# network namespaces (iproute2).
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
+command -v slirp4netns >/dev/null 2>&1 || need_apt+=(slirp4netns)
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null \

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NimbusCore
+import NimbusSandbox
 import NimbusServer
 
 /// `nimbus serve`: runs the server until SIGINT/SIGTERM.
@@ -28,6 +29,15 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Interpreter for a runtime, e.g. nodejs22.x=/opt/node22/bin/node (repeatable).")
     var interpreter: [String] = []
+
+    @Option(help: "Isolation: auto (the Linux sandbox when the host supports it), linux, or process (none).")
+    var sandbox: ServerConfiguration.SandboxChoice = .auto
+
+    @Option(help: "Network of sandboxed functions: egress (outbound only), none (Runtime API only), host (trusted code only).")
+    var network: NetworkMode = .egress
+
+    @Flag(inversion: .prefixedNo, help: "Freeze idle environments so that they use no CPU between invocations.")
+    var freezeIdle = true
 
     @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
     var logLevel = "info"
@@ -61,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: self.host, port: self.port, dataDirectory: self.dataDir,
             account: AccountContext(region: self.region, accountID: self.account), keepAlive: .seconds(self.keepAlive),
-            interpreterOverrides: overrides)
+            interpreterOverrides: overrides, sandbox: self.sandbox, network: self.network, freezeIdle: self.freezeIdle)
         let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -77,9 +87,8 @@ struct Serve: AsyncParsableCommand {
         let components = server.components.withLock { $0 }
         var lines = ["Nimbus is listening on \(endpoint)"]
         lines.append("  data directory: \(URL(fileURLWithPath: self.dataDir).standardizedFileURL.path)")
-        if let driver = components?.driver {
-            lines.append(
-                "  isolation: \(driver.name) — functions run as plain processes of this user; nothing is isolated")
+        if let isolation = components?.isolation {
+            lines.append("  isolation: \(isolation)")
         }
         if let launcher = components?.launcher {
             let available = launcher.availability().filter { $0.interpreter != nil }.map(\.runtime)
@@ -98,3 +107,6 @@ struct Serve: AsyncParsableCommand {
         fflush(nil)
     }
 }
+
+extension ServerConfiguration.SandboxChoice: ExpressibleByArgument {}
+extension NetworkMode: ExpressibleByArgument {}

@@ -35,7 +35,8 @@ enum AWSResponses {
     static func error(_ error: NimbusError, requestID: String) -> Response {
         var body: [String: JSONValue] = ["Type": .string(error.code.status >= 500 ? "Service" : "User")]
         body[error.code.capitalisedMessage ? "Message" : "message"] = .string(error.message)
-        for (key, value) in error.extra { body[key] = .string(value) }
+        // `Retry-After` is a header, not a body member (AWS's 429 body is Reason, Type and message only).
+        for (key, value) in error.extra where key != "Retry-After" { body[key] = .string(value) }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         headers[self.requestIDHeader] = requestID

@@ -40,6 +40,9 @@ public actor FunctionRegistry {
     let invoker: Invoker
     let account: AccountContext
     let logger: Logger
+    /// Functions with a change under way. A change suspends while it writes; a second change of the same function
+    /// meanwhile gets AWS's 409 instead of interleaving with it (AWS: "An update is in progress").
+    var changing: Set<String> = []
 
     public init(
         store: FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
@@ -53,17 +56,18 @@ public actor FunctionRegistry {
         self.logger = logger
     }
 
-    /// Loads every function from the store into the catalog (server start).
+    /// Loads every function, with its versions and aliases, from the store into the catalog, and hands reserved
+    /// concurrency to the invoker (server start).
     public func load() async throws {
         for function in try await self.store.loadAll() {
             self.catalog.put(function)
-            if !self.codeStore.contains(digestHex: function.configuration.code.digestHex) {
+            if let reserved = function.reservedConcurrency {
+                self.invoker.setReservedConcurrency(reserved, function: function.name)
+            }
+            for digest in function.codeDigests.sorted() where !self.codeStore.contains(digestHex: digest) {
                 self.logger.error(
                     "Code package missing for function",
-                    metadata: [
-                        "function.name": "\(function.configuration.name)",
-                        "code.digest": "\(function.configuration.code.digestHex)",
-                    ])
+                    metadata: ["function.name": "\(function.configuration.name)", "code.digest": "\(digest)"])
             }
         }
     }
@@ -76,8 +80,10 @@ public actor FunctionRegistry {
         }
     }
 
+    /// Creates a function; with `publish`, also its version 1.
+    /// - Returns: the configuration for the create response (with `publish`, `Version` is `"1"`).
     public func create(
-        name: String, settings: FunctionSettings, zip: [UInt8], tags: [String: String]
+        name: String, settings: FunctionSettings, zip: [UInt8], tags: [String: String], publish: Bool = false
     ) async throws -> FunctionConfiguration {
         if self.catalog.get(name) != nil {
             throw NimbusError(.resourceConflict, "Function already exist: \(name)")
@@ -98,18 +104,26 @@ public actor FunctionRegistry {
         // configuration (what Get returns) has a RevisionId different from the create response's.
         var stored = config
         stored.revisionID = UUID().uuidString.lowercased()
-        let function = StoredFunction(configuration: stored, tags: tags)
+        var function = StoredFunction(configuration: stored, tags: tags)
+        var response = config
+        if publish {
+            let version = Self.snapshot(of: stored, number: 1, description: nil)
+            function.versions = [version]
+            function.lastVersionNumber = 1
+            response.version = version.configuration.version
+        }
         try await self.store.insert(function)
         self.catalog.put(function)
         self.invoker.functionChanged(name: name, revisionID: stored.revisionID)
-        self.logger.info("Function created", metadata: ["function.name": "\(name)"])
-        return config
+        self.logger.info("Function created", metadata: ["function.name": "\(name)", "function.version": "\(response.version)"])
+        return response
     }
 
     public func updateConfiguration(
         name: String, settings: FunctionSettings, revisionID: String?
     ) async throws -> FunctionConfiguration {
-        var function = try self.existing(name)
+        var function = try self.beginChange(name)
+        defer { self.endChange(name) }
         try self.checkRevision(function, revisionID)
         var config = function.configuration
         settings.apply(to: &config)
@@ -121,10 +135,13 @@ public actor FunctionRegistry {
         return config
     }
 
+    /// Replaces `$LATEST`'s code; with `publish` (and not `dryRun`), publishes it as a new version.
+    /// - Returns: `$LATEST`'s configuration, or the new version's with `publish`.
     public func updateCode(
-        name: String, zip: [UInt8], architectures: [String]?, revisionID: String?, dryRun: Bool
+        name: String, zip: [UInt8], architectures: [String]?, revisionID: String?, dryRun: Bool, publish: Bool = false
     ) async throws -> FunctionConfiguration {
-        var function = try self.existing(name)
+        var function = try self.beginChange(name)
+        defer { self.endChange(name) }
         try self.checkRevision(function, revisionID)
         let oldDigest = function.configuration.code.digestHex
         let code = try await self.storeCode(zip)
@@ -140,20 +157,26 @@ public actor FunctionRegistry {
         try await self.commit(&function, config)
         if oldDigest != code.digestHex { self.collectGarbage(oldDigest) }
         self.logger.info("Function code updated", metadata: ["function.name": "\(name)"])
+        if publish {
+            return try await self.publish(&function, codeSha256: nil, description: nil)
+        }
         return config
     }
 
+    /// Deletes a function with all its versions and aliases.
     public func delete(name: String) async throws {
-        let function = try self.existing(name)
+        let function = try self.beginChange(name)
+        defer { self.endChange(name) }
         try await self.store.delete(name: name)
         self.catalog.remove(name)
-        self.invoker.functionDeleted(name: name)
-        self.collectGarbage(function.configuration.code.digestHex)
+        self.invoker.functionRemoved(name: name)
+        for digest in function.codeDigests { self.collectGarbage(digest) }
         self.logger.info("Function deleted", metadata: ["function.name": "\(name)"])
     }
 
     public func tag(name: String, tags: [String: String]) async throws {
-        var function = try self.existing(name)
+        var function = try self.beginChange(name)
+        defer { self.endChange(name) }
         function.tags.merge(tags) { $1 }
         try Self.checkTags(function.tags)
         try await self.store.update(function)
@@ -161,7 +184,8 @@ public actor FunctionRegistry {
     }
 
     public func untag(name: String, keys: [String]) async throws {
-        var function = try self.existing(name)
+        var function = try self.beginChange(name)
+        defer { self.endChange(name) }
         for key in keys { function.tags.removeValue(forKey: key) }
         try await self.store.update(function)
         self.catalog.put(function)
@@ -183,6 +207,24 @@ public actor FunctionRegistry {
         return function
     }
 
+    /// Starts a change of a function: returns its current state and marks it as changing until ``endChange(_:)``.
+    /// - Parameter notFound: the error for a function that does not exist (default: AWS's "Function not found").
+    /// - Throws: `ResourceConflictException` while another change of the function is under way.
+    func beginChange(_ name: String, notFound: NimbusError? = nil) throws -> StoredFunction {
+        guard let function = self.catalog.get(name) else { throw notFound ?? self.account.notFound(name) }
+        guard self.changing.insert(name).inserted else {
+            throw NimbusError(
+                .resourceConflict,
+                "The operation cannot be performed at this time. An update is in progress for resource: \(self.account.functionARN(name))"
+            )
+        }
+        return function
+    }
+
+    func endChange(_ name: String) {
+        self.changing.remove(name)
+    }
+
     func checkRevision(_ function: StoredFunction, _ revisionID: String?) throws {
         if let revisionID, revisionID != function.configuration.revisionID {
             throw NimbusError(
@@ -192,9 +234,9 @@ public actor FunctionRegistry {
         }
     }
 
-    /// Deletes a package once no function refers to it.
+    /// Deletes a package once no function version (`$LATEST` or published) refers to it.
     func collectGarbage(_ digest: String) {
-        let used = self.catalog.all().contains { $0.configuration.code.digestHex == digest }
+        let used = self.catalog.all().contains { $0.codeDigests.contains(digest) }
         if !used { self.codeStore.remove(digestHex: digest) }
     }
 

@@ -28,7 +28,7 @@ extension LambdaAPI {
                 "Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
             ])
         }
-        let (function, id) = try self.resolve(name, qualifier: p.queryValue("Qualifier"), invoking: true)
+        let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"), invoking: true)
         let limit = invocationType == "Event" ? Limits.maximumAsyncPayloadBytes : Limits.maximumSyncPayloadBytes
         var payload = try await Self.collect(request, limit: limit, operation: "InvokeFunction")
         if payload.readableBytes == 0 {
@@ -39,8 +39,10 @@ extension LambdaAPI {
                 "Could not parse request body into json: Could not parse payload into json: \(problem)")
         }
         let clientContext = try request.headers[Self.clientContextHeader].map(Self.decodeClientContext)
-        let config = function.configuration
-        let invokedARN = self.account.functionARN(config.name, qualifier: id.qualifier)
+        let config = self.routedConfiguration(target)
+        // The runtime sees the ARN as invoked (an alias keeps its name); the version that runs is in the
+        // configuration (AWS_LAMBDA_FUNCTION_VERSION, X-Amz-Executed-Version).
+        let invokedARN = self.account.functionARN(config.name, qualifier: target.qualifier)
         let requestID = p.requestID
         let invokeRequest = InvokeRequest(
             configuration: config, payload: payload, requestID: requestID, invokedFunctionARN: invokedARN,
@@ -66,7 +68,7 @@ extension LambdaAPI {
 
     /// `POST /2014-11-13/functions/{Fn}/invoke-async` (deprecated InvokeAsync): queue and answer `{"Status":202}`.
     func invokeAsync(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
-        let (function, id) = try self.resolve(name, qualifier: nil)
+        let target = try self.resolve(name, qualifier: nil)
         var payload = try await Self.collect(request, limit: 262_144, operation: "InvokeAsync")
         if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
         if let problem = Self.jsonProblem(payload) {
@@ -74,11 +76,19 @@ extension LambdaAPI {
                 .invalidRequestContent,
                 "Could not parse request body into json: Could not parse payload into json: \(problem)")
         }
+        let config = self.routedConfiguration(target)
         self.invoker.enqueue(
             InvokeRequest(
-                configuration: function.configuration, payload: payload, requestID: p.requestID,
-                invokedFunctionARN: self.account.functionARN(function.configuration.name, qualifier: id.qualifier)))
+                configuration: config, payload: payload, requestID: p.requestID,
+                invokedFunctionARN: self.account.functionARN(config.name, qualifier: target.qualifier)))
         return AWSResponses.json(202, ["Status": 202], requestID: p.requestID)
+    }
+
+    /// The configuration one invocation runs: the resolved version, or for an alias with routing the version its
+    /// weights pick with a fresh random number.
+    func routedConfiguration(_ target: ResolvedFunction) -> FunctionConfiguration {
+        guard let alias = target.alias, !alias.additionalVersionWeights.isEmpty else { return target.configuration }
+        return target.function.version(alias.version(forRandom: self.random())) ?? target.configuration
     }
 
     /// Why a payload is not JSON, or nil when it is.

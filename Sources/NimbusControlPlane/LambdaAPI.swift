@@ -17,11 +17,15 @@ public struct LambdaAPI: Sendable {
     let codeStore: CodeStore
     let account: AccountContext
     let logger: Logger
+    /// A uniform random number in `0..<1` per invocation of an alias with routing (injectable for tests).
+    let random: @Sendable () -> Double
 
+    /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
         registry: FunctionRegistry, invoker: Invoker, logStore: LogStore, codeStore: CodeStore,
-        account: AccountContext, logger: Logger
+        account: AccountContext, logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
+        self.random = random
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker
@@ -71,6 +75,8 @@ public struct LambdaAPI: Sendable {
             return AWSResponses.json(200, ["status": "ok"], requestID: p.requestID)
         case (.get, 3) where s[0] == "_nimbus" && s[1] == "code":
             return try await self.downloadCode(s[2], p)
+        case (.get, 2) where s[0] == "_nimbus" && s[1] == "concurrency":
+            return self.concurrencyUsage(p)
         default:
             break
         }
@@ -88,6 +94,26 @@ public struct LambdaAPI: Sendable {
             return try await self.updateCode(request, p, name: s[2])
         case (.post, "2015-03-31", "functions", 4) where s[3] == "invocations":
             return try await self.invoke(request, p, name: s[2])
+        case (.post, "2015-03-31", "functions", 4) where s[3] == "versions":
+            return try await self.publishVersion(request, p, name: s[2])
+        case (.get, "2015-03-31", "functions", 4) where s[3] == "versions":
+            return try self.listVersions(p, name: s[2])
+        case (.post, "2015-03-31", "functions", 4) where s[3] == "aliases":
+            return try await self.createAlias(request, p, name: s[2])
+        case (.get, "2015-03-31", "functions", 4) where s[3] == "aliases":
+            return try self.listAliases(p, name: s[2])
+        case (.get, "2015-03-31", "functions", 5) where s[3] == "aliases":
+            return try self.getAlias(p, name: s[2], alias: s[4])
+        case (.put, "2015-03-31", "functions", 5) where s[3] == "aliases":
+            return try await self.updateAlias(request, p, name: s[2], alias: s[4])
+        case (.delete, "2015-03-31", "functions", 5) where s[3] == "aliases":
+            return try await self.deleteAlias(p, name: s[2], alias: s[4])
+        case (.put, "2017-10-31", "functions", 4) where s[3] == "concurrency":
+            return try await self.putConcurrency(request, p, name: s[2])
+        case (.get, "2019-09-30", "functions", 4) where s[3] == "concurrency":
+            return try self.getConcurrency(p, name: s[2])
+        case (.delete, "2017-10-31", "functions", 4) where s[3] == "concurrency":
+            return try await self.deleteConcurrency(p, name: s[2])
         case (.post, "2014-11-13", "functions", 4) where s[3] == "invoke-async":
             return try await self.invokeAsync(request, p, name: s[2])
         case (.get, "2016-08-19", "account-settings", 2): return self.accountSettings(p)
@@ -124,18 +150,25 @@ public struct LambdaAPI: Sendable {
         return (json, Array(buffer.readableBytesView))
     }
 
-    /// Resolves `{Fn}` plus the `Qualifier` parameter. In this version only `$LATEST` exists.
+    /// Resolves `{Fn}` plus the `Qualifier` parameter (or a `:qualifier` suffix) to `$LATEST`, a published version
+    /// or an alias.
     /// - Parameter invoking: Invoke's "not found" names `:$LATEST` when no qualifier was given, as AWS's does.
-    func resolve(_ raw: String, qualifier: String?, invoking: Bool = false) throws -> (StoredFunction, FunctionIdentifier) {
+    func resolve(_ raw: String, qualifier: String?, invoking: Bool = false) throws -> ResolvedFunction {
         let id = try FunctionIdentifier.parse(raw).resolvingQualifier(qualifier)
         try self.checkRegion(id)
         guard let function = self.catalog.get(id.name) else {
             throw self.account.notFound(id.name, qualifier: id.qualifier ?? (invoking ? "$LATEST" : nil))
         }
-        if let q = id.qualifier, q != "$LATEST" {
-            throw self.account.notFound(id.name, qualifier: q)
+        guard let q = id.qualifier else {
+            return ResolvedFunction(function: function, configuration: function.configuration, qualifier: nil, alias: nil)
         }
-        return (function, id)
+        if let config = function.version(q) {
+            return ResolvedFunction(function: function, configuration: config, qualifier: q, alias: nil)
+        }
+        if let alias = function.alias(q), let config = function.version(alias.functionVersion) {
+            return ResolvedFunction(function: function, configuration: config, qualifier: q, alias: alias)
+        }
+        throw self.account.notFound(id.name, qualifier: q)
     }
 
     func checkRegion(_ id: FunctionIdentifier) throws {
@@ -176,8 +209,11 @@ public struct LambdaAPI: Sendable {
         }
         let zip = try Self.zip(fromCode: code, operation: "CreateFunction")
         let tags = try r.stringMap("Tags") ?? [:]
-        let config = try await self.registry.create(name: id.name, settings: settings, zip: zip, tags: tags)
-        return AWSResponses.json(201, config.wire(account: self.account, state: .creating), requestID: p.requestID)
+        let config = try await self.registry.create(
+            name: id.name, settings: settings, zip: zip, tags: tags, publish: try r.bool("Publish") ?? false)
+        // With Publish, AWS reports Version "1" but the unqualified FunctionArn (recorded: test_publish_version_on_create).
+        return AWSResponses.json(
+            201, config.wire(account: self.account, state: .creating, arn: .unqualified), requestID: p.requestID)
     }
 
     static func zip(fromCode code: [String: JSONValue], operation: String) throws -> [UInt8] {
@@ -206,20 +242,29 @@ public struct LambdaAPI: Sendable {
         let all = p.queryValue("FunctionVersion") == "ALL"
         let maxItems = try Self.maxItems(p, upper: 10_000)
         let pageSize = min(maxItems ?? Limits.listPageSize, Limits.listPageSize)
-        var functions = self.catalog.all()
+        // Entries in (name, version order) order: with ALL, each function's $LATEST (order 0) and its versions.
+        var entries: [(order: Int, config: FunctionConfiguration)] = []
+        for function in self.catalog.all() {
+            entries.append((0, function.configuration))
+            if all { entries += function.versions.map { ($0.number, $0.configuration) } }
+        }
         if let marker = p.queryValue("Marker"), !marker.isEmpty {
-            guard let after = Self.decodeMarker(marker) else {
+            guard let decoded = Self.decodeMarker(marker) else {
                 throw NimbusError.invalidParameter("Invalid pagination marker: \(marker)")
             }
-            functions = functions.filter { $0.configuration.name > after }
+            // "name" (one entry per function) or "name:order" (ALL): resume after that entry.
+            let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
+            let after = (name: parts.first ?? "", order: parts.count > 1 ? Int(parts[1]) ?? Int.max : Int.max)
+            entries = entries.filter { ($0.config.name, $0.order) > (after.name, after.order) }
         }
-        let page = Array(functions.prefix(pageSize))
+        let page = Array(entries.prefix(pageSize))
         var body: [String: JSONValue] = [
             "Functions": .array(
-                page.map { $0.configuration.wire(account: self.account, listing: true, qualifiedARN: all) })
+                page.map { $0.config.wire(account: self.account, listing: true, arn: all ? .versioned : .natural) })
         ]
-        if functions.count > page.count, let last = page.last {
-            body["NextMarker"] = .string(Self.encodeMarker(last.configuration.name))
+        if entries.count > page.count, let last = page.last {
+            body["NextMarker"] = .string(
+                Self.encodeMarker(all ? "\(last.config.name):\(last.order)" : last.config.name))
         }
         return AWSResponses.json(200, .object(body), requestID: p.requestID)
     }
@@ -241,33 +286,45 @@ public struct LambdaAPI: Sendable {
     }
 
     func getFunction(_ request: Request, _ p: ParsedRequest, name: String) throws -> Response {
-        let (function, _) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
         let host = request.head.authority ?? "127.0.0.1"
         var body: [String: JSONValue] = [
-            "Configuration": function.configuration.wire(account: self.account),
+            "Configuration": target.configuration.wire(account: self.account, arn: target.arnStyle),
             "Code": [
                 "RepositoryType": "S3",
-                "Location": .string("http://\(host)/_nimbus/code/\(function.configuration.code.digestHex).zip"),
+                "Location": .string("http://\(host)/_nimbus/code/\(target.configuration.code.digestHex).zip"),
             ],
         ]
+        let function = target.function
         if !function.tags.isEmpty { body["Tags"] = .object(function.tags.mapValues { .string($0) }) }
+        if let reserved = function.reservedConcurrency {
+            body["Concurrency"] = ["ReservedConcurrentExecutions": .number(Double(reserved))]
+        }
         return AWSResponses.json(200, .object(body), requestID: p.requestID)
     }
 
     func getConfiguration(_ p: ParsedRequest, name: String) throws -> Response {
-        let (function, _) = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
-        return AWSResponses.json(200, function.configuration.wire(account: self.account), requestID: p.requestID)
+        let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
+        return AWSResponses.json(
+            200, target.configuration.wire(account: self.account, arn: target.arnStyle), requestID: p.requestID)
     }
 
+    /// `DeleteFunction`: the whole function (with its versions and aliases), or with a qualifier one version.
     func deleteFunction(_ p: ParsedRequest, name: String) async throws -> Response {
         let id = try FunctionIdentifier.parse(name).resolvingQualifier(p.queryValue("Qualifier"))
         try self.checkRegion(id)
         if id.qualifier == "$LATEST" {
             throw NimbusError.invalidParameter("$LATEST version cannot be deleted without deleting the function.")
         }
-        guard self.catalog.get(id.name) != nil else { throw self.account.notFound(id.name, qualifier: id.qualifier) }
-        if let q = id.qualifier { throw self.account.notFound(id.name, qualifier: q) }
-        try await self.registry.delete(name: id.name)
+        if let q = id.qualifier, !AliasRules.isVersionNumber(q) {
+            throw NimbusError.invalidParameter("Deletion of aliases is not currently supported.")
+        }
+        guard self.catalog.get(id.name) != nil else { throw self.account.notFound(id.name) }
+        if let version = id.qualifier {
+            try await self.registry.deleteVersion(name: id.name, version: version)
+        } else {
+            try await self.registry.delete(name: id.name)
+        }
         return AWSResponses.empty(204, requestID: p.requestID)
     }
 
@@ -320,10 +377,14 @@ public struct LambdaAPI: Sendable {
                 known: ["Architectures"])
             architectures = try FunctionSettings.read(check).architectures
         }
+        let dryRun = try r.bool("DryRun") ?? false
+        let publish = try r.bool("Publish") ?? false
         let config = try await self.registry.updateCode(
             name: fn, zip: zip, architectures: architectures, revisionID: try r.string("RevisionId"),
-            dryRun: try r.bool("DryRun") ?? false)
-        return AWSResponses.json(200, config.wire(account: self.account, state: .updating), requestID: p.requestID)
+            dryRun: dryRun, publish: publish)
+        // With Publish the response is the new version's, still Pending (recorded: test_publish_with_update).
+        let state: FunctionConfiguration.ReportedState = publish && !dryRun ? .creating : .updating
+        return AWSResponses.json(200, config.wire(account: self.account, state: state), requestID: p.requestID)
     }
 
     func downloadCode(_ file: String, _ p: ParsedRequest) async throws -> Response {
@@ -346,8 +407,9 @@ public struct LambdaAPI: Sendable {
                 "TotalCodeSize": .number(Double(Limits.totalCodeStorageBytes)),
                 "CodeSizeUnzipped": .number(Double(Limits.maximumUnzippedCodeBytes)),
                 "CodeSizeZipped": .number(Double(Limits.maximumZippedCodeBytes)),
-                "ConcurrentExecutions": .number(Double(Limits.accountConcurrency)),
-                "UnreservedConcurrentExecutions": .number(Double(Limits.accountConcurrency)),
+                "ConcurrentExecutions": .number(Double(self.invoker.accountConcurrencyLimit)),
+                "UnreservedConcurrentExecutions": .number(
+                    Double(self.invoker.accountConcurrencyLimit - self.registry.reservedConcurrencyTotal())),
             ],
             "AccountUsage": ["TotalCodeSize": .number(Double(total)), "FunctionCount": .number(Double(functions.count))],
         ]

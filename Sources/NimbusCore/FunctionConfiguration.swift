@@ -117,21 +117,41 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
         case updating
     }
 
+    /// How `FunctionArn` is qualified in a response.
+    public enum ARNStyle: Sendable, Equatable {
+        /// `:N` for a published version, unqualified for `$LATEST` (Create, Get without a qualifier).
+        case natural
+        /// Always `:version`, `$LATEST` included (ListVersionsByFunction, ListFunctions with `ALL`).
+        case versioned
+        /// Never qualified, whatever the version (the CreateFunction response with `Publish`).
+        case unqualified
+        /// `:qualifier` exactly as the caller named it: an alias, or an explicit `$LATEST`.
+        case qualified(String)
+    }
+
+    /// The `FunctionArn` of this configuration in the given style.
+    public func arn(account: AccountContext, style: ARNStyle = .natural) -> String {
+        switch style {
+        case .natural: account.functionARN(self.name, qualifier: self.version == "$LATEST" ? nil : self.version)
+        case .versioned: account.functionARN(self.name, qualifier: self.version)
+        case .unqualified: account.functionARN(self.name)
+        case .qualified(let qualifier): account.functionARN(self.name, qualifier: qualifier)
+        }
+    }
+
     /// The AWS `FunctionConfiguration` shape.
     /// - Parameters:
     ///   - listing: ListFunctions omits State*, LastUpdateStatus* and RuntimeVersionConfig.
-    ///   - qualifiedARN: append `:version` to `FunctionArn` (published versions; `$LATEST` under `ALL`).
+    ///   - arn: how `FunctionArn` is qualified.
     public func wire(
         account: AccountContext,
         state: ReportedState = .stored,
         listing: Bool = false,
-        qualifiedARN: Bool = false
+        arn: ARNStyle = .natural
     ) -> JSONValue {
         var o: [String: JSONValue] = [
             "FunctionName": .string(self.name),
-            "FunctionArn": .string(
-                account.functionARN(self.name, qualifier: qualifiedARN || self.version != "$LATEST" ? self.version : nil)
-            ),
+            "FunctionArn": .string(self.arn(account: account, style: arn)),
             "Role": .string(self.role),
             "CodeSize": .number(Double(self.code.size)),
             "Description": .string(self.description),

@@ -24,7 +24,12 @@ public enum Limits {
     public static let maximumLayers = 5
     public static let maximumTags = 50
     public static let totalCodeStorageBytes = 80_530_636_800
+    /// The default account concurrency limit (concurrent executions across all functions).
     public static let accountConcurrency = 1000
+    /// Reserved concurrency may never leave less than this unreserved for the other functions.
+    public static let minimumUnreservedConcurrency = 100
+    /// Published versions and aliases per page of ListVersionsByFunction and ListAliases.
+    public static let versionPageSize = 50
     public static let listPageSize = 50
     /// The init phase's limit for on-demand environments.
     public static let initTimeoutSeconds = 10

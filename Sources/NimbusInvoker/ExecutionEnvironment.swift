@@ -28,6 +28,9 @@ final class ExecutionEnvironment: Sendable {
         var initDurationMillis: Double?
         var lastUsed: ContinuousClock.Instant = .now
         var destroyed = false
+        /// In the pool, waiting for an invocation.
+        var idle = false
+        var frozen = false
     }
 
     init(
@@ -53,7 +56,10 @@ final class ExecutionEnvironment: Sendable {
     func initialize() async -> (RuntimeInitResult, Double) {
         let result = await self.mailbox.waitForInit()
         let elapsed = Self.millis(ContinuousClock.now - self.startedAt)
-        if case .ready = result { self.state.withLock { $0.initDurationMillis = elapsed } }
+        if case .ready = result {
+            self.state.withLock { $0.initDurationMillis = elapsed }
+            self.sandbox.withLock { $0 }?.initializationFinished()
+        }
         return (result, elapsed)
     }
 
@@ -67,6 +73,45 @@ final class ExecutionEnvironment: Sendable {
             $0.lastUsed = .now
         }
         return (result, elapsed)
+    }
+
+    /// Back in the pool: freeze it once the runtime waits in `/next` (now, if it already does).
+    func becameIdle(freeze: Bool) {
+        guard freeze else { return }
+        let parked = self.mailbox.isParked
+        self.state.withLock { s in
+            s.idle = true
+            if parked && !s.frozen && !s.destroyed {
+                self.sandbox.withLock { $0 }?.freeze()
+                s.frozen = true
+            }
+        }
+    }
+
+    /// The runtime parked in `/next`: freeze if idle.
+    func runtimeParked() {
+        self.state.withLock { s in
+            if s.idle && !s.frozen && !s.destroyed {
+                self.sandbox.withLock { $0 }?.freeze()
+                s.frozen = true
+            }
+        }
+    }
+
+    /// Taken from the pool for an invocation: thaw before the event is delivered.
+    func becameBusy() {
+        self.state.withLock { s in
+            s.idle = false
+            if s.frozen {
+                self.sandbox.withLock { $0 }?.thaw()
+                s.frozen = false
+            }
+        }
+    }
+
+    /// Whether the kernel killed the environment for exceeding its memory.
+    func wasKilledForMemory() -> Bool {
+        self.sandbox.withLock { $0 }?.wasKilledForMemory() ?? false
     }
 
     /// Delivers everything the environment wrote so far to its log.

@@ -18,6 +18,13 @@ final class FunctionPool: Sendable {
     }
 
     let state = Mutex<State>(State())
+    /// A published version's pool: its configuration never changes, so released environments are never retired
+    /// for being of an older revision than the function's (`$LATEST`'s) current one.
+    let isPinned: Bool
+
+    init(isPinned: Bool = false) {
+        self.isPinned = isPinned
+    }
 
     /// Takes an idle environment of `revisionID`, if any. Idle environments of other revisions are returned for
     /// destruction.
@@ -53,7 +60,8 @@ final class FunctionPool: Sendable {
     func release(_ environment: ExecutionEnvironment, reusable: Bool, currentRevisionID: String?) -> Bool {
         self.state.withLock { s in
             s.busy.removeValue(forKey: environment.id)
-            guard reusable, currentRevisionID == nil || currentRevisionID == environment.revisionID else { return false }
+            guard reusable, self.isPinned || currentRevisionID == nil || currentRevisionID == environment.revisionID
+            else { return false }
             s.idle.append(environment)
             return true
         }

@@ -23,11 +23,18 @@ public final class Invoker: Service {
         public var runtimeAPIHost: String
         /// Concurrent background (Event) invocations.
         public var asyncConcurrency: Int
+        /// Freeze idle environments (no CPU between invocations) where the sandbox driver can.
+        public var freezeIdle: Bool
+        /// The account's concurrency limit: busy environments across all functions (AWS's default: 1,000).
+        public var accountConcurrency: Int
 
         public init(
             account: AccountContext = .init(), keepAlive: Duration = .seconds(600), initTimeout: Duration = .seconds(10),
-            runtimeAPIHost: String = "127.0.0.1", asyncConcurrency: Int = 64
+            runtimeAPIHost: String = "127.0.0.1", asyncConcurrency: Int = 64,
+            accountConcurrency: Int = Limits.accountConcurrency, freezeIdle: Bool = true
         ) {
+            self.accountConcurrency = accountConcurrency
+            self.freezeIdle = freezeIdle
             self.account = account
             self.keepAlive = keepAlive
             self.initTimeout = initTimeout
@@ -42,7 +49,10 @@ public final class Invoker: Service {
     let codeDirectory: @Sendable (String) -> String
     let logSink: any LogSink
     let logger: Logger
+    /// Pools per function version, keyed by ``poolKey(name:version:)``.
     let pools = Mutex<[String: FunctionPool]>([:])
+    /// Concurrency slots (see Invoker+Concurrency.swift).
+    let concurrency: ConcurrencyLimiter
     /// The newest revision per function, so that released environments of older ones are destroyed.
     let currentRevisions = Mutex<[String: String]>([:])
     let asyncJobs: AsyncStream<InvokeRequest>
@@ -62,6 +72,7 @@ public final class Invoker: Service {
         self.logSink = logSink
         self.logger = logger
         self.group = group
+        self.concurrency = ConcurrencyLimiter(accountLimit: configuration.accountConcurrency)
         (self.asyncJobs, self.asyncContinuation) = AsyncStream.makeStream(of: InvokeRequest.self)
     }
 
@@ -188,15 +199,20 @@ public final class Invoker: Service {
     ///   failures.
     public func invoke(_ request: InvokeRequest) async throws -> InvokeResult {
         let config = request.configuration
+        // A slot first, atomically; it is given back when this call returns or throws, whatever happened.
+        let slot = try self.takeConcurrencySlot(request)
+        defer { self.concurrency.release(slot) }
+        let poolKey = Self.poolKey(name: config.name, version: config.version)
         let pool = self.pools.withLock { pools in
-            if let pool = pools[config.name] { return pool }
-            let pool = FunctionPool()
-            pools[config.name] = pool
+            if let pool = pools[poolKey] { return pool }
+            let pool = FunctionPool(isPinned: config.version != "$LATEST")
+            pools[poolKey] = pool
             return pool
         }
         let (warm, stale) = pool.acquire(revisionID: config.revisionID, eventLoop: request.eventLoop)
         for env in stale { env.destroy() }
         if let warm {
+            warm.becameBusy()
             warm.log.beginCapture(keep: false)
             return await self.execute(request, on: warm, pool: pool, coldInit: nil)
         }
@@ -261,13 +277,26 @@ public final class Invoker: Service {
             self.logger.debug("Runtime cannot start", metadata: ["function.name": "\(config.name)", "error": "\(problem.message)"])
         }
         let mailbox = RuntimeMailbox(initDeadline: .now + self.initTimeout(config))
+        let network: PreparedNetwork?
+        do {
+            network = try self.driver.prepareNetwork(environmentID: id, mode: nil)
+        } catch {
+            throw NimbusError(.service, "Could not prepare the environment's network for \(config.name): \(error)")
+        }
         let listener: RuntimeAPIListener
         do {
             // The listener and its connections live on one loop: the environment's.
-            listener = try await RuntimeAPIListener.bind(
-                host: self.configuration.runtimeAPIHost, port: 0, mailbox: mailbox, group: eventLoop,
-                logger: self.logger)
+            if let network {
+                listener = try await RuntimeAPIListener.adopt(
+                    listeningSocket: network.listeningSocket, address: "127.0.0.1:9001", mailbox: mailbox,
+                    group: eventLoop, logger: self.logger)
+            } else {
+                listener = try await RuntimeAPIListener.bind(
+                    host: self.configuration.runtimeAPIHost, port: 0, mailbox: mailbox, group: eventLoop,
+                    logger: self.logger)
+            }
         } catch {
+            network?.release()
             throw NimbusError(.service, "Could not open the Runtime API listener: \(error)")
         }
         let stream = "\(Timestamp.streamDate(millis: Timestamp.nowMillis()))/[\(config.version)]\(id)"
@@ -276,6 +305,7 @@ public final class Invoker: Service {
         let env = ExecutionEnvironment(
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
             configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop)
+        mailbox.onParked { [weak env] in env?.runtimeParked() }
         let environment = self.environmentVariables(config, layout: layout, runtime: runtime, stream: stream, api: listener.address)
         log.platformLine(
             "INIT_START Runtime Version: \(Self.runtimeVersion(runtime))\tRuntime Version ARN: arn:aws:lambda:\(self.configuration.account.region)::runtime:\(Digest.sha256Hex(Array("nimbus-runtime:\(runtime)".utf8)))"
@@ -286,12 +316,14 @@ public final class Invoker: Service {
                     environmentID: id, layout: layout, codeDirectory: codeDirectory,
                     runtimeDirectory: self.launcher.runtimeDirectory, executable: command.executable,
                     arguments: command.arguments, environment: environment, memoryMB: config.memorySizeMB,
-                    ephemeralStorageMB: config.ephemeralStorageMB),
+                    ephemeralStorageMB: config.ephemeralStorageMB, network: network,
+                    extraReadOnlyPaths: self.launcher.hostPaths(runtime: runtime)),
                 output: { [log] bytes in log.output(bytes) },
                 exit: { [mailbox] status in mailbox.processExited(status.description) })
             env.sandbox.withLock { $0 = sandbox }
         } catch {
             listener.close()
+            network?.release()
             self.driver.removeScratch(layoutRequest.scratchID)
             throw NimbusError(.service, "Could not start an execution environment for \(config.name): \(error)")
         }
@@ -347,6 +379,13 @@ public final class Invoker: Service {
                 type: "Sandbox.Timedout",
                 message: "RequestId: \(id) Error: Task timed out after \(config.timeoutSeconds).00 seconds")
             status = "timeout"
+        case .exited(let exit) where env.wasKilledForMemory():
+            functionError = "Unhandled"
+            errorType = "Runtime.OutOfMemory"
+            reusable = false
+            payload = Self.errorJSON(
+                type: "Runtime.OutOfMemory", message: "RequestId: \(id) Error: Runtime exited with error: \(exit)")
+            status = "error"
         case .exited(let exit):
             functionError = "Unhandled"
             errorType = "Runtime.ExitError"
@@ -379,6 +418,9 @@ public final class Invoker: Service {
         let tail = request.wantsLogTail ? env.log.tail() : nil
         if reusable {
             let current = self.currentRevisions.withLock { $0[config.name] }
+            // Idle (and possibly frozen) before it is visible in the pool, so that a concurrent acquire's thaw
+            // always comes after this freeze.
+            env.becameIdle(freeze: self.configuration.freezeIdle)
             if !pool.release(env, reusable: true, currentRevisionID: current) { env.destroy() }
         } else {
             pool.discard(env)

@@ -110,12 +110,25 @@ public final class RuntimeMailbox: Sendable {
     }
 
     let phase = Mutex<Phase>(.initializing(waiter: nil, early: nil))
+    /// Called (outside the lock) when the runtime parks in `/next` with nothing to deliver: the environment is
+    /// idle and may be frozen.
+    let parkedHook = Mutex<(@Sendable () -> Void)?>(nil)
     /// When initialisation must have finished.
     let initDeadline: ContinuousClock.Instant
 
     /// - Parameter initDeadline: when initialisation times out (checked by ``expire(now:)``).
     public init(initDeadline: ContinuousClock.Instant = .now + .seconds(3600)) {
         self.initDeadline = initDeadline
+    }
+
+    /// Sets the hook called when the runtime parks in `/next` while idle.
+    public func onParked(_ hook: @escaping @Sendable () -> Void) {
+        self.parkedHook.withLock { $0 = hook }
+    }
+
+    /// Whether the runtime is parked in `/next` with nothing to do.
+    public var isParked: Bool {
+        self.phase.withLock { if case .idle(.some) = $0 { true } else { false } }
     }
 
     /// Times out whatever is overdue at `now`: the init phase, or the running invocation. Called periodically by
@@ -274,6 +287,7 @@ public final class RuntimeMailbox: Sendable {
             case resumeInit(CheckedContinuation<RuntimeInitResult, Never>)
             case deliver(RuntimeInvocation)
             case reject(RuntimeAPIStatus)
+            case parked
             case none
         }
         let action = self.phase.withLock { phase -> Action in
@@ -287,7 +301,7 @@ public final class RuntimeMailbox: Sendable {
             case .idle:
                 // A newer /next replaces an older one (whose connection is most likely gone).
                 phase = .idle(parked: responder)
-                return .none
+                return .parked
             case .busy(let slot, false):
                 phase = .busy(slot, delivered: true)
                 return .deliver(slot.invocation)
@@ -301,6 +315,7 @@ public final class RuntimeMailbox: Sendable {
         case .resumeInit(let c): c.resume(returning: .ready)
         case .deliver(let invocation): responder.deliver(invocation)
         case .reject(let status): responder.reject(status)
+        case .parked: self.parkedHook.withLock { $0 }?()
         case .none: break
         }
     }

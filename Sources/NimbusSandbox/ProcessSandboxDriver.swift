@@ -45,6 +45,10 @@ public struct ProcessSandboxDriver: SandboxDriver {
             temporaryDirectory: "\(self.scratchDirectory)/\(request.scratchID)/tmp")
     }
 
+    public func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork? {
+        nil
+    }
+
     public func removeScratch(_ scratchID: String) {
         guard !scratchID.isEmpty, !scratchID.contains("/") else { return }
         // Best effort: a leftover scratch directory is deleted at the next server start.
@@ -116,7 +120,7 @@ public struct ProcessSandboxDriver: SandboxDriver {
             exit: { status in
                 roots.remove(rootPID)
                 exit(status)
-            }, logger: self.logger)
+            }, logger: self.logger, isolation: nil)
         process.startMonitor()
         return process
     }
@@ -139,6 +143,8 @@ final class ProcessSandbox: Sandbox {
     let output: @Sendable ([UInt8]) -> Void
     let exit: @Sendable (ExitStatus) -> Void
     let logger: Logger
+    /// The Linux sandbox's resources; nil in the process tier.
+    let isolation: Isolation?
     /// Guards reads of the pipe (so a drained chunk is always delivered before the lock is released) and the
     /// lifecycle flags.
     let state = Mutex<State>(State())
@@ -156,8 +162,9 @@ final class ProcessSandbox: Sandbox {
 
     init(
         pid: Int32, marker: String, outputFD: Int32, output: @escaping @Sendable ([UInt8]) -> Void,
-        exit: @escaping @Sendable (ExitStatus) -> Void, logger: Logger
+        exit: @escaping @Sendable (ExitStatus) -> Void, logger: Logger, isolation: Isolation?
     ) {
+        self.isolation = isolation
         self.pid = pid
         self.marker = marker
         self.outputFD = outputFD
@@ -196,8 +203,13 @@ final class ProcessSandbox: Sandbox {
         self.killTree()
         self.drainOutput()
         self.state.withLock { $0.exited = true }
-        let exitStatus: ExitStatus =
+        var exitStatus: ExitStatus =
             (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        if self.isolation != nil, case .exited(let code) = exitStatus, code > 128, code < 128 + 65 {
+            // bwrap exits with 128 + n when the sandboxed process died of signal n.
+            exitStatus = .signaled(code - 128)
+        }
+        self.isolation?.release()
         self.exit(exitStatus)
         self.state.withLock { s in
             if !s.outputClosed {
@@ -239,6 +251,12 @@ final class ProcessSandbox: Sandbox {
     /// SIGKILL to the session's process group, to every descendant reachable through /proc, and to orphans of
     /// this environment the server adopted (found by the marker variable they inherited).
     func killTree() {
+        if let isolation = self.isolation {
+            // Everything the environment ran is in its cgroup (and its PID namespace).
+            kill(self.pid, SIGKILL)
+            isolation.cgroup.killAll()
+            return
+        }
         let descendants = ProcessTree.descendants(of: self.pid)
         kill(-self.pid, SIGKILL)
         kill(self.pid, SIGKILL)
@@ -256,7 +274,21 @@ final class ProcessSandbox: Sandbox {
     /// Reading `/proc/<pid>/status` costs about as much as a no-op invocation, so the root's peak is re-read at
     /// most every 50 ms and descendants are rescanned at most once a second. The peak only grows, so a reading is
     /// never too high; after a burst of sub-millisecond invocations it can lag by those 50 ms.
+    func wasKilledForMemory() -> Bool {
+        guard let isolation = self.isolation else { return false }
+        return isolation.cgroup.oomKills() > 0
+    }
+
+    func initializationFinished() { self.isolation?.cgroup.applyCPULimit() }
+
+    func freeze() { self.isolation?.cgroup.freeze() }
+
+    func thaw() { self.isolation?.cgroup.thaw() }
+
     func maxMemoryUsedMB() -> Int {
+        if let isolation = self.isolation {
+            return max(1, (isolation.cgroup.peakMemoryBytes() + 1_048_575) / 1_048_576)
+        }
         let now = ContinuousClock.now
         let (readRoot, rescan) = self.state.withLock { s in
             (

@@ -76,6 +76,17 @@ public final class RuntimeLauncher: Sendable {
         RuntimeCatalog.accepted.sorted().map { ($0, self.interpreters[$0], self.missingReasons[$0]) }
     }
 
+    /// Host directories a sandbox must show (read-only, at the same path) for the runtime's interpreter: its
+    /// installation prefix when it lives outside the system directories (pyenv, nvm, /opt).
+    public func hostPaths(runtime: String) -> [String] {
+        guard let interpreter = self.interpreters[runtime], RuntimeCatalog.family(of: runtime) != .provided else {
+            return []
+        }
+        for system in ["/usr/", "/bin/", "/lib/", "/sbin/"] where interpreter.hasPrefix(system) { return [] }
+        let prefix = URL(fileURLWithPath: interpreter).deletingLastPathComponent().deletingLastPathComponent().path
+        return [prefix]
+    }
+
     /// The command that starts a runtime, or why it cannot start on this host.
     public func command(
         runtime: String, layout: SandboxLayout, hostCodeDirectory: String

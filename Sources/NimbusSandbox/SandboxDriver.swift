@@ -9,6 +9,10 @@ public protocol SandboxDriver: Sendable {
     /// The paths a runtime sees inside an environment of this driver, for the given host directories.
     func layout(for request: SandboxLayoutRequest) -> SandboxLayout
 
+    /// The environment's network, created before its process (the Runtime API listens inside it). Nil when the
+    /// environment shares the server's network and the invoker binds a loopback port for the Runtime API.
+    func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork?
+
     /// Deletes a scratch area (the environment's `/tmp`) that no environment uses any more.
     func removeScratch(_ scratchID: String)
 
@@ -39,6 +43,13 @@ public protocol Sandbox: Sendable {
     func terminate()
     /// Peak memory of the environment so far, in MB.
     func maxMemoryUsedMB() -> Int
+    /// Whether the kernel's OOM killer has killed a task of this environment.
+    func wasKilledForMemory() -> Bool
+    /// Initialisation has finished: apply the limits that hold only in the invoke phase (the CPU share).
+    func initializationFinished()
+    /// Stops every process (no CPU) until ``thaw()``. A no-op where the driver cannot freeze.
+    func freeze()
+    func thaw()
 }
 
 /// Host directories an environment is built from.
@@ -76,12 +87,18 @@ public struct SandboxSpec: Sendable {
     public var environment: [String: String]
     public var memoryMB: Int
     public var ephemeralStorageMB: Int
+    /// From ``SandboxDriver/prepareNetwork(environmentID:mode:)``.
+    public var network: PreparedNetwork?
+    /// Host directories the executable needs besides the code and runtime (an interpreter's prefix).
+    public var extraReadOnlyPaths: [String]
 
     public init(
         environmentID: String, layout: SandboxLayout, codeDirectory: String, runtimeDirectory: String,
         executable: String, arguments: [String], environment: [String: String], memoryMB: Int,
-        ephemeralStorageMB: Int
+        ephemeralStorageMB: Int, network: PreparedNetwork? = nil, extraReadOnlyPaths: [String] = []
     ) {
+        self.network = network
+        self.extraReadOnlyPaths = extraReadOnlyPaths
         self.environmentID = environmentID
         self.layout = layout
         self.codeDirectory = codeDirectory

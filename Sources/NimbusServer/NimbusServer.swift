@@ -22,12 +22,30 @@ public struct ServerConfiguration: Sendable {
     public var keepAlive: Duration
     public var interpreterOverrides: [String: String]
     public var logRetentionDays: Int
+    /// Which isolation tier runs environments.
+    public var sandbox: SandboxChoice
+    /// The network of Linux-sandbox environments.
+    public var network: NetworkMode
+    /// Freeze idle environments (Linux sandbox).
+    public var freezeIdle: Bool
+
+    /// `auto` picks the Linux sandbox when the host supports it, and otherwise the process tier with a warning
+    /// saying why.
+    public enum SandboxChoice: String, Sendable, CaseIterable {
+        case auto
+        case linux
+        case process
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 9000, dataDirectory: String = ".nimbus",
         account: AccountContext = .init(), keepAlive: Duration = .seconds(600),
-        interpreterOverrides: [String: String] = [:], logRetentionDays: Int = 7
+        interpreterOverrides: [String: String] = [:], logRetentionDays: Int = 7, sandbox: SandboxChoice = .auto,
+        network: NetworkMode = .egress, freezeIdle: Bool = true
     ) {
+        self.sandbox = sandbox
+        self.network = network
+        self.freezeIdle = freezeIdle
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -53,6 +71,8 @@ public final class NimbusServer: Sendable {
         public var launcher: RuntimeLauncher
         public var driver: any SandboxDriver
         public var logStore: LogStore
+        /// One line saying which isolation is in force and why.
+        public var isolation: String
     }
 
     public init(configuration: ServerConfiguration, logger: Logger) {
@@ -71,20 +91,20 @@ public final class NimbusServer: Sendable {
             database: database, configuration: .init(retentionDays: c.logRetentionDays), logger: self.logger)
         let launcher = try RuntimeLauncher(
             directory: "\(root)/runtime", configuration: .init(interpreterOverrides: c.interpreterOverrides))
-        let driver = try ProcessSandboxDriver(scratchDirectory: "\(root)/environments", logger: self.logger)
-        ProcessSandboxDriver.adoptOrphans()
         // Environments of a previous run of this data directory are gone; so are their scratch directories.
         try? FileManager.default.removeItem(atPath: "\(root)/environments")  // best effort cleanup of stale /tmp dirs
-        try FileManager.default.createDirectory(atPath: "\(root)/environments", withIntermediateDirectories: true)
+        let (driver, isolation) = try self.makeDriver(root: root)
         let invoker = Invoker(
-            configuration: .init(account: c.account, keepAlive: c.keepAlive), driver: driver, launcher: launcher,
+            configuration: .init(account: c.account, keepAlive: c.keepAlive, freezeIdle: c.freezeIdle),
+            driver: driver, launcher: launcher,
             codeDirectory: { codeStore.directory(for: $0) }, logSink: logStore, logger: self.logger)
         let registry = FunctionRegistry(
             store: FunctionStore(database: database), codeStore: codeStore, catalog: FunctionCatalog(),
             invoker: invoker, account: c.account, logger: self.logger)
         try await registry.load()
         self.components.withLock {
-            $0 = Components(invoker: invoker, launcher: launcher, driver: driver, logStore: logStore)
+            $0 = Components(
+                invoker: invoker, launcher: launcher, driver: driver, logStore: logStore, isolation: isolation)
         }
         let api = LambdaAPI(
             registry: registry, invoker: invoker, logStore: logStore, codeStore: codeStore, account: c.account,
@@ -116,6 +136,40 @@ public final class NimbusServer: Sendable {
             throw error
         }
         self.failReadiness(CancellationError())
+    }
+
+    /// The sandbox driver the configuration asks for, and a sentence saying what is in force and why.
+    func makeDriver(root: String) throws -> (any SandboxDriver, String) {
+        let c = self.configuration
+        let process = { () throws -> ProcessSandboxDriver in
+            let driver = try ProcessSandboxDriver(scratchDirectory: "\(root)/environments", logger: self.logger)
+            ProcessSandboxDriver.adoptOrphans()
+            return driver
+        }
+        let processWarning =
+            "functions run as plain processes of this user: no filesystem, process, network or resource isolation"
+        if c.sandbox == .process {
+            return (try process(), "process (chosen with --sandbox process) — \(processWarning)")
+        }
+        let support = SandboxSupport.probe()
+        do {
+            let driver = try LinuxSandboxDriver(
+                support: support, configuration: .init(network: c.network), logger: self.logger)
+            let cgroups = support.cgroupVersion?.rawValue ?? "?"
+            return (
+                driver,
+                "linux — bubblewrap namespaces (mount, pid, ipc, uts, net: \(c.network.rawValue)), cgroup \(cgroups) limits and freezer, seccomp, unprivileged user"
+            )
+        } catch {
+            if c.sandbox == .linux { throw error }
+            self.logger.warning(
+                "The Linux sandbox is unavailable; running without isolation",
+                metadata: ["reason": "\(support.problems.joined(separator: "; "))"])
+            return (
+                try process(),
+                "process — the Linux sandbox is unavailable here (\(support.problems.joined(separator: "; "))); \(processWarning). Run `nimbus doctor`."
+            )
+        }
     }
 
     /// The endpoint (`http://host:port`) once the HTTP server listens.

@@ -41,6 +41,29 @@ public final class NimbusDatabase: Sendable {
                     CREATE INDEX log_events_group_stream ON log_events(log_group, log_stream, id);
                     """)
         }
+        migrator.registerMigration("v2") { db in
+            // Published versions and aliases (issue #4). Versions are immutable snapshots of $LATEST; `last_version`
+            // keeps numbers from being reused after a version is deleted; `source_revision` is the $LATEST revision a
+            // version was published from, so that publishing an unchanged $LATEST returns that version.
+            try db.execute(
+                sql: """
+                    ALTER TABLE functions ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE functions ADD COLUMN reserved_concurrency INTEGER;
+                    CREATE TABLE function_versions (
+                        function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        config TEXT NOT NULL,
+                        source_revision TEXT NOT NULL,
+                        PRIMARY KEY (function_name, version)
+                    );
+                    CREATE TABLE function_aliases (
+                        function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        PRIMARY KEY (function_name, name)
+                    );
+                    """)
+        }
         return migrator
     }
 }

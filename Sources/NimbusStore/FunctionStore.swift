@@ -2,19 +2,8 @@ import Foundation
 import GRDB
 import NimbusCore
 
-/// A function as persisted: its `$LATEST` configuration and its tags.
-public struct StoredFunction: Sendable, Equatable {
-    public var configuration: FunctionConfiguration
-    public var tags: [String: String]
-
-    public init(configuration: FunctionConfiguration, tags: [String: String]) {
-        self.configuration = configuration
-        self.tags = tags
-    }
-}
-
-/// Persistence of function metadata. Callers serialise writes per function; reads on the invocation path go to
-/// the in-memory catalog, never here.
+/// Persistence of function metadata: functions, their published versions and aliases. Callers serialise writes per
+/// function; reads on the invocation path go to the in-memory catalog, never here.
 public struct FunctionStore: Sendable {
     let database: NimbusDatabase
 
@@ -22,44 +11,127 @@ public struct FunctionStore: Sendable {
         self.database = database
     }
 
-    /// Every function, in creation order.
+    /// Every function with its versions and aliases, in creation order.
     public func loadAll() async throws -> [StoredFunction] {
         try await self.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT config, tags FROM functions ORDER BY created_at, name").map { row in
-                try Self.decode(config: row["config"], tags: row["tags"])
+            var versions: [String: [PublishedVersion]] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT function_name, config, source_revision FROM function_versions ORDER BY version")
+            {
+                let config = try Self.decode(FunctionConfiguration.self, row["config"])
+                versions[row["function_name"], default: []].append(
+                    PublishedVersion(configuration: config, sourceRevisionID: row["source_revision"]))
+            }
+            var aliases: [String: [AliasConfiguration]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT function_name, config FROM function_aliases ORDER BY name") {
+                aliases[row["function_name"], default: []].append(try Self.decode(AliasConfiguration.self, row["config"]))
+            }
+            return try Row.fetchAll(
+                db,
+                sql: "SELECT name, config, tags, last_version, reserved_concurrency FROM functions ORDER BY created_at, name"
+            ).map { row in
+                let name: String = row["name"]
+                return StoredFunction(
+                    configuration: try Self.decode(FunctionConfiguration.self, row["config"]),
+                    tags: try Self.decode([String: String].self, row["tags"]),
+                    versions: versions[name] ?? [], aliases: aliases[name] ?? [],
+                    reservedConcurrency: row["reserved_concurrency"], lastVersionNumber: row["last_version"])
             }
         }
     }
 
-    /// Inserts a new function; fails with `ResourceConflictException` if the name exists.
+    /// Inserts a new function with any versions and aliases it already has (CreateFunction with `Publish`).
+    /// Fails with `ResourceConflictException` if the name exists.
     public func insert(_ function: StoredFunction) async throws {
         let config = try Self.encode(function.configuration)
         let tags = try Self.encode(function.tags)
         let name = function.configuration.name
+        let versions = try function.versions.map { ($0.number, try Self.encode($0.configuration), $0.sourceRevisionID) }
         let inserted = try await self.database.pool.write { db -> Bool in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO functions (name, config, tags, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, config, tags, Timestamp.nowMillis()])
-            return db.changesCount == 1
+                sql: """
+                    INSERT OR IGNORE INTO functions (name, config, tags, created_at, last_version, reserved_concurrency)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    name, config, tags, Timestamp.nowMillis(), function.lastVersionNumber, function.reservedConcurrency,
+                ])
+            guard db.changesCount == 1 else { return false }
+            for (number, versionConfig, source) in versions {
+                try db.execute(
+                    sql: "INSERT INTO function_versions (function_name, version, config, source_revision) VALUES (?, ?, ?, ?)",
+                    arguments: [name, number, versionConfig, source])
+            }
+            return true
         }
         if !inserted { throw NimbusError(.resourceConflict, "Function already exist: \(name)") }
     }
 
-    /// Replaces a function's configuration and tags.
+    /// Replaces a function's `$LATEST` configuration, tags, version counter and reserved concurrency. Versions and
+    /// aliases have their own writes.
     public func update(_ function: StoredFunction) async throws {
         let config = try Self.encode(function.configuration)
         let tags = try Self.encode(function.tags)
         let name = function.configuration.name
         try await self.database.pool.write { db in
-            try db.execute(
-                sql: "UPDATE functions SET config = ?, tags = ? WHERE name = ?", arguments: [config, tags, name])
+            try Self.updateRow(db, name: name, config: config, tags: tags, function: function)
         }
     }
 
+    /// Records a new published version together with the function row it changes ($LATEST's revision and the
+    /// version counter), in one transaction.
+    public func publish(_ function: StoredFunction, version: PublishedVersion) async throws {
+        let config = try Self.encode(function.configuration)
+        let tags = try Self.encode(function.tags)
+        let versionConfig = try Self.encode(version.configuration)
+        let name = function.configuration.name
+        try await self.database.pool.write { db in
+            try Self.updateRow(db, name: name, config: config, tags: tags, function: function)
+            try db.execute(
+                sql: "INSERT INTO function_versions (function_name, version, config, source_revision) VALUES (?, ?, ?, ?)",
+                arguments: [name, version.number, versionConfig, version.sourceRevisionID])
+        }
+    }
+
+    public func deleteVersion(function name: String, number: Int) async throws {
+        try await self.database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM function_versions WHERE function_name = ? AND version = ?", arguments: [name, number])
+        }
+    }
+
+    /// Inserts or replaces an alias.
+    public func putAlias(function name: String, _ alias: AliasConfiguration) async throws {
+        let config = try Self.encode(alias)
+        try await self.database.pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO function_aliases (function_name, name, config) VALUES (?, ?, ?)",
+                arguments: [name, alias.name, config])
+        }
+    }
+
+    public func deleteAlias(function name: String, alias: String) async throws {
+        try await self.database.pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM function_aliases WHERE function_name = ? AND name = ?", arguments: [name, alias])
+        }
+    }
+
+    /// Deletes a function with all its versions and aliases.
     public func delete(name: String) async throws {
         try await self.database.pool.write { db in
+            try db.execute(sql: "DELETE FROM function_aliases WHERE function_name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM function_versions WHERE function_name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM functions WHERE name = ?", arguments: [name])
         }
+    }
+
+    static func updateRow(_ db: Database, name: String, config: String, tags: String, function: StoredFunction) throws {
+        try db.execute(
+            sql: """
+                UPDATE functions SET config = ?, tags = ?, last_version = ?, reserved_concurrency = ? WHERE name = ?
+                """,
+            arguments: [config, tags, function.lastVersionNumber, function.reservedConcurrency, name])
     }
 
     static func encode(_ value: some Encodable) throws -> String {
@@ -68,10 +140,7 @@ public struct FunctionStore: Sendable {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode(config: String, tags: String) throws -> StoredFunction {
-        let decoder = JSONDecoder()
-        return StoredFunction(
-            configuration: try decoder.decode(FunctionConfiguration.self, from: Data(config.utf8)),
-            tags: try decoder.decode([String: String].self, from: Data(tags.utf8)))
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
     }
 }

@@ -10,15 +10,19 @@ import ZIPFoundation
 @testable import NimbusCLI
 
 /// A real Nimbus server on 127.0.0.1:0 with its own temporary data directory, for the duration of `body`.
+/// The isolation is the default (`auto`: the Linux sandbox where the host allows it, as in CI) unless a test needs
+/// to see environments as host processes.
 func withTestServer<R>(
     keepAlive: Duration = .seconds(60),
+    sandbox: ServerConfiguration.SandboxChoice = .auto,
     _ body: (TestServer) async throws -> R
 ) async throws -> R {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-it-\(UUID())").path
     var logger = Logger(label: "nimbus-test")
     logger.logLevel = .warning
     let server = NimbusServer(
-        configuration: ServerConfiguration(port: 0, dataDirectory: directory, keepAlive: keepAlive), logger: logger)
+        configuration: ServerConfiguration(port: 0, dataDirectory: directory, keepAlive: keepAlive, sandbox: sandbox),
+        logger: logger)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run(handleSignals: false) }

@@ -164,8 +164,13 @@ class NimbusServer:
             )
         os.makedirs(self.data_dir)
         self.stderr_file = open(self.stderr_path, "wb")
+        # The API-compatibility suite observes functions from the host (files they write, their pids, a host
+        # interpreter for awslambdaric), so its server runs in the process tier by default; the Linux sandbox has its
+        # own suite (test_sandbox.py) and the Swift integration tests run on the default tier.
+        sandbox = os.environ.get("NIMBUS_E2E_SANDBOX", "process")
         self.proc = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--keep-alive", "60"],
+            [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--keep-alive", "60",
+             "--sandbox", sandbox],
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
             stdin=subprocess.DEVNULL,
@@ -390,3 +395,37 @@ def cli_env(tmp_path):
 @pytest.fixture(scope="session")
 def nimbus_bin():
     return _nimbus_bin()
+
+
+@pytest.fixture
+def aws(endpoint, cli_env, tmp_path):
+    """Runs the AWS CLI against the session's server: aws("lambda", "get-function", …) → CompletedProcess."""
+    import shutil
+
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI is not installed (pip install awscli)")
+
+    def run(*args, check=True):
+        cmd = ["aws", *args, "--endpoint-url", endpoint, "--output", "json"]
+        proc = helpers.run_cmd(cmd, env=cli_env, cwd=str(tmp_path))
+        if check:
+            assert proc.returncode == 0, f"{' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
+        return proc
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def lam_unvalidated(endpoint):
+    """A Lambda client without botocore's client-side checks, to send what only the server must refuse."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=120, connect_timeout=10,
+            parameter_validation=False,
+        ),
+    )

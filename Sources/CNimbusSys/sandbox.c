@@ -1,0 +1,204 @@
+#define _GNU_SOURCE
+#include "cnimbus.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- network namespaces ------------------------------------------------------------------------------------ */
+
+int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd) {
+    int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (original < 0) return errno;
+    if (unshare(CLONE_NEWNET) != 0) {
+        int e = errno;
+        close(original);
+        return e;
+    }
+    int rc = 0;
+    *ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (*ns_fd < 0) rc = errno;
+    if (rc == 0) {
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) rc = errno;
+        if (rc == 0) {
+            ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+            if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) rc = errno;
+        }
+        if (s >= 0) close(s);
+    }
+    if (rc == 0) {
+        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        int one = 1;
+        struct sockaddr_in addr;
+        memset(&addr, 0, sizeof addr);
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons((uint16_t)port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            bind(l, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(l, 16) != 0) {
+            rc = errno;
+            if (l >= 0) close(l);
+        } else {
+            *listen_fd = l;
+        }
+    }
+    /* Back to the server's namespace: this thread must never stay in the sandbox's. */
+    if (setns(original, CLONE_NEWNET) != 0) abort();
+    close(original);
+    if (rc != 0 && *ns_fd >= 0) {
+        close(*ns_fd);
+        *ns_fd = -1;
+    }
+    return rc;
+}
+
+/* ---- seccomp ----------------------------------------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+#define NIMBUS_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NIMBUS_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "unsupported architecture for the seccomp filter"
+#endif
+
+/* System calls a function never needs: mounting, modules, kexec, BPF, keyrings, ptrace and process memory access,
+ * namespaces, clock and host changes, swap, reboot. Refused with EPERM (programs handle that better than a kill). */
+static const int denied[] = {
+#ifdef SYS_mount
+    SYS_mount,
+#endif
+    SYS_umount2, SYS_pivot_root, SYS_chroot, SYS_swapon, SYS_swapoff, SYS_reboot, SYS_kexec_load,
+#ifdef SYS_kexec_file_load
+    SYS_kexec_file_load,
+#endif
+    SYS_init_module, SYS_finit_module, SYS_delete_module, SYS_bpf, SYS_perf_event_open, SYS_ptrace,
+    SYS_process_vm_readv, SYS_process_vm_writev, SYS_keyctl, SYS_add_key, SYS_request_key, SYS_acct, SYS_quotactl,
+    SYS_syslog, SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex, SYS_open_by_handle_at,
+    SYS_name_to_handle_at, SYS_setns, SYS_unshare, SYS_userfaultfd, SYS_sethostname, SYS_setdomainname,
+    SYS_vhangup, SYS_kcmp, SYS_lookup_dcookie,
+#ifdef SYS_fsopen
+    SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_move_mount, SYS_open_tree,
+#endif
+#ifdef SYS_mount_setattr
+    SYS_mount_setattr,
+#endif
+#ifdef SYS_iopl
+    SYS_iopl, SYS_ioperm,
+#endif
+#ifdef SYS_uselib
+    SYS_uselib, SYS_ustat, SYS_sysfs,
+#endif
+};
+
+#define NAMESPACE_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+int cnimbus_seccomp_program_fd(void) {
+    enum { MAX = 128 };
+    struct sock_filter f[MAX];
+    int n = 0;
+    int count = (int)(sizeof denied / sizeof denied[0]);
+    /* Wrong architecture: kill. */
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NIMBUS_AUDIT_ARCH, 1, 0);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+#if defined(__x86_64__)
+    /* The x32 ABI: refuse outright. */
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+#endif
+    for (int i = 0; i < count; i++) {
+        f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)denied[i], 0, 1);
+        f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    }
+#ifdef SYS_clone3
+    /* clone3 passes flags in memory, which a filter cannot read: ENOSYS makes libc fall back to clone. */
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+#endif
+    /* clone with namespace flags (x86_64 and aarch64 both take flags as the first argument). */
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    if (n > MAX) abort();
+    int fd = (int)syscall(SYS_memfd_create, "nimbus-seccomp", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t size = (size_t)n * sizeof f[0];
+    if (write(fd, f, size) != (ssize_t)size || lseek(fd, 0, SEEK_SET) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- spawning into a sandbox ------------------------------------------------------------------------------- */
+
+int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const envp[], const char *cwd, int output_fd,
+                            int netns_fd, const char *const cgroup_procs[], int extra_fd, pid_t *pid_out) {
+    /* Everything the child needs is prepared here: after vfork it may only make system calls. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    volatile int child_error = 0;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        /* Child (shares memory with the parent until execve). */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++) {
+            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+        }
+        if (setsid() < 0) goto fail;
+        for (int i = 0; cgroup_procs && cgroup_procs[i]; i++) {
+            int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) goto fail;
+            close(fd);
+        }
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) goto fail;
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, 0) < 0) goto fail;
+        if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto fail;
+        if (extra_fd >= 0) {
+            if (extra_fd == 3) {
+                int flags = fcntl(3, F_GETFD);
+                if (flags < 0 || fcntl(3, F_SETFD, flags & ~FD_CLOEXEC) < 0) goto fail;
+            } else if (dup2(extra_fd, 3) < 0) goto fail;
+        }
+        syscall(SYS_close_range, extra_fd >= 0 ? 4 : 3, ~0U, 0);
+        if (chdir(cwd) != 0) goto fail;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, argv, envp);
+    fail:
+        child_error = errno ? errno : EIO;
+        _exit(127);
+    }
+    int e = pid < 0 ? errno : child_error;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) return e;
+    *pid_out = pid;
+    return e; /* non-zero: the child failed before execve and has exited with 127 */
+}

@@ -1,0 +1,225 @@
+import CNimbusSys
+import Foundation
+import Logging
+import NimbusCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Resources of one Linux-sandbox environment, released when its process tree is gone.
+final class Isolation: Sendable {
+    let cgroup: EnvironmentCgroup
+    let network: PreparedNetwork?
+
+    init(cgroup: EnvironmentCgroup, network: PreparedNetwork?) {
+        self.cgroup = cgroup
+        self.network = network
+    }
+
+    func release() {
+        self.cgroup.destroy()
+        self.network?.release()
+    }
+}
+
+/// The `linux` tier: each environment runs under bubblewrap in its own mount, PID, IPC and UTS namespaces and in
+/// a network namespace prepared by Nimbus (the Runtime API listens at 127.0.0.1:9001 inside it), as an unprivileged
+/// user (setpriv: no capabilities, no_new_privs) behind a seccomp filter, in a cgroup that limits memory
+/// (MemorySize), CPU (1,769 MB = one vCPU) and tasks (1,024), and freezes it between invocations.
+///
+/// The filesystem is Lambda's: code at /var/task and runtime files at /var/runtime (both read-only), a private
+/// /tmp (tmpfs sized by EphemeralStorage), /usr, /lib and a few /etc files read-only, nothing of the host's data
+/// directory, home directories or other functions.
+public struct LinuxSandboxDriver: SandboxDriver {
+    public let name = "linux"
+
+    public struct Configuration: Sendable {
+        public var network: NetworkMode
+        /// The uid/gid functions run as (no passwd entry needed).
+        public var uid: UInt32
+        public var gid: UInt32
+
+        public init(network: NetworkMode = .egress, uid: UInt32 = 993, gid: UInt32 = 993) {
+            self.network = network
+            self.uid = uid
+            self.gid = gid
+        }
+    }
+
+    let configuration: Configuration
+    let cgroups: Cgroups
+    let bwrap: String
+    let setpriv: String
+    let slirp4netns: String?
+    let logger: Logger
+
+    /// Host paths bound read-only at the same place, when they exist.
+    static let systemPaths = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"]
+    static let etcFiles = [
+        "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
+        "/etc/passwd", "/etc/group", "/etc/localtime", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
+        "/etc/ld.so.conf.d", "/etc/mime.types", "/etc/protocols", "/etc/services",
+    ]
+
+    public init(support: SandboxSupport, configuration: Configuration = .init(), logger: Logger) throws(SandboxError) {
+        guard support.linuxSandboxAvailable, let bwrap = support.bwrap, let setpriv = support.setpriv else {
+            throw SandboxError(.setupFailed, support.problems.joined(separator: "; "))
+        }
+        let cgroups: Cgroups
+        switch Cgroups.detect(instance: "server-\(getpid())-\(Digest.randomHex32().prefix(8))") {
+        case .success(let c): cgroups = c
+        case .failure(let error): throw error
+        }
+        cgroups.removeAbandoned()
+        let probe = cnimbus_seccomp_program_fd()
+        guard probe >= 0 else { throw SandboxError(.setupFailed, "cannot build the seccomp filter") }
+        close(probe)
+        self.configuration = configuration
+        self.cgroups = cgroups
+        self.bwrap = bwrap
+        self.setpriv = setpriv
+        self.slirp4netns = support.slirp4netns
+        self.logger = logger
+    }
+
+    public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
+        SandboxLayout(taskRoot: "/var/task", runtimeDirectory: "/var/runtime", temporaryDirectory: "/tmp")
+    }
+
+    public func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork? {
+        let mode = mode ?? self.configuration.network
+        if mode == .host { return nil }
+        return try NetworkNamespaces.prepare(mode: mode, slirp4netns: self.slirp4netns, logger: self.logger)
+    }
+
+    public func removeScratch(_ scratchID: String) {}
+
+    public func reapAdoptedProcesses() {}
+
+    public func killAllEnvironmentProcesses() {
+        self.cgroups.removeStale()
+        for dir in Set(self.cgroups.roots.values) { rmdir(dir) }
+    }
+
+    public func launch(
+        _ spec: SandboxSpec,
+        output: @escaping @Sendable ([UInt8]) -> Void,
+        exit: @escaping @Sendable (ExitStatus) -> Void
+    ) throws(SandboxError) -> any Sandbox {
+        let cgroup = try self.cgroups.create(name: spec.environmentID, memoryMB: spec.memoryMB)
+        let isolation = Isolation(cgroup: cgroup, network: spec.network)
+        var fds: [Int32] = [0, 0]
+        guard cnimbus_pipe_cloexec(&fds) == 0 else {
+            isolation.release()
+            throw SandboxError(.setupFailed, "pipe2 failed: errno \(errno)")
+        }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
+        // bwrap reads the filter from fd 3; a fresh memfd per sandbox (a shared one would share its read offset).
+        let seccomp = cnimbus_seccomp_program_fd()
+        guard seccomp >= 0 else {
+            close(readEnd)
+            close(writeEnd)
+            isolation.release()
+            throw SandboxError(.setupFailed, "cannot build the seccomp filter")
+        }
+        let argv = self.bwrapArguments(spec)
+        var environment = spec.environment
+        environment["TMPDIR"] = "/tmp"
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let procs = cgroup.procsFiles
+        let rc = ProcessSandboxDriver.withCStrings(argv) { cArgv in
+            ProcessSandboxDriver.withCStrings(envp) { cEnvp in
+                Self.withOptionalCStrings(procs) { cProcs in
+                    cnimbus_spawn_sandboxed(
+                        self.bwrap, cArgv, cEnvp, "/", writeEnd, spec.network?.namespaceFD ?? -1, cProcs, seccomp,
+                        &pid)
+                }
+            }
+        }
+        close(writeEnd)
+        close(seccomp)
+        guard rc == 0 else {
+            close(readEnd)
+            if pid > 0 {
+                var status: Int32 = 0
+                _ = waitpid(pid, &status, 0)
+            }
+            isolation.release()
+            throw SandboxError(.spawnFailed, "Could not start the sandbox: \(String(cString: strerror(rc)))")
+        }
+        let rootPID = pid
+        ProcessSandboxDriver.roots.insert(rootPID)
+        let roots = ProcessSandboxDriver.roots
+        let sandbox = ProcessSandbox(
+            pid: rootPID, marker: spec.environmentID, outputFD: readEnd, output: output,
+            exit: { status in
+                roots.remove(rootPID)
+                exit(status)
+            }, logger: self.logger, isolation: isolation)
+        sandbox.startMonitor()
+        return sandbox
+    }
+
+    /// bwrap's command line: namespaces, the filesystem, then setpriv dropping to the function user.
+    func bwrapArguments(_ spec: SandboxSpec) -> [String] {
+        var a = [
+            self.bwrap, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--hostname", "localhost", "--seccomp", "3",
+        ]
+        let fm = FileManager.default
+        for path in Self.systemPaths where fm.fileExists(atPath: path) {
+            // /lib64 and friends are often symlinks into /usr: recreate the link rather than binding it.
+            if let target = try? fm.destinationOfSymbolicLink(atPath: path) {
+                a += ["--symlink", target, path]
+            } else {
+                a += ["--ro-bind", path, path]
+            }
+        }
+        for path in Self.etcFiles { a += ["--ro-bind-try", path, path] }
+        var destinations = Self.etcFiles
+        for path in spec.extraReadOnlyPaths where fm.fileExists(atPath: path) {
+            a += ["--ro-bind", path, path]
+            destinations.append(path)
+        }
+        a += [
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", String(spec.ephemeralStorageMB * 1024 * 1024), "--tmpfs", "/tmp", "--chmod", "1777", "/tmp",
+            "--ro-bind", spec.codeDirectory, "/var/task",
+            "--ro-bind", spec.runtimeDirectory, "/var/runtime",
+        ]
+        destinations += ["/var/task", "/var/runtime"]
+        // bwrap creates missing parents (/etc, /var, /root…) as 0700 directories of the sandbox's own root: open
+        // them so the function user can reach what is bound below them. They hold nothing else.
+        var parents: Set<String> = []
+        for path in destinations {
+            var parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            while parent != "/" && !parent.isEmpty && !Self.systemPaths.contains(parent) {
+                parents.insert(parent)
+                parent = URL(fileURLWithPath: parent).deletingLastPathComponent().path
+            }
+        }
+        for parent in parents.sorted() { a += ["--chmod", "0755", parent] }
+        a += [
+            "--remount-ro", "/",
+            "--chdir", "/var/task",
+            "--", self.setpriv, "--reuid=\(self.configuration.uid)", "--regid=\(self.configuration.gid)",
+            "--clear-groups", "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--",
+            spec.executable,
+        ]
+        return a + spec.arguments
+    }
+
+    static func withOptionalCStrings<R>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R
+    ) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for p in pointers { free(p) } }
+        return pointers.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { body($0) }
+        }
+    }
+}

@@ -154,6 +154,9 @@ final class ProcessSandbox: Sandbox {
         var terminated = false
         var exited = false
         var peakMemoryKB = 0
+        var isolationExited = false
+        var isolationTerminated = false
+        var isolationReleased = false
         var rootKB = 0
         var rootReadAt: ContinuousClock.Instant?
         var descendantsKB = 0
@@ -209,7 +212,6 @@ final class ProcessSandbox: Sandbox {
             // bwrap exits with 128 + n when the sandboxed process died of signal n.
             exitStatus = .signaled(code - 128)
         }
-        self.isolation?.release()
         self.exit(exitStatus)
         self.state.withLock { s in
             if !s.outputClosed {
@@ -217,6 +219,21 @@ final class ProcessSandbox: Sandbox {
                 close(self.outputFD)
             }
         }
+        self.releaseIsolationIfDone(exited: true)
+    }
+
+    /// The cgroup and network outlive the process until the invoker has read the peak memory and OOM count and
+    /// called ``terminate()``: both must have happened.
+    func releaseIsolationIfDone(exited: Bool = false, terminated: Bool = false) {
+        guard let isolation = self.isolation else { return }
+        let release = self.state.withLock { s -> Bool in
+            if exited { s.isolationExited = true }
+            if terminated { s.isolationTerminated = true }
+            guard s.isolationExited && s.isolationTerminated && !s.isolationReleased else { return false }
+            s.isolationReleased = true
+            return true
+        }
+        if release { isolation.release() }
     }
 
     func drainOutput() {
@@ -246,6 +263,7 @@ final class ProcessSandbox: Sandbox {
         }
         guard first else { return }
         self.killTree()
+        self.releaseIsolationIfDone(terminated: true)
     }
 
     /// SIGKILL to the session's process group, to every descendant reachable through /proc, and to orphans of

@@ -8,12 +8,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -201,4 +203,93 @@ int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const en
     if (pid < 0) return e;
     *pid_out = pid;
     return e; /* non-zero: the child failed before execve and has exited with 127 */
+}
+
+/* ---- pre-forked launchers ---------------------------------------------------------------------------------- */
+
+enum { LAUNCH_BLOB_MAX = 1 << 20, LAUNCH_ARGS_MAX = 4096 };
+
+int cnimbus_launcher_fork(int netns_fd, const char *const cgroup_procs[], int output_fd, int seccomp_fd,
+                          int command_fd, pid_t *pid_out) {
+    /* Buffers the child fills after fork: allocated here, so the child never calls malloc. */
+    char *blob = malloc(LAUNCH_BLOB_MAX);
+    char **vectors = malloc(sizeof(char *) * LAUNCH_ARGS_MAX * 2);
+    if (!blob || !vectors) {
+        free(blob);
+        free(vectors);
+        return ENOMEM;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Child: only system calls from here on. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        for (int s = 1; s < NSIG; s++) {
+            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+        }
+        if (setsid() < 0) _exit(126);
+        /* The pool's thread runs at a lower priority; the function must not inherit it. */
+        setpriority(PRIO_PROCESS, 0, 0);
+        for (int i = 0; cgroup_procs && cgroup_procs[i]; i++) {
+            int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+            close(fd);
+        }
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) _exit(126);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
+        if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) _exit(126);
+        if (dup2(seccomp_fd, 3) < 0 || dup2(command_fd, 4) < 0) _exit(126);
+        syscall(SYS_close_range, 5, ~0U, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* Wait for the command: "path\0cwd\0argc\0envc\0arg…\0env…\0". EOF without one: not needed, exit. */
+        size_t used = 0;
+        for (;;) {
+            ssize_t n = read(4, blob + used, LAUNCH_BLOB_MAX - 1 - used);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            used += (size_t)n;
+            if (used >= LAUNCH_BLOB_MAX - 1) _exit(126);
+        }
+        close(4);
+        if (used == 0) _exit(0);
+        blob[used] = 0;
+        char *fields[4];
+        char *p = blob;
+        for (int i = 0; i < 4; i++) {
+            fields[i] = p;
+            p += strlen(p) + 1;
+            if (p > blob + used) _exit(126);
+        }
+        long argc = strtol(fields[2], NULL, 10), envc = strtol(fields[3], NULL, 10);
+        if (argc <= 0 || envc < 0 || argc + envc + 2 > LAUNCH_ARGS_MAX * 2) _exit(126);
+        char **argv = vectors, **envp = vectors + argc + 1;
+        for (long i = 0; i < argc + envc; i++) {
+            if (p >= blob + used) _exit(126);
+            if (i < argc) argv[i] = p; else envp[i - argc] = p;
+            p += strlen(p) + 1;
+        }
+        argv[argc] = NULL;
+        envp[envc] = NULL;
+        if (chdir(fields[1]) != 0) _exit(126);
+        execve(fields[0], argv, envp);
+        _exit(127);
+    }
+    int e = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    free(blob);
+    free(vectors);
+    if (pid < 0) return e;
+    *pid_out = pid;
+    return 0;
+}
+
+int cnimbus_lower_thread_priority(int nice_value) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice_value);
 }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NimbusCore
+import NimbusSandbox
 import NimbusServer
 
 /// `nimbus bench`: starts a server in this process (its own temporary data directory) and measures invoke latency,
@@ -24,6 +25,12 @@ struct Bench: AsyncParsableCommand {
     var testRuntime: String?
     @Option(help: "Python runtime for the Python function.") var pythonRuntime = "python3.12"
     @Option(help: "Write the figures as JSON to this file.") var json: String?
+    @Option(
+        help: "Isolation of the server measured in the first part: process (default: the platform's own overhead), linux (adds the sandbox's CPU share: 128 MB = 7% of a core), auto."
+    )
+    var sandbox: ServerConfiguration.SandboxChoice = .process
+    @Flag(help: "Skip the isolation comparison (Linux sandbox against process tier, freeze/thaw).")
+    var skipIsolation = false
 
     func run() async throws {
         let runtimePath =
@@ -33,22 +40,42 @@ struct Bench: AsyncParsableCommand {
             printError("error: \(runtimePath) not found; build it with `swift build -c release --product nimbus-test-runtime`")
             throw ExitCode(2)
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "nimbus-bench")
-        logger.logLevel = .warning
-        let server = NimbusServer(
-            configuration: ServerConfiguration(port: 0, dataDirectory: directory, keepAlive: .seconds(600)),
-            logger: logger)
         let http = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
+        do {
+            try await Self.withServer(ServerConfiguration(sandbox: self.sandbox)) { endpoint in
+                try await self.measure(endpoint: endpoint, http: http, runtimeBinary: Array(runtimeBinary))
+            }
+            if !self.skipIsolation {
+                try await self.measureIsolation(http: http, runtimeBinary: Array(runtimeBinary))
+            }
+        } catch {
+            try await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    /// Runs a server (port 0, its own temporary data directory) in this process for the duration of `body`.
+    static func withServer(
+        _ base: ServerConfiguration, _ body: (String) async throws -> Void
+    ) async throws {
+        var configuration = base
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        configuration.port = 0
+        configuration.dataDirectory = directory
+        configuration.keepAlive = .seconds(600)
+        var logger = Logger(label: "nimbus-bench")
+        logger.logLevel = .error
+        let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run(handleSignals: false) }
             let endpoint = try await server.endpoint()
             do {
-                try await self.measure(endpoint: endpoint, http: http, runtimeBinary: Array(runtimeBinary))
+                try await body(endpoint)
             } catch {
                 await server.shutdown()
                 throw error
@@ -56,7 +83,75 @@ struct Bench: AsyncParsableCommand {
             await server.shutdown()
             try await group.waitForAll()
         }
-        try await http.shutdown()
+    }
+
+    /// Issue #3's figures: cold start in the Linux sandbox against the process tier, and warm invokes with
+    /// freeze/thaw against without, each pair measured in interleaved rounds in this run.
+    func measureIsolation(http: HTTPClient, runtimeBinary: [UInt8]) async throws {
+        guard SandboxSupport.probe().linuxSandboxAvailable else {
+            print("\nIsolation: the Linux sandbox is unavailable on this host (`nimbus doctor` says why); skipped.")
+            return
+        }
+        print("\nIsolation (provided no-op; \(self.rounds) interleaved rounds, medians):")
+        let name = "bench-isolation"
+        try await Self.withServer(ServerConfiguration(sandbox: .process)) { processEndpoint in
+            try await Self.withServer(ServerConfiguration(sandbox: .linux, network: .egress)) { linuxEndpoint in
+                try await Self.withServer(ServerConfiguration(sandbox: .linux, network: .none)) { noneEndpoint in
+                    try await Self.withServer(ServerConfiguration(sandbox: .linux, freezeIdle: false)) { unfrozenEndpoint in
+                        let servers = [processEndpoint, linuxEndpoint, noneEndpoint, unfrozenEndpoint].map {
+                            LambdaClient(endpoint: $0, http: http)
+                        }
+                        for client in servers {
+                            try await self.create(
+                                client, name, runtime: "provided.al2023", handler: "noop",
+                                files: [("bootstrap", runtimeBinary, true)])
+                            _ = try await self.invoke(client, name)
+                        }
+                        var cold: [[Double]] = [[], [], []]
+                        var warm: [[Double]] = [[], []]
+                        for round in 0..<self.rounds {
+                            for (i, client) in servers.prefix(3).enumerated() {
+                                cold[i].append(try await self.coldStarts(client, name, count: self.coldStarts, tag: round))
+                            }
+                            for (i, client) in [servers[1], servers[3]].enumerated() {
+                                let call: @Sendable () async throws -> Void = {
+                                    _ = try await self.invoke(client, name)
+                                }
+                                warm[i].append(try await self.latency(count: self.requests, call).p50)
+                            }
+                        }
+                        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+                        let (p, l, n) = (median(cold[0]), median(cold[1]), median(cold[2]))
+                        print("| measurement | process tier | linux sandbox | overhead |")
+                        print("|---|---|---|---|")
+                        print("| cold invoke p50, network egress (slirp4netns) | \(Self.f(p)) ms | \(Self.f(l)) ms | +\(Self.f(l - p)) ms |")
+                        print("| cold invoke p50, network none | \(Self.f(p)) ms | \(Self.f(n)) ms | +\(Self.f(n - p)) ms |")
+                        let (frozen, unfrozen) = (median(warm[0]), median(warm[1]))
+                        print("| warm invoke p50, freeze/thaw vs not frozen | \(Self.f(unfrozen)) ms | \(Self.f(frozen)) ms | \(Self.f(frozen / unfrozen))× |")
+                        print(
+                            "Targets (issue #3): sandbox cold-start overhead ≤ 15 ms → +\(Self.f(l - p)) ms (egress), +\(Self.f(n - p)) ms (none); warm p50 with freeze/thaw ≤ 1.3× → \(Self.f(frozen / unfrozen))×"
+                        )
+                    }
+                }
+            }
+        }
+    }
+
+    /// The median latency of `count` invocations, each after a configuration change (so each is a cold start).
+    func coldStarts(_ client: LambdaClient, _ name: String, count: Int, tag: Int) async throws -> Double {
+        var samples: [Double] = []
+        for i in 0..<count {
+            _ = try await client.call(
+                .PUT, "/2015-03-31/functions/\(name)/configuration",
+                json: ["Description": .string("cold \(tag)-\(i)")])
+            let start = ContinuousClock.now
+            let reply = try await self.invoke(client, name)
+            guard reply.status == 200, reply.headers.first(name: "X-Amz-Function-Error") == nil else {
+                throw LambdaClient.error(from: reply)
+            }
+            samples.append(Self.millis(ContinuousClock.now - start))
+        }
+        return Self.summarise(samples).p50
     }
 
     struct Latency {
@@ -67,7 +162,9 @@ struct Bench: AsyncParsableCommand {
 
     func measure(endpoint: String, http: HTTPClient, runtimeBinary: [UInt8]) async throws {
         let client = LambdaClient(endpoint: endpoint, http: http)
-        print("Nimbus benchmark — server in this process at \(endpoint), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print(
+            "Nimbus benchmark — server in this process at \(endpoint) (isolation: \(self.sandbox.rawValue)), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
         print("latency: \(self.requests) sequential requests; throughput: \(self.throughputRequests) requests over \(self.concurrency) connections; \(self.rounds) rounds\n")
 
         let provided = "bench-provided"

@@ -277,6 +277,7 @@ public final class Invoker: Service {
             self.logger.debug("Runtime cannot start", metadata: ["function.name": "\(config.name)", "error": "\(problem.message)"])
         }
         let mailbox = RuntimeMailbox(initDeadline: .now + self.initTimeout(config))
+        let stepsStart = ContinuousClock.now
         let network: PreparedNetwork?
         do {
             network = try self.driver.prepareNetwork(environmentID: id, mode: nil)
@@ -296,9 +297,10 @@ public final class Invoker: Service {
                     logger: self.logger)
             }
         } catch {
-            network?.release()
+            self.driver.discardPreparation(environmentID: id)
             throw NimbusError(.service, "Could not open the Runtime API listener: \(error)")
         }
+        let networkReady = ContinuousClock.now
         let stream = "\(Timestamp.streamDate(millis: Timestamp.nowMillis()))/[\(config.version)]\(id)"
         let log = EnvironmentLog(group: config.effectiveLogGroup, stream: stream, sink: self.logSink)
         let driver = self.driver
@@ -321,9 +323,16 @@ public final class Invoker: Service {
                 output: { [log] bytes in log.output(bytes) },
                 exit: { [mailbox] status in mailbox.processExited(status.description) })
             env.sandbox.withLock { $0 = sandbox }
+            self.logger.debug(
+                "Environment started",
+                metadata: [
+                    "sandbox.id": "\(id)", "function.name": "\(config.name)",
+                    "network.ms": "\(ExecutionEnvironment.millis(networkReady - stepsStart))",
+                    "launch.ms": "\(ExecutionEnvironment.millis(ContinuousClock.now - networkReady))",
+                ])
         } catch {
             listener.close()
-            network?.release()
+            self.driver.discardPreparation(environmentID: id)
             self.driver.removeScratch(layoutRequest.scratchID)
             throw NimbusError(.service, "Could not start an execution environment for \(config.name): \(error)")
         }

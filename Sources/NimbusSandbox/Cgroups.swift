@@ -18,14 +18,26 @@ public struct EnvironmentCgroup: Sendable {
     public let version: CgroupVersion
     /// Directories, one per controller for v1, one for v2.
     let directories: [String: String]
-    /// The environment's memory, which sets its CPU share.
-    var memoryMB: Int = 0
+    /// Sets the memory limit (MemorySize), which also sets the CPU share applied after init.
+    @discardableResult
+    public func setMemoryLimit(megabytes: Int) -> Bool {
+        let bytes = "\(megabytes * 1024 * 1024)"
+        switch self.version {
+        case .v1:
+            let ok = Cgroups.write(self.path("memory", "memory.limit_in_bytes"), bytes)
+            // No swapping past the limit where swap accounting exists (must not be below the memory limit).
+            _ = Cgroups.write(self.path("memory", "memory.memsw.limit_in_bytes"), bytes)
+            return ok
+        case .v2:
+            return Cgroups.write(self.path("unified", "memory.max"), bytes)
+        }
+    }
 
     /// Limits CPU to MemorySize / 1,769 of a core. Applied when initialisation has finished: like Lambda, which
     /// runs the init phase with burst CPU, Nimbus lets init use what is free.
-    public func applyCPULimit() {
+    public func applyCPULimit(memoryMB: Int) {
         let period = 100_000
-        let quota = max(1000, period * self.memoryMB / 1769)
+        let quota = max(1000, period * memoryMB / 1769)
         switch self.version {
         case .v1:
             Cgroups.write(self.path("cpu", "cpu.cfs_period_us"), "\(period)")
@@ -210,7 +222,8 @@ public struct Cgroups: Sendable {
     }
 
     /// Creates an environment's cgroup with its limits.
-    public func create(name: String, memoryMB: Int, maxTasks: Int = 1024) throws(SandboxError) -> EnvironmentCgroup {
+    /// Creates a cgroup; with `memoryMB` nil the memory limit is set later (``EnvironmentCgroup/setMemoryLimit(megabytes:)``).
+    public func create(name: String, memoryMB: Int?, maxTasks: Int = 1024) throws(SandboxError) -> EnvironmentCgroup {
         var dirs: [String: String] = [:]
         for (controller, root) in self.roots {
             let dir = "\(root)/\(name)"
@@ -219,21 +232,16 @@ public struct Cgroups: Sendable {
             }
             dirs[controller] = dir
         }
-        var cgroup = EnvironmentCgroup(version: self.version, directories: dirs)
-        cgroup.memoryMB = memoryMB
-        let bytes = memoryMB * 1024 * 1024
+        let cgroup = EnvironmentCgroup(version: self.version, directories: dirs)
         var ok = true
+        if let memoryMB { ok = cgroup.setMemoryLimit(megabytes: memoryMB) }
         switch self.version {
         case .v1:
-            ok = Self.write(cgroup.path("memory", "memory.limit_in_bytes"), "\(bytes)") && ok
-            // No swapping past the limit where swap accounting exists.
-            _ = Self.write(cgroup.path("memory", "memory.memsw.limit_in_bytes"), "\(bytes)")
             _ = Self.write(cgroup.path("memory", "memory.swappiness"), "0")
             // No CPU limit until init has finished (see applyCPULimit).
             ok = Self.write(cgroup.path("cpu", "cpu.cfs_quota_us"), "-1") && ok
             ok = Self.write(cgroup.path("pids", "pids.max"), "\(maxTasks)") && ok
         case .v2:
-            ok = Self.write(cgroup.path("unified", "memory.max"), "\(bytes)") && ok
             _ = Self.write(cgroup.path("unified", "memory.swap.max"), "0")
             ok = Self.write(cgroup.path("unified", "cpu.max"), "max 100000") && ok
             ok = Self.write(cgroup.path("unified", "pids.max"), "\(maxTasks)") && ok

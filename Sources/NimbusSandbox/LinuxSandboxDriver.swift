@@ -2,19 +2,37 @@ import CNimbusSys
 import Foundation
 import Logging
 import NimbusCore
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Launchers handed out by `prepareNetwork` and not yet used by `launch`.
+final class ReservedLaunchers: Sendable {
+    let launchers = Mutex<[String: PreparedLauncher]>([:])
+
+    func put(_ id: String, _ launcher: PreparedLauncher) { self.launchers.withLock { $0[id] = launcher } }
+    func take(_ id: String) -> PreparedLauncher? { self.launchers.withLock { $0.removeValue(forKey: id) } }
+    func takeAll() -> [PreparedLauncher] {
+        self.launchers.withLock { l in
+            defer { l.removeAll() }
+            return Array(l.values)
+        }
+    }
+}
+
 /// Resources of one Linux-sandbox environment, released when its process tree is gone.
 final class Isolation: Sendable {
     let cgroup: EnvironmentCgroup
     let network: PreparedNetwork?
+    /// MemorySize: sets the CPU share applied after init.
+    let memoryMB: Int
 
-    init(cgroup: EnvironmentCgroup, network: PreparedNetwork?) {
+    init(cgroup: EnvironmentCgroup, network: PreparedNetwork?, memoryMB: Int) {
         self.cgroup = cgroup
         self.network = network
+        self.memoryMB = memoryMB
     }
 
     func release() {
@@ -53,6 +71,10 @@ public struct LinuxSandboxDriver: SandboxDriver {
     let setpriv: String
     let slirp4netns: String?
     let logger: Logger
+    /// Launchers prepared ahead of time for the configured network mode.
+    let pool: LauncherPool
+    /// Launchers taken for environments being started, by environment id.
+    let reserved: ReservedLaunchers
 
     /// Host paths bound read-only at the same place, when they exist.
     static let systemPaths = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"]
@@ -81,6 +103,57 @@ public struct LinuxSandboxDriver: SandboxDriver {
         self.setpriv = setpriv
         self.slirp4netns = support.slirp4netns
         self.logger = logger
+        self.reserved = ReservedLaunchers()
+        let (slirp, network) = (support.slirp4netns, configuration.network)
+        self.pool = LauncherPool(target: 2, logger: logger) {
+            try Self.prepareLauncher(cgroups: cgroups, mode: network, slirp4netns: slirp, logger: logger)
+        }
+    }
+
+    /// A launcher in a fresh cgroup (no limits yet) and network namespace.
+    static func prepareLauncher(
+        cgroups: Cgroups, mode: NetworkMode, slirp4netns: String?, logger: Logger
+    ) throws(SandboxError) -> PreparedLauncher {
+        let network = try NetworkNamespaces.prepare(mode: mode, slirp4netns: slirp4netns, logger: logger)
+        let cgroup: EnvironmentCgroup
+        do {
+            cgroup = try cgroups.create(name: "env-\(Digest.randomHex32())", memoryMB: nil)
+        } catch {
+            network.release()
+            throw error
+        }
+        var output: [Int32] = [0, 0]
+        var command: [Int32] = [0, 0]
+        guard cnimbus_pipe_cloexec(&output) == 0 else {
+            cgroup.destroy()
+            network.release()
+            throw SandboxError(.setupFailed, "pipe2 failed: errno \(errno)")
+        }
+        guard cnimbus_pipe_cloexec(&command) == 0 else {
+            close(output[0])
+            close(output[1])
+            cgroup.destroy()
+            network.release()
+            throw SandboxError(.setupFailed, "pipe2 failed: errno \(errno)")
+        }
+        _ = fcntl(output[0], F_SETFL, fcntl(output[0], F_GETFL) | O_NONBLOCK)
+        let seccomp = cnimbus_seccomp_program_fd()
+        var pid: pid_t = 0
+        let rc = withOptionalCStrings(cgroup.procsFiles) { procs in
+            cnimbus_launcher_fork(network.namespaceFD, procs, output[1], seccomp, command[0], &pid)
+        }
+        close(output[1])
+        close(command[0])
+        if seccomp >= 0 { close(seccomp) }
+        guard rc == 0, seccomp >= 0 else {
+            close(output[0])
+            close(command[1])
+            cgroup.destroy()
+            network.release()
+            throw SandboxError(.setupFailed, "cannot fork a sandbox launcher: \(String(cString: strerror(rc)))")
+        }
+        ProcessSandboxDriver.roots.insert(pid)
+        return PreparedLauncher(pid: pid, commandFD: command[1], outputFD: output[0], cgroup: cgroup, network: network)
     }
 
     public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
@@ -89,8 +162,25 @@ public struct LinuxSandboxDriver: SandboxDriver {
 
     public func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork? {
         let mode = mode ?? self.configuration.network
-        if mode == .host { return nil }
-        return try NetworkNamespaces.prepare(mode: mode, slirp4netns: self.slirp4netns, logger: self.logger)
+        let launcher: PreparedLauncher
+        if mode == self.configuration.network {
+            do {
+                launcher = try self.pool.take()
+            } catch let error as SandboxError {
+                throw error
+            } catch {
+                throw SandboxError(.setupFailed, "\(error)")
+            }
+        } else {
+            launcher = try Self.prepareLauncher(
+                cgroups: self.cgroups, mode: mode, slirp4netns: self.slirp4netns, logger: self.logger)
+        }
+        self.reserved.put(environmentID, launcher)
+        return mode == .host ? nil : launcher.network
+    }
+
+    public func discardPreparation(environmentID: String) {
+        self.reserved.take(environmentID)?.discard()
     }
 
     public func removeScratch(_ scratchID: String) {}
@@ -98,6 +188,8 @@ public struct LinuxSandboxDriver: SandboxDriver {
     public func reapAdoptedProcesses() {}
 
     public func killAllEnvironmentProcesses() {
+        self.pool.stop()
+        for launcher in self.reserved.takeAll() { launcher.discard() }
         self.cgroups.removeStale()
         for dir in Set(self.cgroups.roots.values) { rmdir(dir) }
     }
@@ -107,54 +199,29 @@ public struct LinuxSandboxDriver: SandboxDriver {
         output: @escaping @Sendable ([UInt8]) -> Void,
         exit: @escaping @Sendable (ExitStatus) -> Void
     ) throws(SandboxError) -> any Sandbox {
-        let cgroup = try self.cgroups.create(name: spec.environmentID, memoryMB: spec.memoryMB)
-        let isolation = Isolation(cgroup: cgroup, network: spec.network)
-        var fds: [Int32] = [0, 0]
-        guard cnimbus_pipe_cloexec(&fds) == 0 else {
-            isolation.release()
-            throw SandboxError(.setupFailed, "pipe2 failed: errno \(errno)")
+        let launcher: PreparedLauncher
+        if let reserved = self.reserved.take(spec.environmentID) {
+            launcher = reserved
+        } else {
+            launcher = try Self.prepareLauncher(
+                cgroups: self.cgroups, mode: self.configuration.network, slirp4netns: self.slirp4netns,
+                logger: self.logger)
         }
-        let (readEnd, writeEnd) = (fds[0], fds[1])
-        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
-        // bwrap reads the filter from fd 3; a fresh memfd per sandbox (a shared one would share its read offset).
-        let seccomp = cnimbus_seccomp_program_fd()
-        guard seccomp >= 0 else {
-            close(readEnd)
-            close(writeEnd)
-            isolation.release()
-            throw SandboxError(.setupFailed, "cannot build the seccomp filter")
-        }
-        let argv = self.bwrapArguments(spec)
+        launcher.cgroup.setMemoryLimit(megabytes: spec.memoryMB)
+        let isolation = Isolation(cgroup: launcher.cgroup, network: launcher.network, memoryMB: spec.memoryMB)
         var environment = spec.environment
         environment["TMPDIR"] = "/tmp"
-        let envp = environment.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let procs = cgroup.procsFiles
-        let rc = ProcessSandboxDriver.withCStrings(argv) { cArgv in
-            ProcessSandboxDriver.withCStrings(envp) { cEnvp in
-                Self.withOptionalCStrings(procs) { cProcs in
-                    cnimbus_spawn_sandboxed(
-                        self.bwrap, cArgv, cEnvp, "/", writeEnd, spec.network?.namespaceFD ?? -1, cProcs, seccomp,
-                        &pid)
-                }
-            }
+        let started = launcher.start(
+            executable: self.bwrap, directory: "/", arguments: self.bwrapArguments(spec),
+            environment: environment.map { "\($0.key)=\($0.value)" })
+        guard started else {
+            launcher.discard()
+            throw SandboxError(.spawnFailed, "Could not start the sandbox: the launcher did not take its command")
         }
-        close(writeEnd)
-        close(seccomp)
-        guard rc == 0 else {
-            close(readEnd)
-            if pid > 0 {
-                var status: Int32 = 0
-                _ = waitpid(pid, &status, 0)
-            }
-            isolation.release()
-            throw SandboxError(.spawnFailed, "Could not start the sandbox: \(String(cString: strerror(rc)))")
-        }
-        let rootPID = pid
-        ProcessSandboxDriver.roots.insert(rootPID)
+        let rootPID = launcher.pid
         let roots = ProcessSandboxDriver.roots
         let sandbox = ProcessSandbox(
-            pid: rootPID, marker: spec.environmentID, outputFD: readEnd, output: output,
+            pid: rootPID, marker: spec.environmentID, outputFD: launcher.outputFD, output: output,
             exit: { status in
                 roots.remove(rootPID)
                 exit(status)

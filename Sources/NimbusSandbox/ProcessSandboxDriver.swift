@@ -49,6 +49,8 @@ public struct ProcessSandboxDriver: SandboxDriver {
         nil
     }
 
+    public func discardPreparation(environmentID: String) {}
+
     public func removeScratch(_ scratchID: String) {
         guard !scratchID.isEmpty, !scratchID.contains("/") else { return }
         // Best effort: a leftover scratch directory is deleted at the next server start.
@@ -297,7 +299,10 @@ final class ProcessSandbox: Sandbox {
         return isolation.cgroup.oomKills() > 0
     }
 
-    func initializationFinished() { self.isolation?.cgroup.applyCPULimit() }
+    func initializationFinished() {
+        guard let isolation = self.isolation else { return }
+        isolation.cgroup.applyCPULimit(memoryMB: isolation.memoryMB)
+    }
 
     func freeze() { self.isolation?.cgroup.freeze() }
 

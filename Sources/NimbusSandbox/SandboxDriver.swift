@@ -13,6 +13,9 @@ public protocol SandboxDriver: Sendable {
     /// environment shares the server's network and the invoker binds a loopback port for the Runtime API.
     func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork?
 
+    /// Releases what ``prepareNetwork(environmentID:mode:)`` prepared when the environment will not be launched.
+    func discardPreparation(environmentID: String)
+
     /// Deletes a scratch area (the environment's `/tmp`) that no environment uses any more.
     func removeScratch(_ scratchID: String)
 

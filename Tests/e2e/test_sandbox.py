@@ -97,6 +97,23 @@ def uid_processes(uid=FUNCTION_UID):
     return found
 
 
+def function_processes(name):
+    """{(pid, starttime): cmdline} of live host processes of function `name` (uid 993 and its environment).
+
+    Other Nimbus servers may run on the host at the same time, so uid 993 alone does not identify a function.
+    """
+    marker = f"AWS_LAMBDA_FUNCTION_NAME={name}\0".encode()
+    found = {}
+    for key, cmd in uid_processes().items():
+        try:
+            with open(f"/proc/{key[0]}/environ", "rb") as f:
+                if marker in f.read():
+                    found[key] = cmd
+        except OSError:
+            pass
+    return found
+
+
 def descendants(root):
     children = {}
     for pid in _pids():
@@ -404,7 +421,11 @@ def servers(linux_host, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def egress(servers):
+def egress(servers, linux_host):
+    _require(
+        "[ok] egress networking" in linux_host,
+        f"--network egress needs slirp4netns (apt-get install slirp4netns):\n{linux_host}",
+    )
     return servers["egress"]
 
 
@@ -534,7 +555,8 @@ def _scan():
     for port in range(1, 65536):
         s = socket.socket()
         try:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
+            # A connection to one's own ephemeral port is TCP's "self-connect", not a listener: ignore it.
+            if s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername():
                 open_ports.append(port)
         finally:
             s.close()
@@ -757,8 +779,19 @@ def test_proc_shows_only_the_environments_own_processes(lam_egress, probe_egress
         assert program == "bwrap" or program.startswith("python") or p["cmdline"].startswith(interpreter), (
             f"a process that is not the environment's own is visible: {p} (all: {procs})"
         )
-        for foreign in ("pytest", "nimbus serve", " serve --host", "slirp4netns", "sshd", "systemd"):
-            assert foreign not in p["cmdline"], f"host process visible inside the sandbox: {p}"
+        if program != "bwrap":
+            for foreign in ("pytest", "nimbus serve", " serve --host", "slirp4netns", "sshd", "systemd"):
+                assert foreign not in p["cmdline"], f"host process visible inside the sandbox: {p}"
+
+
+def test_host_paths_do_not_leak_through_proc(lam_egress, probe_egress, egress):
+    """The sandbox's own processes must not reveal where the server keeps its data (e.g. bwrap's argv)."""
+    body = ok(lam_egress, probe_egress, {"ops": ["procs"]})
+    leaking = [p for p in body["procs"] if egress.data_dir in p["cmdline"]]
+    assert not leaking, (
+        f"the host data directory {egress.data_dir} is readable in /proc/<pid>/cmdline inside the sandbox: "
+        f"{[(p['pid'], p['cmdline'][:200] + '…') for p in leaking]}"
+    )
 
 
 def test_host_home_repo_and_data_directory_are_invisible(lam_egress, probe_egress, egress):
@@ -1017,7 +1050,10 @@ def test_cpu_is_proportional_to_memory(lam_none, fns_none):
     b = ok(lam_none, big, {"seconds": 2})
     expected = 2 * 128 / 1769  # ≈ 0.145 s
     assert 0.07 <= s["cpu"] <= 0.3, f"128 MB got {s['cpu']:.3f} s of CPU in {s['wall']:.2f} s (expected ≈{expected:.3f})"
-    assert b["cpu"] > 1.0, f"1769 MB got {b['cpu']:.3f} s of CPU in {b['wall']:.2f} s (expected ≈2)"
+    assert b["cpu"] > 1.0, (
+        f"1769 MB got {b['cpu']:.3f} s of CPU in {b['wall']:.2f} s (expected ≈2; host load average "
+        f"{os.getloadavg()} on {os.cpu_count()} CPUs)"
+    )
 
 
 FORK_BOMB = """
@@ -1035,13 +1071,12 @@ def test_fork_bomb_is_contained(lam_none, fns_none, none_srv):
     neighbour = fns_none.python(NEIGHBOUR, MemorySize=128, Timeout=10)
     warm = ok(lam_none, neighbour)
     bomb = fns_none.python(FORK_BOMB, MemorySize=256, Timeout=5)
-    before = set(uid_processes())
     peak = [0]
     done = threading.Event()
 
     def watch():
         while not done.is_set():
-            peak[0] = max(peak[0], len(set(uid_processes()) - before))
+            peak[0] = max(peak[0], len(function_processes(bomb)))
             time.sleep(0.1)
 
     w = threading.Thread(target=watch)
@@ -1055,12 +1090,9 @@ def test_fork_bomb_is_contained(lam_none, fns_none, none_srv):
         w.join(30)
     assert r.get("FunctionError") == "Unhandled", body
     assert elapsed < 30, f"the fork bomb's invocation took {elapsed:.1f} s (timeout 5 s)"
-    assert peak[0] <= 1024 + 8, f"{peak[0]} processes of the function existed at once (pids.max is 1024)"
-
-    def strays():
-        return {k: v for k, v in uid_processes().items() if k not in before}
-
-    poll(lambda: not strays(), timeout=15, interval=0.1, what="the fork bomb's processes to be gone")
+    assert peak[0] > 10, f"the fork bomb never forked (at most {peak[0]} processes seen): the test proved nothing"
+    assert peak[0] <= 1024, f"{peak[0]} processes of the function existed at once (pids.max is 1024)"
+    poll(lambda: not function_processes(bomb), timeout=15, interval=0.1, what="the fork bomb's processes to be gone")
     assert none_srv.alive(), none_srv.stderr_text()
     lam_none.list_functions(MaxItems=1)
     assert ok(lam_none, neighbour) == warm
@@ -1081,13 +1113,12 @@ def handler(event, context):
 """
 
 
-def _sleepers():
-    return {k: v for k, v in uid_processes().items() if v == "sleep 613"}
-
-
 def test_double_forked_child_is_gone_after_a_timeout(lam_none, fns_none):
-    assert not _sleepers(), f"stale sleepers before the test: {_sleepers()}"
     name = fns_none.python(DOUBLE_FORK, MemorySize=512, Timeout=1)
+
+    def sleepers():
+        return {k: v for k, v in function_processes(name).items() if v == "sleep 613"}
+
     result = {}
     t = threading.Thread(target=lambda: result.update(r=invoke(lam_none, name)))
     t.start()
@@ -1095,13 +1126,13 @@ def test_double_forked_child_is_gone_after_a_timeout(lam_none, fns_none):
     deadline = time.monotonic() + 30
     while t.is_alive() and time.monotonic() < deadline:
         if not seen:
-            seen = list(_sleepers().values())
+            seen = list(sleepers().values())
         time.sleep(0.02)
     t.join(30)
     r, body = result["r"]
     assert r.get("FunctionError") == "Unhandled" and body.get("errorType") == "Sandbox.Timedout", body
     assert seen, "the double-forked `sleep 613` never appeared on the host (the test did not exercise anything)"
-    poll(lambda: not _sleepers(), timeout=10, interval=0.05, what="the double-forked sleep to be gone")
+    poll(lambda: not sleepers(), timeout=10, interval=0.05, what="the double-forked sleep to be gone")
 
 
 # ------------------------------------------------------------------------------------------
@@ -1182,3 +1213,73 @@ def test_another_server_on_the_host_leaves_environments_alone(lam_egress, fns_eg
     r, body = invoke(lam_egress, name)
     assert "FunctionError" not in r, f"after another server started and stopped, the warm function failed: {body}"
     assert body == warm, f"another server's start/stop replaced this server's warm environment: {warm} → {body}"
+
+
+def test_crashed_server_leaves_no_sandbox_processes(tmp_path, linux_host):
+    """If the server dies without cleaning up (SIGKILL, crash), its sandboxes and their helpers must die with it."""
+    _require("[ok] egress networking" in linux_host, "--network egress needs slirp4netns")
+    server = SandboxServer(tmp_path / "crash", "crash", "--sandbox", "linux", "--network", "egress").start()
+    pid = server.proc.pid
+    lam = server.client()
+    name = Functions(lam).python(NEIGHBOUR, MemorySize=128, Timeout=10)
+    ok(lam, name)
+    assert function_processes(name), "the function's runtime process is not visible on the host"
+    os.kill(pid, signal.SIGKILL)
+    server.proc.wait(timeout=10)
+    server.stderr_file.close()
+
+    def helpers_of_dead_server():  # e.g. slirp4netns, which names the server's namespace descriptor
+        return {p: _cmdline(p) for p in _pids() if f"/proc/{pid}/fd/" in _cmdline(p) and _stat(p) and _stat(p)[2] != "Z"}
+
+    try:
+        deadline = time.monotonic() + 10
+        while (function_processes(name) or helpers_of_dead_server()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sandbox, helpers = function_processes(name), helpers_of_dead_server()
+        states = {k: (_stat(k[0]) or "??")[2] for k in sandbox}
+        assert not sandbox and not helpers, (
+            f"10 s after the server (pid {pid}) was SIGKILLed, its sandbox processes {sandbox} (states {states}) "
+            f"and helper processes {helpers} still exist"
+        )
+    finally:
+        _cleanup_crashed_server(pid, name, helpers_of_dead_server)
+
+
+def _cleanup_crashed_server(pid, name, helpers):
+    """Removes what the test's SIGKILLed server left: thaws its cgroups (a frozen task cannot die), kills its
+    processes and removes the cgroup directories. Touches only `nimbus/server-<pid>-*` and processes of `name`."""
+    import glob
+
+    groups = glob.glob(f"/sys/fs/cgroup/*/nimbus/server-{pid}-*") + glob.glob(f"/sys/fs/cgroup/nimbus/server-{pid}-*")
+    for state in glob.glob(f"/sys/fs/cgroup/freezer/nimbus/server-{pid}-*/*/freezer.state"):
+        try:
+            with open(state, "w") as f:
+                f.write("THAWED")
+        except OSError:
+            pass
+    for group in groups:
+        for env in glob.glob(f"{group}/*/"):
+            for control, value in (("cgroup.freeze", "0"), ("cgroup.kill", "1")):
+                try:
+                    with open(env + control, "w") as f:
+                        f.write(value)
+                except OSError:
+                    pass
+    for p in list(helpers()) + [k[0] for k in function_processes(name)]:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.monotonic() + 5
+    while function_processes(name) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for group in groups:
+        for env in glob.glob(f"{group}/*/"):
+            try:
+                os.rmdir(env)
+            except OSError:
+                pass
+        try:
+            os.rmdir(group)
+        except OSError:
+            pass

@@ -30,4 +30,15 @@ int cnimbus_seccomp_program_fd(void);
 int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const envp[], const char *cwd, int output_fd,
                             int netns_fd, const char *const cgroup_procs[], int extra_fd, pid_t *pid_out);
 
+/// Forks a launcher for a sandbox, ahead of time: the child joins the cgroups, enters the network namespace, takes
+/// `output_fd` as stdout/stderr and `seccomp_fd` as fd 3, then waits on `command_fd` for its command
+/// ("path\0cwd\0argc\0envc\0args…\0env…\0", then end of file) and execs it; end of file without a command makes it
+/// exit 0. Moving a task between cgroups waits for an RCU grace period (milliseconds): done here, off the
+/// invocation path. Returns 0 or an errno value.
+int cnimbus_launcher_fork(int netns_fd, const char *const cgroup_procs[], int output_fd, int seccomp_fd,
+                          int command_fd, pid_t *pid_out);
+
+/// Sets the calling thread's nice value (Linux threads have their own).
+int cnimbus_lower_thread_priority(int nice_value);
+
 #endif

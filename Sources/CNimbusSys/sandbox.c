@@ -157,7 +157,8 @@ int cnimbus_seccomp_program_fd(void) {
 /* ---- spawning into a sandbox ------------------------------------------------------------------------------- */
 
 int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const envp[], const char *cwd, int output_fd,
-                            int netns_fd, const char *const cgroup_procs[], int extra_fd, pid_t *pid_out) {
+                            int netns_fd, const char *const cgroup_procs[], int extra_fd, int extra_fd2,
+                            pid_t *pid_out) {
     /* Everything the child needs is prepared here: after vfork it may only make system calls. */
     sigset_t all, old;
     sigfillset(&all);
@@ -182,13 +183,13 @@ int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const en
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull < 0 || dup2(devnull, 0) < 0) goto fail;
         if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto fail;
-        if (extra_fd >= 0) {
-            if (extra_fd == 3) {
-                int flags = fcntl(3, F_GETFD);
-                if (flags < 0 || fcntl(3, F_SETFD, flags & ~FD_CLOEXEC) < 0) goto fail;
-            } else if (dup2(extra_fd, 3) < 0) goto fail;
-        }
-        syscall(SYS_close_range, extra_fd >= 0 ? 4 : 3, ~0U, 0);
+        /* Extra descriptors become 3 and 4 (moved out of the way first, so neither overwrites the other). */
+        int a = extra_fd >= 0 ? fcntl(extra_fd, F_DUPFD, 10) : -1;
+        int b = extra_fd2 >= 0 ? fcntl(extra_fd2, F_DUPFD, 10) : -1;
+        if ((extra_fd >= 0 && a < 0) || (extra_fd2 >= 0 && b < 0)) goto fail;
+        if (a >= 0 && dup2(a, 3) < 0) goto fail;
+        if (b >= 0 && dup2(b, 4) < 0) goto fail;
+        syscall(SYS_close_range, b >= 0 ? 5 : (a >= 0 ? 4 : 3), ~0U, 0);
         if (chdir(cwd) != 0) goto fail;
         sigset_t none;
         sigemptyset(&none);
@@ -278,7 +279,44 @@ int cnimbus_launcher_fork(int netns_fd, const char *const cgroup_procs[], int ou
         argv[argc] = NULL;
         envp[envc] = NULL;
         if (chdir(fields[1]) != 0) _exit(126);
-        execve(fields[0], argv, envp);
+        /* bwrap's options (host paths included) go through a memfd (`--args FD`), so that the sandbox's pid 1,
+         * whose command line the function can read, shows only the command after "--". */
+        long separator = -1;
+        for (long i = 1; i < argc; i++) {
+            if (strcmp(argv[i], "--") == 0) {
+                separator = i;
+                break;
+            }
+        }
+        enum { SHORT_MAX = 256 };
+        char *short_argv[SHORT_MAX];
+        char fd_text[16];
+        if (separator < 0 || argc - separator + 4 > SHORT_MAX) {
+            execve(fields[0], argv, envp);
+            _exit(127);
+        }
+        int args_fd = (int)syscall(SYS_memfd_create, "nimbus-args", 0);
+        if (args_fd < 0) _exit(126);
+        for (long i = 1; i < separator; i++) {
+            size_t len = strlen(argv[i]) + 1;
+            if (write(args_fd, argv[i], len) != (ssize_t)len) _exit(126);
+        }
+        if (lseek(args_fd, 0, SEEK_SET) != 0) _exit(126);
+        int n = 0, v = args_fd;
+        char digits[16];
+        do {
+            digits[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v > 0 && n < 15);
+        for (int i = 0; i < n; i++) fd_text[i] = digits[n - 1 - i];
+        fd_text[n] = 0;
+        int k = 0;
+        short_argv[k++] = argv[0];
+        short_argv[k++] = "--args";
+        short_argv[k++] = fd_text;
+        for (long i = separator; i < argc; i++) short_argv[k++] = argv[i];
+        short_argv[k] = NULL;
+        execve(fields[0], short_argv, envp);
         _exit(127);
     }
     int e = pid < 0 ? errno : 0;

@@ -67,6 +67,9 @@ public struct LinuxSandboxDriver: SandboxDriver {
 
     let configuration: Configuration
     let cgroups: Cgroups
+    /// The sandbox's /etc: copies of a few host files, a resolv.conf for the sandbox's network, and mount points
+    /// for ``etcDirectories``.
+    let etcDirectory: String
     let bwrap: String
     let setpriv: String
     let slirp4netns: String?
@@ -78,13 +81,18 @@ public struct LinuxSandboxDriver: SandboxDriver {
 
     /// Host paths bound read-only at the same place, when they exist.
     static let systemPaths = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"]
+    /// Host /etc files copied into the sandbox's own /etc (one bind instead of one per file).
     static let etcFiles = [
-        "/etc/ssl", "/etc/ca-certificates", "/etc/pki", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf",
-        "/etc/passwd", "/etc/group", "/etc/localtime", "/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
-        "/etc/ld.so.conf.d", "/etc/mime.types", "/etc/protocols", "/etc/services",
+        "hosts", "nsswitch.conf", "passwd", "group", "localtime", "ld.so.cache", "ld.so.conf", "mime.types",
+        "protocols", "services", "os-release",
     ]
+    /// Host /etc directories bound inside the sandbox's /etc.
+    static let etcDirectories = ["ssl", "ca-certificates", "pki", "alternatives", "ld.so.conf.d"]
 
-    public init(support: SandboxSupport, configuration: Configuration = .init(), logger: Logger) throws(SandboxError) {
+    /// - Parameter stateDirectory: where the driver keeps what all sandboxes share (their /etc).
+    public init(
+        support: SandboxSupport, stateDirectory: String, configuration: Configuration = .init(), logger: Logger
+    ) throws(SandboxError) {
         guard support.linuxSandboxAvailable, let bwrap = support.bwrap, let setpriv = support.setpriv else {
             throw SandboxError(.setupFailed, support.problems.joined(separator: "; "))
         }
@@ -94,11 +102,13 @@ public struct LinuxSandboxDriver: SandboxDriver {
         case .failure(let error): throw error
         }
         cgroups.removeAbandoned()
+        Self.startWatchdog(cgroups: cgroups, logger: logger)
         let probe = cnimbus_seccomp_program_fd()
         guard probe >= 0 else { throw SandboxError(.setupFailed, "cannot build the seccomp filter") }
         close(probe)
         self.configuration = configuration
         self.cgroups = cgroups
+        self.etcDirectory = try Self.makeEtc(in: stateDirectory, network: configuration.network)
         self.bwrap = bwrap
         self.setpriv = setpriv
         self.slirp4netns = support.slirp4netns
@@ -108,6 +118,78 @@ public struct LinuxSandboxDriver: SandboxDriver {
         self.pool = LauncherPool(target: 2, logger: logger) {
             try Self.prepareLauncher(cgroups: cgroups, mode: network, slirp4netns: slirp, logger: logger)
         }
+    }
+
+    /// Starts a small shell process that outlives this server if it is killed (SIGKILL, a crash): when the pipe
+    /// only this process holds reaches end of file, it kills every environment left in this instance's cgroups
+    /// (thawing frozen ones, which cgroup v1 would otherwise keep forever) and removes the cgroups.
+    static func startWatchdog(cgroups: Cgroups, logger: Logger) {
+        let roots = Set(cgroups.roots.values).sorted().joined(separator: " ")
+        let script = """
+            cat <&3 >/dev/null
+            for round in 1 2 3 4 5 6 7 8 9 10; do
+              for d in \(roots); do
+                for c in "$d"/*/; do
+                  [ -d "$c" ] || continue
+                  [ -f "$c/cgroup.kill" ] && echo 1 > "$c/cgroup.kill"
+                  for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+                  [ -f "$c/freezer.state" ] && echo THAWED > "$c/freezer.state"
+                  [ -f "$c/cgroup.freeze" ] && echo 0 > "$c/cgroup.freeze"
+                  rmdir "$c" 2>/dev/null
+                done
+              done
+              sleep 0.2
+            done
+            for d in \(roots); do rmdir "$d" 2>/dev/null; done
+            exit 0
+            """
+        var pipeFDs: [Int32] = [0, 0]
+        guard cnimbus_pipe_cloexec(&pipeFDs) == 0 else { return }
+        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        var pid: pid_t = 0
+        let rc = ProcessSandboxDriver.withCStrings(["/bin/sh", "-c", script]) { argv in
+            ProcessSandboxDriver.withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { envp in
+                cnimbus_spawn_sandboxed("/bin/sh", argv, envp, "/", devNull, -1, nil, pipeFDs[0], -1, &pid)
+            }
+        }
+        close(devNull)
+        close(pipeFDs[0])
+        if rc != 0 {
+            close(pipeFDs[1])
+            logger.warning("Could not start the sandbox watchdog", metadata: ["error": "\(rc)"])
+        }
+        // The write end stays open (close-on-exec) for the life of this process: its end is the signal.
+    }
+
+    /// Builds the sandbox's /etc under `directory`.
+    static func makeEtc(in directory: String, network: NetworkMode) throws(SandboxError) -> String {
+        let etc = "\(directory)/etc"
+        let fm = FileManager.default
+        do {
+            try? fm.removeItem(atPath: etc)  // rebuilt at every start from the host's current files
+            try fm.createDirectory(atPath: etc, withIntermediateDirectories: true)
+            for name in Self.etcFiles {
+                let source = "/etc/\(name)"
+                // A symlink (localtime) is resolved: the sandbox cannot follow it to the host.
+                let resolved = URL(fileURLWithPath: source).resolvingSymlinksInPath().path
+                if let data = fm.contents(atPath: resolved) {
+                    try data.write(to: URL(fileURLWithPath: "\(etc)/\(name)"))
+                }
+            }
+            for name in Self.etcDirectories where fm.fileExists(atPath: "/etc/\(name)") {
+                try fm.createDirectory(atPath: "\(etc)/\(name)", withIntermediateDirectories: true)
+            }
+            // slirp4netns answers DNS at 10.0.2.3; a host resolver on loopback would be unreachable.
+            let resolver =
+                network == .egress
+                ? "nameserver 10.0.2.3\n"
+                : (fm.contents(atPath: "/etc/resolv.conf").map { String(decoding: $0, as: UTF8.self) } ?? "")
+            try Data(resolver.utf8).write(to: URL(fileURLWithPath: "\(etc)/resolv.conf"))
+            try fm.setAttributes([.posixPermissions: 0o755], ofItemAtPath: etc)
+        } catch {
+            throw SandboxError(.setupFailed, "cannot prepare the sandbox /etc at \(etc): \(error)")
+        }
+        return etc
     }
 
     /// A launcher in a fresh cgroup (no limits yet) and network namespace.
@@ -245,8 +327,11 @@ public struct LinuxSandboxDriver: SandboxDriver {
                 a += ["--ro-bind", path, path]
             }
         }
-        for path in Self.etcFiles { a += ["--ro-bind-try", path, path] }
-        var destinations = Self.etcFiles
+        a += ["--ro-bind", self.etcDirectory, "/etc"]
+        for name in Self.etcDirectories where fm.fileExists(atPath: "/etc/\(name)") {
+            a += ["--ro-bind", "/etc/\(name)", "/etc/\(name)"]
+        }
+        var destinations: [String] = []
         for path in spec.extraReadOnlyPaths where fm.fileExists(atPath: path) {
             a += ["--ro-bind", path, path]
             destinations.append(path)

@@ -27,16 +27,20 @@ public final class PreparedNetwork: Sendable {
     public let listeningSocket: Int32
     /// The slirp4netns process giving egress, if any.
     let slirpPID: Int32
+    /// Held open for slirp4netns's `--exit-fd`.
+    let slirpExitFD: Int32
 
-    init(mode: NetworkMode, namespaceFD: Int32, listeningSocket: Int32, slirpPID: Int32) {
+    init(mode: NetworkMode, namespaceFD: Int32, listeningSocket: Int32, slirpPID: Int32, slirpExitFD: Int32) {
         self.mode = mode
         self.namespaceFD = namespaceFD
         self.listeningSocket = listeningSocket
         self.slirpPID = slirpPID
+        self.slirpExitFD = slirpExitFD
     }
 
     /// Stops slirp4netns and closes the namespace (the listening socket belongs to the Runtime API listener).
     public func release() {
+        if self.slirpExitFD >= 0 { close(self.slirpExitFD) }
         if self.slirpPID > 0 {
             kill(self.slirpPID, SIGKILL)
             var status: Int32 = 0
@@ -53,7 +57,9 @@ enum NetworkNamespaces {
 
     /// A namespace with loopback up and the Runtime API socket inside; with `egress`, slirp4netns attached.
     static func prepare(mode: NetworkMode, slirp4netns: String?, logger: Logger) throws(SandboxError) -> PreparedNetwork {
-        if mode == .host { return PreparedNetwork(mode: .host, namespaceFD: -1, listeningSocket: -1, slirpPID: -1) }
+        if mode == .host {
+            return PreparedNetwork(mode: .host, namespaceFD: -1, listeningSocket: -1, slirpPID: -1, slirpExitFD: -1)
+        }
         var ns: Int32 = -1
         var listen: Int32 = -1
         let rc = Self.create(port: 9001, ns: &ns, listen: &listen)
@@ -61,6 +67,7 @@ enum NetworkNamespaces {
             throw SandboxError(.setupFailed, "cannot create a network namespace: \(String(cString: strerror(rc)))")
         }
         var slirpPID: Int32 = -1
+        var slirpExitFD: Int32 = -1
         if mode == .egress {
             guard let slirp = slirp4netns else {
                 close(ns)
@@ -69,34 +76,48 @@ enum NetworkNamespaces {
                     .setupFailed, "egress networking needs slirp4netns (apt-get install slirp4netns), or use --network none")
             }
             do {
-                slirpPID = try Self.startSlirp(slirp, namespaceFD: ns)
+                slirpPID = try Self.startSlirp(slirp, namespaceFD: ns, exitHolder: &slirpExitFD)
             } catch {
                 close(ns)
                 close(listen)
+                if slirpExitFD >= 0 { close(slirpExitFD) }
                 throw error
             }
         }
-        return PreparedNetwork(mode: mode, namespaceFD: ns, listeningSocket: listen, slirpPID: slirpPID)
+        return PreparedNetwork(
+            mode: mode, namespaceFD: ns, listeningSocket: listen, slirpPID: slirpPID, slirpExitFD: slirpExitFD)
     }
 
     /// Starts slirp4netns on the namespace and waits (bounded) until it has configured the tap device.
-    static func startSlirp(_ slirp: String, namespaceFD: Int32) throws(SandboxError) -> Int32 {
+    static func startSlirp(
+        _ slirp: String, namespaceFD: Int32, exitHolder: inout Int32
+    ) throws(SandboxError) -> Int32 {
         var readyFDs: [Int32] = [0, 0]
         guard cnimbus_pipe_cloexec(&readyFDs) == 0 else { throw SandboxError(.setupFailed, "pipe failed") }
-        // slirp4netns joins the namespace through this process's descriptor for it, and reports readiness on fd 3.
+        // slirp4netns joins the namespace through this process's descriptor for it, reports readiness on fd 3 and
+        // exits when fd 4 reaches end of file: its other end is held only by this server, so slirp4netns goes
+        // with it, even when the server is killed.
+        var exitFDs: [Int32] = [0, 0]
+        guard cnimbus_pipe_cloexec(&exitFDs) == 0 else {
+            close(readyFDs[0])
+            close(readyFDs[1])
+            throw SandboxError(.setupFailed, "pipe failed")
+        }
         let argv = [
             slirp, "--configure", "--mtu=65520", "--disable-host-loopback", "--netns-type=path", "--ready-fd=3",
-            "/proc/\(getpid())/fd/\(namespaceFD)", "tap0",
+            "--exit-fd=4", "/proc/\(getpid())/fd/\(namespaceFD)", "tap0",
         ]
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(devNull) }
         var pid: pid_t = 0
         let rc = ProcessSandboxDriver.withCStrings(argv) { cArgv in
             ProcessSandboxDriver.withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { cEnvp in
-                cnimbus_spawn_sandboxed(slirp, cArgv, cEnvp, "/", devNull, -1, nil, readyFDs[1], &pid)
+                cnimbus_spawn_sandboxed(slirp, cArgv, cEnvp, "/", devNull, -1, nil, readyFDs[1], exitFDs[0], &pid)
             }
         }
         close(readyFDs[1])
+        close(exitFDs[0])
+        exitHolder = exitFDs[1]
         defer { close(readyFDs[0]) }
         guard rc == 0 else {
             throw SandboxError(.setupFailed, "cannot start slirp4netns: \(String(cString: strerror(rc)))")

@@ -154,7 +154,8 @@ public final class NimbusServer: Sendable {
         let support = SandboxSupport.probe()
         do {
             let driver = try LinuxSandboxDriver(
-                support: support, configuration: .init(network: c.network), logger: self.logger)
+                support: support, stateDirectory: "\(root)/sandbox", configuration: .init(network: c.network),
+                logger: self.logger)
             let cgroups = support.cgroupVersion?.rawValue ?? "?"
             return (
                 driver,

@@ -1025,6 +1025,11 @@ def test_tmp_is_limited_by_ephemeral_storage(lam_none, fns_none):
     assert 480 <= body["written_mb"] <= 512, body
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known deviation (docs/design.md): /tmp is a tmpfs, so its pages count against the memory limit; on AWS "
+    "/tmp is storage. strict: if it starts passing, this marker must go.",
+)
 def test_tmp_is_not_charged_to_the_function_memory(lam_none, fns_none):
     """On Lambda /tmp is storage, not memory: a 128 MB function may fill 200 MB of its 512 MB /tmp."""
     name = fns_none.python(TMP_WRITER, MemorySize=128, Timeout=60, EphemeralStorage={"Size": 512})

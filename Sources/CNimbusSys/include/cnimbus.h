@@ -24,11 +24,13 @@ int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd);
 /// A memfd holding the seccomp BPF program for sandboxed functions (bwrap --seccomp), or -1.
 int cnimbus_seccomp_program_fd(void);
 
-/// Like cnimbus_spawn, for sandboxes: the child joins the cgroups whose `cgroup.procs` paths are given
-/// (NULL-terminated), enters the network namespace `netns_fd` (if >= 0), gets `extra_fd` as descriptor 3 (if >= 0),
-/// then execs `path`. Returns 0, or the errno of the failed step (the child then exited with 127).
+/// Like cnimbus_spawn, for sandboxes and their helpers: the child joins the cgroups whose `cgroup.procs` paths are
+/// given (NULL-terminated), enters the network namespace `netns_fd` (if >= 0), gets `extra_fd` and `extra_fd2` as
+/// descriptors 3 and 4 (if >= 0), then execs `path`. Returns 0, or the errno of the failed step (the child then
+/// exited with 127).
 int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const envp[], const char *cwd, int output_fd,
-                            int netns_fd, const char *const cgroup_procs[], int extra_fd, pid_t *pid_out);
+                            int netns_fd, const char *const cgroup_procs[], int extra_fd, int extra_fd2,
+                            pid_t *pid_out);
 
 /// Forks a launcher for a sandbox, ahead of time: the child joins the cgroups, enters the network namespace, takes
 /// `output_fd` as stdout/stderr and `seccomp_fd` as fd 3, then waits on `command_fd` for its command

@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "NimbusControlPlane",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusInvoker",
+                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,7 @@ import Logging
 import NIOPosix
 import NimbusCore
 import NimbusInvoker
+import NimbusSandbox
 import NimbusStore
 import Synchronization
 
@@ -250,7 +251,14 @@ public actor FunctionRegistry {
         }
     }
 
+    /// The tag that overrides the server's network mode for one function (Linux sandbox): egress, none or host.
+    public static let networkTag = "nimbus:network"
+
     static func checkTags(_ tags: [String: String]) throws {
+        if let mode = tags[Self.networkTag], NetworkMode(rawValue: mode) == nil {
+            throw NimbusError.invalidParameter(
+                "The tag \(Self.networkTag) must be one of: \(NetworkMode.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
         if tags.count > Limits.maximumTags {
             throw NimbusError.invalidParameter("Number of tags exceeds resource tag limit.")
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NimbusCore
 import NimbusInvoker
+import NimbusSandbox
 
 extension LambdaAPI {
     static let invocationTypeHeader = HTTPField.Name("X-Amz-Invocation-Type")!
@@ -47,6 +48,7 @@ extension LambdaAPI {
         let invokeRequest = InvokeRequest(
             configuration: config, payload: payload, requestID: requestID, invokedFunctionARN: invokedARN,
             clientContext: clientContext, traceID: request.headers[Self.traceHeader], wantsLogTail: logType == "Tail",
+            network: target.function.tags[FunctionRegistry.networkTag].flatMap(NetworkMode.init(rawValue:)),
             eventLoop: p.eventLoop)
         switch invocationType {
         case "DryRun":

@@ -19,6 +19,8 @@ final class ExecutionEnvironment: Sendable {
     let listener: RuntimeAPIListener
     let log: EnvironmentLog
     let eventLoop: any EventLoop
+    /// The network mode asked for (nil: the server's default); environments are reused only for the same one.
+    let network: NetworkMode?
     let startedAt: ContinuousClock.Instant
     let sandbox: Mutex<(any Sandbox)?>
     let state = Mutex<State>(State())
@@ -36,8 +38,9 @@ final class ExecutionEnvironment: Sendable {
     init(
         id: String, scratchID: String, removeScratch: @escaping @Sendable (String) -> Void,
         configuration: FunctionConfiguration, mailbox: RuntimeMailbox, listener: RuntimeAPIListener,
-        log: EnvironmentLog, eventLoop: any EventLoop
+        log: EnvironmentLog, eventLoop: any EventLoop, network: NetworkMode? = nil
     ) {
+        self.network = network
         self.id = id
         self.scratchID = scratchID
         self.removeScratch = removeScratch

@@ -1,4 +1,5 @@
 import NIOCore
+import NimbusSandbox
 import Synchronization
 
 /// The execution environments of one function version: idle ones (most recently used last, so reuse keeps the
@@ -29,18 +30,22 @@ final class FunctionPool: Sendable {
     /// Takes an idle environment of `revisionID`, if any. Idle environments of other revisions are returned for
     /// destruction.
     /// With `eventLoop`, the most recently used idle environment on that loop is preferred.
-    func acquire(revisionID: String, eventLoop: (any EventLoop)? = nil) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
+    func acquire(
+        revisionID: String, eventLoop: (any EventLoop)? = nil, network: NetworkMode? = nil
+    ) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
         self.state.withLock { s in
             var stale: [ExecutionEnvironment] = []
             if let eventLoop,
-                let index = s.idle.lastIndex(where: { $0.eventLoop === eventLoop && $0.revisionID == revisionID })
+                let index = s.idle.lastIndex(where: {
+                    $0.eventLoop === eventLoop && $0.revisionID == revisionID && $0.network == network
+                })
             {
                 let candidate = s.idle.remove(at: index)
                 s.busy[candidate.id] = candidate
                 return (candidate, stale)
             }
             while let candidate = s.idle.popLast() {
-                if candidate.revisionID == revisionID {
+                if candidate.revisionID == revisionID && candidate.network == network {
                     s.busy[candidate.id] = candidate
                     return (candidate, stale)
                 }

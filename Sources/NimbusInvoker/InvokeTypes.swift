@@ -1,5 +1,6 @@
 import NIOCore
 import NimbusCore
+import NimbusSandbox
 
 /// A request to run a function once, as the HTTP edge hands it to the invoker.
 public struct InvokeRequest: Sendable {
@@ -16,6 +17,8 @@ public struct InvokeRequest: Sendable {
     public var traceID: String?
     /// Whether the caller wants the log tail (`X-Amz-Log-Type: Tail`).
     public var wantsLogTail: Bool
+    /// The function's network mode when it overrides the server's (tag `nimbus:network`).
+    public var network: NetworkMode?
     /// The event loop of the caller's connection: an environment on the same loop is preferred, so that the
     /// event, the runtime's answer and the response to the caller never cross threads.
     public var eventLoop: (any EventLoop)?
@@ -23,8 +26,9 @@ public struct InvokeRequest: Sendable {
     public init(
         configuration: FunctionConfiguration, payload: ByteBuffer, requestID: String, invokedFunctionARN: String,
         clientContext: String? = nil, traceID: String? = nil, wantsLogTail: Bool = false,
-        eventLoop: (any EventLoop)? = nil
+        network: NetworkMode? = nil, eventLoop: (any EventLoop)? = nil
     ) {
+        self.network = network
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.payload = payload

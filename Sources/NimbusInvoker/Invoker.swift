@@ -209,7 +209,7 @@ public final class Invoker: Service {
             pools[poolKey] = pool
             return pool
         }
-        let (warm, stale) = pool.acquire(revisionID: config.revisionID, eventLoop: request.eventLoop)
+        let (warm, stale) = pool.acquire(revisionID: config.revisionID, eventLoop: request.eventLoop, network: request.network)
         for env in stale { env.destroy() }
         if let warm {
             warm.becameBusy()
@@ -218,7 +218,7 @@ public final class Invoker: Service {
         }
         let env = try await self.startEnvironment(
             config, scratchID: pool.takePreserved(revisionID: config.revisionID),
-            eventLoop: request.eventLoop ?? self.group.next())
+            eventLoop: request.eventLoop ?? self.group.next(), network: request.network)
         pool.adopt(env)
         let initTimeout = self.initTimeout(config)
         let (initResult, initMillis) = await env.initialize()
@@ -257,7 +257,7 @@ public final class Invoker: Service {
     // MARK: Internals
 
     func startEnvironment(
-        _ config: FunctionConfiguration, scratchID: String?, eventLoop: any EventLoop
+        _ config: FunctionConfiguration, scratchID: String?, eventLoop: any EventLoop, network mode: NetworkMode? = nil
     ) async throws -> ExecutionEnvironment {
         let id = Digest.randomHex32()
         let codeDirectory = self.codeDirectory(config.code.digestHex)
@@ -280,7 +280,7 @@ public final class Invoker: Service {
         let stepsStart = ContinuousClock.now
         let network: PreparedNetwork?
         do {
-            network = try self.driver.prepareNetwork(environmentID: id, mode: nil)
+            network = try self.driver.prepareNetwork(environmentID: id, mode: mode)
         } catch {
             throw NimbusError(.service, "Could not prepare the environment's network for \(config.name): \(error)")
         }
@@ -306,7 +306,7 @@ public final class Invoker: Service {
         let driver = self.driver
         let env = ExecutionEnvironment(
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
-            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop)
+            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop, network: mode)
         mailbox.onParked { [weak env] in env?.runtimeParked() }
         let environment = self.environmentVariables(config, layout: layout, runtime: runtime, stream: stream, api: listener.address)
         log.platformLine(

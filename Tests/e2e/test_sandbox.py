@@ -884,6 +884,23 @@ def test_none_mode_cannot_reach_the_test_namespace(lam_none, probe_none, egress_
     assert body["interfaces"] == ["lo"], body["interfaces"]
 
 
+def test_network_tag_overrides_the_server_mode_per_function(lam_egress, probe_egress, egress_target):
+    """Tag nimbus:network=none on one function of an egress server: it loses the network, others keep it."""
+    arn = lam_egress.get_function(FunctionName=probe_egress)["Configuration"]["FunctionArn"]
+    data = uuid.uuid4().hex
+    try:
+        lam_egress.tag_resource(Resource=arn, Tags={"nimbus:network": "none"})
+        body = ok(lam_egress, probe_egress, {"ops": ["echo", "interfaces"], "echo": dict(egress_target, data=data)})
+        assert "error" in body["echo"], f"a nimbus:network=none function reached {egress_target}: {body['echo']}"
+        assert body["interfaces"] == ["lo"], body["interfaces"]
+    finally:
+        lam_egress.untag_resource(Resource=arn, TagKeys=["nimbus:network"])
+    body = ok(lam_egress, probe_egress, {"ops": ["echo"], "echo": dict(egress_target, data=data)})
+    assert body["echo"] == {"ok": f"echo:{data}"}, body
+    with pytest.raises(lam_egress.exceptions.InvalidParameterValueException):
+        lam_egress.tag_resource(Resource=arn, Tags={"nimbus:network": "everywhere"})
+
+
 @pytest.mark.parametrize("mode", ["egress", "none"])
 def test_control_plane_and_host_loopback_unreachable(mode, servers, egress_target, request):
     server = servers[mode]

@@ -67,7 +67,6 @@ public struct ProcessSandboxDriver: SandboxDriver {
     }
 
     public func killAllEnvironmentProcesses() {
-        let roots = Self.roots.snapshot
         for child in ProcessTree.children(of: getpid()) {
             guard ProcessTree.environment(of: child, contains: "\(Self.markerVariable)=\(self.instanceID):", prefix: true)
             else {

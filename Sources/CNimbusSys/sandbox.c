@@ -156,6 +156,27 @@ int cnimbus_seccomp_program_fd(void) {
 
 /* ---- spawning into a sandbox ------------------------------------------------------------------------------- */
 
+/* In a freshly forked or vforked child: default signal handlers, a new session, the given cgroups and network
+ * namespace. System calls only. Returns 0 or -1 (errno set). */
+static int child_enter(const char *const cgroup_procs[], int netns_fd) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+    }
+    if (setsid() < 0) return -1;
+    /* A launcher's thread may run at a lower priority; the function must not inherit it. */
+    setpriority(PRIO_PROCESS, 0, 0);
+    for (int i = 0; cgroup_procs && cgroup_procs[i]; i++) {
+        int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) return -1;
+        close(fd);
+    }
+    if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) return -1;
+    return 0;
+}
+
 int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const envp[], const char *cwd, int output_fd,
                             int netns_fd, const char *const cgroup_procs[], int extra_fd, int extra_fd2,
                             pid_t *pid_out) {
@@ -167,19 +188,7 @@ int cnimbus_spawn_sandboxed(const char *path, char *const argv[], char *const en
     pid_t pid = vfork();
     if (pid == 0) {
         /* Child (shares memory with the parent until execve). */
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++) {
-            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
-        }
-        if (setsid() < 0) goto fail;
-        for (int i = 0; cgroup_procs && cgroup_procs[i]; i++) {
-            int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || write(fd, "0", 1) != 1) goto fail;
-            close(fd);
-        }
-        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) goto fail;
+        if (child_enter(cgroup_procs, netns_fd) != 0) goto fail;
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull < 0 || dup2(devnull, 0) < 0) goto fail;
         if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto fail;
@@ -226,21 +235,7 @@ int cnimbus_launcher_fork(int netns_fd, const char *const cgroup_procs[], int ou
     pid_t pid = fork();
     if (pid == 0) {
         /* Child: only system calls from here on. */
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        for (int s = 1; s < NSIG; s++) {
-            if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
-        }
-        if (setsid() < 0) _exit(126);
-        /* The pool's thread runs at a lower priority; the function must not inherit it. */
-        setpriority(PRIO_PROCESS, 0, 0);
-        for (int i = 0; cgroup_procs && cgroup_procs[i]; i++) {
-            int fd = open(cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-            if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
-            close(fd);
-        }
-        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) _exit(126);
+        if (child_enter(cgroup_procs, netns_fd) != 0) _exit(126);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull < 0 || dup2(devnull, 0) < 0) _exit(126);
         if (dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) _exit(126);

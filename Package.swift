@@ -67,6 +67,17 @@ let package = Package(
             resources: [.embedInCode("Runtimes/python/nimbus_runtime.py"), .embedInCode("Runtimes/node/nimbus_runtime.js")],
             swiftSettings: swiftSettings
         ),
+        // The durable asynchronous-invocation queue (SQLite), its retry policy and dispatcher service.
+        .target(
+            name: "NimbusQueue",
+            dependencies: [
+                "NimbusCore", "NimbusStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The invoker: warm pools of execution environments per function version.
         .target(
             name: "NimbusInvoker",
@@ -82,7 +93,7 @@ let package = Package(
         .target(
             name: "NimbusControlPlane",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox",
+                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -92,7 +103,7 @@ let package = Package(
             name: "NimbusServer",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
-                "NimbusControlPlane",
+                "NimbusControlPlane", "NimbusQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,7 +114,7 @@ let package = Package(
         .target(
             name: "NimbusCLI",
             dependencies: [
-                "NimbusCore", "NimbusServer", "NimbusSandbox",
+                "NimbusCore", "NimbusServer", "NimbusSandbox", "NimbusInvoker", "NimbusQueue", "NimbusStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -130,9 +141,10 @@ let package = Package(
         .testTarget(
             name: "NimbusCoreTests",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker",
+                "NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker", "NimbusQueue",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NimbusCore
+import NimbusInvoker
 import NimbusSandbox
 import NimbusServer
 
@@ -31,8 +32,22 @@ struct Bench: AsyncParsableCommand {
     var sandbox: ServerConfiguration.SandboxChoice = .process
     @Flag(help: "Skip the isolation comparison (Linux sandbox against process tier, freeze/thaw).")
     var skipIsolation = false
+    @Flag(
+        help: "Only replay a synthetic invocation trace (fixed seed) through the fixed and the hybrid-histogram keep-alive policies and print cold starts and environment-seconds."
+    )
+    var keepAliveTrace = false
+    @Option(help: "The fixed keep-alive (seconds) of the keep-alive trace.") var keepAliveSeconds = 600.0
+    @Flag(
+        name: .customLong("async"),
+        help: "Only measure accepted Event invocations per second through HTTP against plain SQLite inserts with the same durability."
+    )
+    var asyncOnly = false
 
     func run() async throws {
+        if self.keepAliveTrace {
+            Self.printKeepAliveTrace(fixedSeconds: self.keepAliveSeconds)
+            return
+        }
         let runtimePath =
             self.testRuntime
             ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/nimbus-test-runtime"
@@ -45,6 +60,11 @@ struct Bench: AsyncParsableCommand {
             configuration: HTTPClient.Configuration(
                 connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
         do {
+            if self.asyncOnly {
+                try await self.measureAsync(http: http, runtimeBinary: Array(runtimeBinary))
+                try await http.shutdown()
+                return
+            }
             try await Self.withServer(ServerConfiguration(sandbox: self.sandbox)) { endpoint in
                 try await self.measure(endpoint: endpoint, http: http, runtimeBinary: Array(runtimeBinary))
             }

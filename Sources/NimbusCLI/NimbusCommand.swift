@@ -7,7 +7,7 @@ public struct NimbusCommand: AsyncParsableCommand {
         commandName: "nimbus",
         abstract: "A self-hosted AWS Lambda: the Lambda API and Runtime API on your own machine.",
         subcommands: [
-            Serve.self, Deploy.self, Invoke.self, Logs.self, List.self, Delete.self, Bench.self, Doctor.self,
+            Serve.self, Deploy.self, Invoke.self, Logs.self, List.self, Delete.self, Bench.self, Doctor.self, Queue.self,
         ])
 
     public init() {}

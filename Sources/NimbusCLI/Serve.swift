@@ -39,6 +39,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Freeze idle environments so that they use no CPU between invocations.")
     var freezeIdle = true
 
+    @Option(help: "Seconds before the first retry of a failed asynchronous invocation (doubled for the second; AWS: about 60).")
+    var asyncRetryBase = 60.0
+
+    @Option(help: "Seconds of the first backoff of a throttled asynchronous invocation (doubled each time).")
+    var asyncThrottleBase = 1.0
+
+    @Option(help: "Longest backoff of a throttled asynchronous invocation, in seconds.")
+    var asyncThrottleMax = 300.0
+
+    @Option(help: "Asynchronous invocations dispatched at once.")
+    var asyncConcurrency = 64
+
     @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
     var logLevel = "info"
 
@@ -47,6 +59,10 @@ struct Serve: AsyncParsableCommand {
         guard self.account.count == 12, self.account.allSatisfy(\.isNumber) else {
             throw ValidationError("--account must be 12 digits")
         }
+        guard self.asyncRetryBase > 0, self.asyncThrottleBase > 0, self.asyncThrottleMax >= self.asyncThrottleBase else {
+            throw ValidationError("--async-retry-base and --async-throttle-base must be positive, --async-throttle-max at least the base")
+        }
+        guard self.asyncConcurrency >= 1 else { throw ValidationError("--async-concurrency must be at least 1") }
         guard self.keepAlive >= 1 else { throw ValidationError("--keep-alive must be at least 1 second") }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level") }
         for item in self.interpreter where !item.contains("=") {
@@ -68,10 +84,14 @@ struct Serve: AsyncParsableCommand {
             let parts = item.split(separator: "=", maxSplits: 1)
             overrides[String(parts[0])] = String(parts[1])
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: self.host, port: self.port, dataDirectory: self.dataDir,
             account: AccountContext(region: self.region, accountID: self.account), keepAlive: .seconds(self.keepAlive),
             interpreterOverrides: overrides, sandbox: self.sandbox, network: self.network, freezeIdle: self.freezeIdle)
+        configuration.async = .init(
+            maximumConcurrentDispatches: self.asyncConcurrency, retryBase: .milliseconds(Int64(self.asyncRetryBase * 1000)),
+            throttleBase: .milliseconds(Int64(self.asyncThrottleBase * 1000)),
+            throttleMax: .milliseconds(Int64(self.asyncThrottleMax * 1000)))
         let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

@@ -53,6 +53,7 @@ extension FunctionRegistry {
         function.put(alias)
         try await self.store.putAlias(function: name, alias)
         self.catalog.put(function)
+        self.aliasMoved(function, alias: aliasName)
         self.logger.info("Alias updated", metadata: ["function.name": "\(name)", "alias.name": "\(aliasName)"])
         return alias
     }
@@ -62,6 +63,7 @@ extension FunctionRegistry {
         var function = try self.beginChange(name)
         defer { self.endChange(name) }
         guard function.alias(aliasName) != nil else { return }
+        try await self.removeProvisioned(&function, qualifier: aliasName)
         function.aliases.removeAll { $0.name == aliasName }
         try await self.store.deleteAlias(function: name, alias: aliasName)
         self.catalog.put(function)

@@ -23,6 +23,12 @@ extension FunctionRegistry {
         defer { self.endChange(name) }
         let others = self.reservedConcurrencyTotal() - (function.reservedConcurrency ?? 0)
         let minimum = self.minimumUnreservedConcurrency
+        let provisioned = self.provisionedTotal(function)
+        if reserved < provisioned {
+            throw NimbusError.invalidParameter(
+                " ReservedConcurrentExecutions  \(reserved) should not be lower than function's total provisioned concurrency [\(provisioned)]."
+            )
+        }
         if self.invoker.accountConcurrencyLimit - others - reserved < minimum {
             throw NimbusError.invalidParameter(
                 "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [\(minimum)]."

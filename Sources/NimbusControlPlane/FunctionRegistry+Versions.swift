@@ -60,6 +60,7 @@ extension FunctionRegistry {
                 "Unable to delete version because the following aliases reference it: [\(referencing.joined(separator: ", "))]"
             )
         }
+        try await self.removeProvisioned(&function, qualifier: version)
         let removed = function.versions.remove(at: index)
         try await self.store.deleteVersion(function: name, number: removed.number)
         self.catalog.put(function)

@@ -38,6 +38,8 @@ public actor FunctionRegistry {
     let store: FunctionStore
     let codeStore: CodeStore
     public nonisolated let catalog: FunctionCatalog
+    /// Asynchronous-invocation settings per function and qualifier (FunctionRegistry+EventInvokeConfig.swift).
+    public nonisolated let eventInvokeConfigs = EventInvokeConfigCatalog()
     let invoker: Invoker
     let account: AccountContext
     let logger: Logger
@@ -71,6 +73,7 @@ public actor FunctionRegistry {
                     metadata: ["function.name": "\(function.configuration.name)", "code.digest": "\(digest)"])
             }
         }
+        try await self.loadProvisioned()
     }
 
     /// Stores a zip off the cooperative pool (unpacking can take a second for large packages).
@@ -170,6 +173,7 @@ public actor FunctionRegistry {
         defer { self.endChange(name) }
         try await self.store.delete(name: name)
         self.catalog.remove(name)
+        self.eventInvokeConfigs.removeAll(of: name)
         self.invoker.functionRemoved(name: name)
         for digest in function.codeDigests { self.collectGarbage(digest) }
         self.logger.info("Function deleted", metadata: ["function.name": "\(name)"])

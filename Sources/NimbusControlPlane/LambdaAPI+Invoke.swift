@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NimbusCore
 import NimbusInvoker
+import NimbusQueue
 import NimbusSandbox
 
 extension LambdaAPI {
@@ -54,7 +55,11 @@ extension LambdaAPI {
         case "DryRun":
             return AWSResponses.empty(204, requestID: requestID)
         case "Event":
-            self.invoker.enqueue(invokeRequest)
+            // 202 only once the event is committed to the durable queue (synchronous = FULL).
+            try await self.eventQueue.enqueue(
+                QueuedEvent(
+                    requestID: requestID, functionName: config.name, qualifier: target.qualifier,
+                    payload: Array(payload.readableBytesView)))
             return AWSResponses.empty(202, requestID: requestID)
         default:
             let result = try await self.invoker.invoke(invokeRequest)
@@ -78,11 +83,10 @@ extension LambdaAPI {
                 .invalidRequestContent,
                 "Could not parse request body into json: Could not parse payload into json: \(problem)")
         }
-        let config = self.routedConfiguration(target)
-        self.invoker.enqueue(
-            InvokeRequest(
-                configuration: config, payload: payload, requestID: p.requestID,
-                invokedFunctionARN: self.account.functionARN(config.name, qualifier: target.qualifier)))
+        try await self.eventQueue.enqueue(
+            QueuedEvent(
+                requestID: p.requestID, functionName: target.function.configuration.name, qualifier: target.qualifier,
+                payload: Array(payload.readableBytesView)))
         return AWSResponses.json(202, ["Status": 202], requestID: p.requestID)
     }
 

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NimbusCore
 import NimbusInvoker
+import NimbusQueue
 import NimbusStore
 
 /// The HTTP edge: parses Lambda REST API requests (and the CloudWatch Logs subset) into calls on the registry and
@@ -17,15 +18,20 @@ public struct LambdaAPI: Sendable {
     let codeStore: CodeStore
     let account: AccountContext
     let logger: Logger
+    /// The durable queue behind `Event` invocations, and Nimbus's destination queues.
+    let eventQueue: EventQueue
+    let messageQueues: MessageQueues
     /// A uniform random number in `0..<1` per invocation of an alias with routing (injectable for tests).
     let random: @Sendable () -> Double
 
     /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
         registry: FunctionRegistry, invoker: Invoker, logStore: LogStore, codeStore: CodeStore,
-        account: AccountContext, logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        account: AccountContext, logger: Logger, eventQueue: EventQueue, messageQueues: MessageQueues, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.random = random
+        self.eventQueue = eventQueue
+        self.messageQueues = messageQueues
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker
@@ -77,6 +83,14 @@ public struct LambdaAPI: Sendable {
             return try await self.downloadCode(s[2], p)
         case (.get, 2) where s[0] == "_nimbus" && s[1] == "concurrency":
             return self.concurrencyUsage(p)
+        case (.get, 2) where s[0] == "_nimbus" && s[1] == "async":
+            return try await self.asyncStatistics(p)
+        case (.get, 3) where s[0] == "_nimbus" && s[1] == "async" && s[2] == "events":
+            return try await self.asyncEvents(p)
+        case (.post, 4) where s[0] == "_nimbus" && s[1] == "async" && s[2] == "redrive":
+            return try await self.asyncRedrive(p, name: s[3])
+        case (.get, 4) where s[0] == "_nimbus" && s[1] == "queues" && s[3] == "messages":
+            return try await self.queueMessages(p, queue: s[2])
         default:
             break
         }
@@ -114,6 +128,22 @@ public struct LambdaAPI: Sendable {
             return try self.getConcurrency(p, name: s[2])
         case (.delete, "2017-10-31", "functions", 4) where s[3] == "concurrency":
             return try await self.deleteConcurrency(p, name: s[2])
+        case (.put, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
+            return try await self.putProvisioned(request, p, name: s[2])
+        case (.get, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
+            return try self.getProvisioned(p, name: s[2])
+        case (.delete, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
+            return try await self.deleteProvisioned(p, name: s[2])
+        case (.put, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
+            return try await self.putEventInvokeConfig(request, p, name: s[2], merge: false)
+        case (.post, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
+            return try await self.putEventInvokeConfig(request, p, name: s[2], merge: true)
+        case (.get, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
+            return try self.getEventInvokeConfig(p, name: s[2])
+        case (.delete, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
+            return try await self.deleteEventInvokeConfig(p, name: s[2])
+        case (.get, "2019-09-25", "functions", 5) where s[3] == "event-invoke-config" && s[4] == "list":
+            return try self.listEventInvokeConfigs(p, name: s[2])
         case (.post, "2014-11-13", "functions", 4) where s[3] == "invoke-async":
             return try await self.invokeAsync(request, p, name: s[2])
         case (.get, "2016-08-19", "account-settings", 2): return self.accountSettings(p)

@@ -21,11 +21,12 @@ public struct NimbusError: Error, Sendable, Equatable, CustomStringConvertible {
         case codeStorageExceeded = "CodeStorageExceededException"
         case unknownOperation = "UnknownOperationException"
         case notImplemented = "NotImplementedException"
+        case provisionedConcurrencyConfigNotFound = "ProvisionedConcurrencyConfigNotFoundException"
 
         /// HTTP status AWS uses for this exception.
         public var status: Int {
             switch self {
-            case .resourceNotFound, .unknownOperation: 404
+            case .resourceNotFound, .unknownOperation, .provisionedConcurrencyConfigNotFound: 404
             case .resourceConflict: 409
             case .invalidParameterValue, .validation, .invalidRequestContent, .codeStorageExceeded: 400
             case .requestTooLarge: 413

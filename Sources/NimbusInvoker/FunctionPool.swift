@@ -1,4 +1,5 @@
 import NIOCore
+import NimbusCore
 import NimbusSandbox
 import Synchronization
 
@@ -10,6 +11,30 @@ final class FunctionPool: Sendable {
         var busy: [String: ExecutionEnvironment] = [:]
         /// `/tmp` areas of environments that were reset, waiting for the environment that replaces them.
         var preserved: [PreservedScratch] = []
+        /// Provisioned environments (idle or busy): environment id → the provisioned configuration's key. They are
+        /// never reaped for idleness and are handed out before on-demand ones.
+        var provisioned: [String: String] = [:]
+        /// Arrival history for the adaptive keep-alive (see Invoker+KeepAlive.swift).
+        var arrivals = ArrivalHistory()
+    }
+
+    /// When the pool's last invocation ended and the idle times seen so far.
+    struct ArrivalHistory {
+        var histogram = KeepAlivePolicy(kind: .hybridHistogram, fixedSeconds: 0).emptyHistogram()
+        /// When the last invocation ended, while no invocation has arrived since.
+        var lastEnd: ContinuousClock.Instant?
+        /// The end of the last invocation, kept after arrivals (pre-warm and keep-alive windows start there).
+        var windowStart: ContinuousClock.Instant?
+        var configuration: FunctionConfiguration?
+        var network: NetworkMode?
+        /// The `windowStart` a pre-warmed environment was started for.
+        var prewarmedFor: ContinuousClock.Instant?
+
+        mutating func arrived(now: ContinuousClock.Instant) {
+            guard let lastEnd else { return }
+            self.histogram.add(ExecutionEnvironment.millis(now - lastEnd) / 1000)
+            self.lastEnd = nil
+        }
     }
 
     struct PreservedScratch {
@@ -35,6 +60,16 @@ final class FunctionPool: Sendable {
     ) -> (ExecutionEnvironment?, stale: [ExecutionEnvironment]) {
         self.state.withLock { s in
             var stale: [ExecutionEnvironment] = []
+            if s.busy.isEmpty { s.arrivals.arrived(now: .now) }
+            if !s.provisioned.isEmpty,
+                let index = s.idle.lastIndex(where: {
+                    s.provisioned[$0.id] != nil && $0.revisionID == revisionID && $0.network == network
+                })
+            {
+                let candidate = s.idle.remove(at: index)
+                s.busy[candidate.id] = candidate
+                return (candidate, stale)
+            }
             if let eventLoop,
                 let index = s.idle.lastIndex(where: {
                     $0.eventLoop === eventLoop && $0.revisionID == revisionID && $0.network == network
@@ -65,8 +100,18 @@ final class FunctionPool: Sendable {
     func release(_ environment: ExecutionEnvironment, reusable: Bool, currentRevisionID: String?) -> Bool {
         self.state.withLock { s in
             s.busy.removeValue(forKey: environment.id)
+            if environment.state.withLock({ $0.invocations }) > 0 {
+                let now = ContinuousClock.now
+                s.arrivals.lastEnd = now
+                s.arrivals.windowStart = now
+                s.arrivals.configuration = environment.configuration
+                s.arrivals.network = environment.network
+            }
             guard reusable, self.isPinned || currentRevisionID == nil || currentRevisionID == environment.revisionID
-            else { return false }
+            else {
+                s.provisioned.removeValue(forKey: environment.id)
+                return false
+            }
             s.idle.append(environment)
             return true
         }
@@ -74,7 +119,10 @@ final class FunctionPool: Sendable {
 
     /// Forgets a busy environment that is being destroyed.
     func discard(_ environment: ExecutionEnvironment) {
-        _ = self.state.withLock { $0.busy.removeValue(forKey: environment.id) }
+        self.state.withLock {
+            $0.busy.removeValue(forKey: environment.id)
+            $0.provisioned.removeValue(forKey: environment.id)
+        }
     }
 
     /// Removes idle environments unused since `cutoff`, or of another revision than `keepRevisionID`.
@@ -82,7 +130,7 @@ final class FunctionPool: Sendable {
         self.state.withLock { s in
             var expired: [ExecutionEnvironment] = []
             s.idle.removeAll { env in
-                let old = env.state.withLock { $0.lastUsed } < cutoff
+                let old = s.provisioned[env.id] == nil && env.state.withLock { $0.lastUsed } < cutoff
                 let stale = keepRevisionID != nil && env.revisionID != keepRevisionID
                 if old || stale { expired.append(env) }
                 return old || stale
@@ -97,6 +145,7 @@ final class FunctionPool: Sendable {
             let all = s.idle + Array(s.busy.values)
             s.idle.removeAll()
             s.busy.removeAll()
+            s.provisioned.removeAll()
             return all
         }
     }
@@ -126,6 +175,68 @@ final class FunctionPool: Sendable {
                 return drop
             }
             return expired
+        }
+    }
+
+    /// Marks an environment as provisioned for the configuration `key`.
+    func markProvisioned(_ environment: ExecutionEnvironment, key: String) {
+        self.state.withLock { $0.provisioned[environment.id] = key }
+    }
+
+    /// How many live environments are provisioned for `key`.
+    func provisionedCount(key: String) -> Int {
+        self.state.withLock { s in s.provisioned.values.reduce(0) { $0 + ($1 == key ? 1 : 0) } }
+    }
+
+    /// Makes up to `count` (all, when nil) environments provisioned for `key` ordinary on-demand ones again (idle
+    /// ones first), so that keep-alive reaps them.
+    func unmarkProvisioned(key: String, count: Int? = nil) {
+        self.state.withLock { s in
+            var remaining = count ?? Int.max
+            let idleIDs = Set(s.idle.map(\.id))
+            let ids = s.provisioned.filter { $0.value == key }.map(\.key)
+                .sorted { idleIDs.contains($0) && !idleIDs.contains($1) }
+            for id in ids where remaining > 0 {
+                s.provisioned.removeValue(forKey: id)
+                remaining -= 1
+            }
+        }
+    }
+
+    /// The idle times seen so far.
+    func arrivalHistogram() -> KeepAlivePolicy.Histogram {
+        self.state.withLock { $0.arrivals.histogram }
+    }
+
+    /// The hybrid policy's early release: idle on-demand environments that served an invocation, while the pool is
+    /// in its pre-warm window (`until`: the window's end).
+    func releaseEarly(until: ContinuousClock.Instant, now: ContinuousClock.Instant) -> [ExecutionEnvironment] {
+        self.state.withLock { s in
+            guard let start = s.arrivals.windowStart, now < until, start <= now else { return [] }
+            var released: [ExecutionEnvironment] = []
+            s.idle.removeAll { env in
+                let early = s.provisioned[env.id] == nil && env.state.withLock { $0.invocations } > 0
+                if early { released.append(env) }
+                return early
+            }
+            return released
+        }
+    }
+
+    /// What to pre-warm when the pool is empty and `now` is in the keep-alive window that follows the pre-warm one;
+    /// at most once per window.
+    func prewarmCandidate(
+        prewarm: Duration,
+        keepAlive: Duration,
+        now: ContinuousClock.Instant
+    ) -> (FunctionConfiguration, NetworkMode?, ContinuousClock.Instant)? {
+        self.state.withLock { s in
+            guard s.idle.isEmpty, s.busy.isEmpty, let start = s.arrivals.windowStart,
+                let config = s.arrivals.configuration, s.arrivals.prewarmedFor != start,
+                now >= start + prewarm, now < start + prewarm + keepAlive
+            else { return nil }
+            s.arrivals.prewarmedFor = start
+            return (config, s.arrivals.network, start)
         }
     }
 

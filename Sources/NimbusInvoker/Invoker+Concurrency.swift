@@ -75,6 +75,7 @@ extension Invoker {
         }
         for pool in pools { self.retire(pool) }
         self.concurrency.remove(function: name)
+        self.deprovisionAll(name: name)
     }
 
     func retire(_ pool: FunctionPool?) {

@@ -21,12 +21,17 @@ public final class Invoker: Service {
         public var initTimeout: Duration
         /// Host for per-environment Runtime API listeners (process tier).
         public var runtimeAPIHost: String
-        /// Concurrent background (Event) invocations.
+        /// Unused: Event invocations go through NimbusQueue's durable queue and dispatcher (kept for source
+        /// compatibility).
         public var asyncConcurrency: Int
         /// Freeze idle environments (no CPU between invocations) where the sandbox driver can.
         public var freezeIdle: Bool
         /// The account's concurrency limit: busy environments across all functions (AWS's default: 1,000).
         public var accountConcurrency: Int
+        /// How fast each function may start new environments (AWS: 1,000 per 10 s).
+        public var scalingRate = ScalingLimiter.Rate()
+        /// Fixed keep-alive, or the hybrid histogram (see KeepAlivePolicy.swift) with the fixed one as fallback.
+        public var keepAlivePolicy: KeepAlivePolicy.Kind = .fixed
 
         public init(
             account: AccountContext = .init(), keepAlive: Duration = .seconds(600), initTimeout: Duration = .seconds(10),
@@ -55,9 +60,11 @@ public final class Invoker: Service {
     let concurrency: ConcurrencyLimiter
     /// The newest revision per function, so that released environments of older ones are destroyed.
     let currentRevisions = Mutex<[String: String]>([:])
-    let asyncJobs: AsyncStream<InvokeRequest>
-    let asyncContinuation: AsyncStream<InvokeRequest>.Continuation
     let group: any EventLoopGroup
+    /// Provisioned concurrency (see Invoker+Provisioned.swift).
+    let provisioning = Provisioning()
+    /// New environments per function (see ScalingLimiter.swift).
+    let scaling = ScalingLimiter()
 
     /// - Parameter codeDirectory: maps a code digest to its unpacked directory on the host.
     public init(
@@ -73,7 +80,6 @@ public final class Invoker: Service {
         self.logger = logger
         self.group = group
         self.concurrency = ConcurrencyLimiter(accountLimit: configuration.accountConcurrency)
-        (self.asyncJobs, self.asyncContinuation) = AsyncStream.makeStream(of: InvokeRequest.self)
     }
 
     // MARK: Service
@@ -81,23 +87,15 @@ public final class Invoker: Service {
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.reapLoop() }
-            group.addTask { await self.asyncLoop() }
-            await withGracefulShutdownHandler {
-                await withTaskCancellationHandler {
-                    await self.waitForShutdown()
-                } onCancel: {
-                    self.asyncContinuation.finish()
-                }
-            } onGracefulShutdown: {
-                self.asyncContinuation.finish()
-            }
+            group.addTask { await self.provisionLoop() }
+            await self.waitForShutdown()
             group.cancelAll()
         }
         self.destroyAll()
     }
 
     func waitForShutdown() async {
-        // The stream finishes on shutdown; waiting on a copy of it is not possible, so poll cheaply.
+        // Poll cheaply for graceful shutdown or cancellation.
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(200))  // cancellation ends the wait
         }
@@ -131,40 +129,7 @@ public final class Invoker: Service {
         max(self.configuration.initTimeout, .seconds(config.timeoutSeconds))
     }
 
-    func asyncLoop() async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await job in self.asyncJobs {
-                if running >= self.configuration.asyncConcurrency {
-                    await group.next()
-                    running -= 1
-                }
-                running += 1
-                group.addTask {
-                    do {
-                        let result = try await self.invoke(job)
-                        self.logger.debug(
-                            "Asynchronous invocation finished",
-                            metadata: [
-                                "invocation.id": "\(job.requestID)", "function.name": "\(job.configuration.name)",
-                                "error.code": "\(result.errorType ?? "none")",
-                            ])
-                    } catch {
-                        self.logger.warning(
-                            "Asynchronous invocation failed",
-                            metadata: ["invocation.id": "\(job.requestID)", "error": "\(error)"])
-                    }
-                }
-            }
-        }
-    }
-
     // MARK: Public API
-
-    /// Accepts an invocation to run in the background (`Event`).
-    public func enqueue(_ request: InvokeRequest) {
-        self.asyncContinuation.yield(request)
-    }
 
     /// Tells the invoker that a function's configuration or code changed: idle environments of older revisions are
     /// destroyed now, busy ones when they finish.
@@ -211,7 +176,8 @@ public final class Invoker: Service {
         }
         let (warm, stale) = pool.acquire(revisionID: config.revisionID, eventLoop: request.eventLoop, network: request.network)
         for env in stale { env.destroy() }
-        if let warm {
+        let freed = warm == nil ? try await self.waitForScaling(request, pool: pool) : nil
+        if let warm = warm ?? freed {
             warm.becameBusy()
             warm.log.beginCapture(keep: false)
             return await self.execute(request, on: warm, pool: pool, coldInit: nil)
@@ -257,7 +223,8 @@ public final class Invoker: Service {
     // MARK: Internals
 
     func startEnvironment(
-        _ config: FunctionConfiguration, scratchID: String?, eventLoop: any EventLoop, network mode: NetworkMode? = nil
+        _ config: FunctionConfiguration, scratchID: String?, eventLoop: any EventLoop, network mode: NetworkMode? = nil,
+        initializationType: String = "on-demand"
     ) async throws -> ExecutionEnvironment {
         let id = Digest.randomHex32()
         let codeDirectory = self.codeDirectory(config.code.digestHex)
@@ -308,7 +275,9 @@ public final class Invoker: Service {
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
             configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop, network: mode)
         mailbox.onParked { [weak env] in env?.runtimeParked() }
-        let environment = self.environmentVariables(config, layout: layout, runtime: runtime, stream: stream, api: listener.address)
+        let environment = self.environmentVariables(
+            config, layout: layout, runtime: runtime, stream: stream, api: listener.address,
+            initializationType: initializationType)
         log.platformLine(
             "INIT_START Runtime Version: \(Self.runtimeVersion(runtime))\tRuntime Version ARN: arn:aws:lambda:\(self.configuration.account.region)::runtime:\(Digest.sha256Hex(Array("nimbus-runtime:\(runtime)".utf8)))"
         )
@@ -463,11 +432,11 @@ public final class Invoker: Service {
     }
 
     func reapIdle() {
-        let cutoff = ContinuousClock.now - self.configuration.keepAlive
         let pools = self.pools.withLock { $0 }
         let revisions = self.currentRevisions.withLock { $0 }
         for (name, pool) in pools {
-            for env in pool.reap(idleSince: cutoff, keepRevisionID: revisions[name]) {
+            let cutoff = self.keepAliveCutoff(pool)
+            for env in pool.reap(idleSince: cutoff, keepRevisionID: revisions[name]) + self.releaseEarly(pool) {
                 self.logger.debug("Idle environment stopped", metadata: ["sandbox.id": "\(env.id)", "function.name": "\(name)"])
                 env.destroy()
             }
@@ -475,6 +444,7 @@ public final class Invoker: Service {
                 self.driver.removeScratch(scratch)
             }
         }
+        self.prewarm(pools)
         self.driver.reapAdoptedProcesses()
     }
 
@@ -494,7 +464,8 @@ public final class Invoker: Service {
     }
 
     func environmentVariables(
-        _ config: FunctionConfiguration, layout: SandboxLayout, runtime: String, stream: String, api: String
+        _ config: FunctionConfiguration, layout: SandboxLayout, runtime: String, stream: String, api: String,
+        initializationType: String = "on-demand"
     ) -> [String: String] {
         let account = self.configuration.account
         var env: [String: String] = [
@@ -519,7 +490,7 @@ public final class Invoker: Service {
         env["AWS_LAMBDA_FUNCTION_NAME"] = config.name
         env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(config.memorySizeMB)
         env["AWS_LAMBDA_FUNCTION_VERSION"] = config.version
-        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = initializationType
         env["AWS_LAMBDA_LOG_GROUP_NAME"] = config.effectiveLogGroup
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = stream
         if RuntimeCatalog.family(of: runtime) != .provided { env["AWS_EXECUTION_ENV"] = "AWS_Lambda_\(runtime)" }

@@ -5,6 +5,7 @@ import NIOCore
 import NimbusControlPlane
 import NimbusCore
 import NimbusInvoker
+import NimbusQueue
 import NimbusRuntimeAPI
 import NimbusSandbox
 import NimbusStore
@@ -28,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var network: NetworkMode
     /// Freeze idle environments (Linux sandbox).
     public var freezeIdle: Bool
+    /// Asynchronous invocation: retry and backoff timings, concurrent dispatches.
+    public var async: AsyncDispatcher.Configuration = .init()
 
     /// `auto` picks the Linux sandbox when the host supports it, and otherwise the process tier with a warning
     /// saying why.
@@ -102,13 +105,16 @@ public final class NimbusServer: Sendable {
             store: FunctionStore(database: database), codeStore: codeStore, catalog: FunctionCatalog(),
             invoker: invoker, account: c.account, logger: self.logger)
         try await registry.load()
+        try await registry.loadEventInvokeConfigs()
+        let eventQueue = EventQueue(database: database)
         self.components.withLock {
             $0 = Components(
                 invoker: invoker, launcher: launcher, driver: driver, logStore: logStore, isolation: isolation)
         }
         let api = LambdaAPI(
             registry: registry, invoker: invoker, logStore: logStore, codeStore: codeStore, account: c.account,
-            logger: self.logger)
+            logger: self.logger, eventQueue: eventQueue, messageQueues: MessageQueues(database: database))
+        let dispatcher = AsyncDispatcher(queue: eventQueue, handler: api, configuration: c.async, logger: self.logger)
         var httpLogger = self.logger
         httpLogger.logLevel = max(self.logger.logLevel, .notice)
         let app = Application(
@@ -124,6 +130,7 @@ public final class NimbusServer: Sendable {
                 services: [
                     .init(service: logStore),
                     .init(service: invoker),
+                    .init(service: dispatcher),
                     .init(service: app),
                 ],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],

@@ -64,6 +64,58 @@ public final class NimbusDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v3") { db in
+            // Provisioned concurrency (issue #4): one row per function qualifier (a published version or an alias).
+            try db.execute(
+                sql: """
+                    CREATE TABLE provisioned_concurrency (
+                        function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+                        qualifier TEXT NOT NULL,
+                        requested INTEGER NOT NULL,
+                        last_modified INTEGER NOT NULL,
+                        PRIMARY KEY (function_name, qualifier)
+                    );
+                    """)
+        }
+        migrator.registerMigration("v4") { db in
+            // The durable asynchronous-invocation queue (issue #5): one row per accepted Event invocation, kept
+            // across retries (same request id); Nimbus-native destination queues; FunctionEventInvokeConfig per
+            // qualifier.
+            try db.execute(
+                sql: """
+                    CREATE TABLE async_events (
+                        request_id TEXT PRIMARY KEY NOT NULL,
+                        function_name TEXT NOT NULL,
+                        qualifier TEXT,
+                        payload BLOB NOT NULL,
+                        enqueued_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        backoffs INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        lease_expires_at INTEGER,
+                        last_error TEXT,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX async_events_due ON async_events(state, next_attempt_at);
+                    CREATE INDEX async_events_function ON async_events(function_name, state);
+                    CREATE TABLE queue_messages (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        attributes TEXT NOT NULL DEFAULT '{}',
+                        sent_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX queue_messages_queue ON queue_messages(queue, id);
+                    CREATE TABLE event_invoke_configs (
+                        function_name TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+                        qualifier TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        PRIMARY KEY (function_name, qualifier)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -13,6 +13,8 @@ public struct StoredFunction: Sendable, Equatable {
     public var reservedConcurrency: Int?
     /// The highest version number ever published (numbers are never reused, even after a version is deleted).
     public var lastVersionNumber: Int
+    /// Provisioned concurrency configurations, one per qualifier (a published version or an alias).
+    public var provisioned: [ProvisionedConcurrencyConfig] = []
 
     public init(
         configuration: FunctionConfiguration, tags: [String: String], versions: [PublishedVersion] = [],

@@ -15,15 +15,18 @@ import ZIPFoundation
 func withTestServer<R>(
     keepAlive: Duration = .seconds(60),
     sandbox: ServerConfiguration.SandboxChoice = .auto,
+    dataDirectory: String? = nil,
     _ body: (TestServer) async throws -> R
 ) async throws -> R {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-it-\(UUID())").path
+    // A given data directory outlives the server (restart tests); the caller removes it.
+    let directory =
+        dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-it-\(UUID())").path
     var logger = Logger(label: "nimbus-test")
     logger.logLevel = .warning
     let server = NimbusServer(
         configuration: ServerConfiguration(port: 0, dataDirectory: directory, keepAlive: keepAlive, sandbox: sandbox),
         logger: logger)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
+    defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run(handleSignals: false) }
         let endpoint = try await server.endpoint()

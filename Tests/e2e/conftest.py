@@ -170,7 +170,9 @@ class NimbusServer:
         sandbox = os.environ.get("NIMBUS_E2E_SANDBOX", "process")
         self.proc = subprocess.Popen(
             [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--keep-alive", "60",
-             "--sandbox", sandbox],
+             "--sandbox", sandbox,
+             # Asynchronous retries and throttle backoffs in tenths of seconds instead of minutes (test_async.py).
+             "--async-retry-base", "0.2", "--async-throttle-base", "0.05", "--async-throttle-max", "0.2"],
             stdout=subprocess.PIPE,
             stderr=self.stderr_file,
             stdin=subprocess.DEVNULL,

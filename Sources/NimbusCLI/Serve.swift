@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NimbusCore
+import NimbusInvoker
 import NimbusSandbox
 import NimbusServer
 
@@ -51,6 +52,17 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Asynchronous invocations dispatched at once.")
     var asyncConcurrency = 64
 
+    @Option(help: "The account's concurrency limit (busy environments across all functions).")
+    var accountConcurrency = 1000
+
+    @Option(help: "New environments a function may start at once, then per second (AWS: 1000 then 100/s).")
+    var scalingBurst = 1000
+    @Option(help: "Environments per second a function's start allowance grows back by.")
+    var scalingRefill = 100.0
+
+    @Option(help: "Keep-alive policy: fixed (--keep-alive seconds) or hybrid (adaptive, from each function's idle times).")
+    var keepAlivePolicy = "fixed"
+
     @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
     var logLevel = "info"
 
@@ -64,6 +76,13 @@ struct Serve: AsyncParsableCommand {
         }
         guard self.asyncConcurrency >= 1 else { throw ValidationError("--async-concurrency must be at least 1") }
         guard self.keepAlive >= 1 else { throw ValidationError("--keep-alive must be at least 1 second") }
+        guard self.accountConcurrency >= 1 else { throw ValidationError("--account-concurrency must be at least 1") }
+        guard self.scalingBurst >= 1, self.scalingRefill > 0 else {
+            throw ValidationError("--scaling-burst must be at least 1 and --scaling-refill positive")
+        }
+        guard ["fixed", "hybrid"].contains(self.keepAlivePolicy) else {
+            throw ValidationError("--keep-alive-policy is fixed or hybrid")
+        }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level") }
         for item in self.interpreter where !item.contains("=") {
             throw ValidationError("--interpreter takes RUNTIME=PATH, got \(item)")
@@ -92,6 +111,9 @@ struct Serve: AsyncParsableCommand {
             maximumConcurrentDispatches: self.asyncConcurrency, retryBase: .milliseconds(Int64(self.asyncRetryBase * 1000)),
             throttleBase: .milliseconds(Int64(self.asyncThrottleBase * 1000)),
             throttleMax: .milliseconds(Int64(self.asyncThrottleMax * 1000)))
+        configuration.accountConcurrency = self.accountConcurrency
+        configuration.scalingRate = .init(burst: self.scalingBurst, refillPerSecond: self.scalingRefill)
+        configuration.keepAlivePolicy = self.keepAlivePolicy == "hybrid" ? .hybridHistogram : .fixed
         let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

@@ -31,6 +31,12 @@ public struct ServerConfiguration: Sendable {
     public var freezeIdle: Bool
     /// Asynchronous invocation: retry and backoff timings, concurrent dispatches.
     public var async: AsyncDispatcher.Configuration = .init()
+    /// The account's concurrency limit (AWS's default: 1,000).
+    public var accountConcurrency: Int = Limits.accountConcurrency
+    /// New environments per function: a burst, then a steady rate (AWS: 1,000 per 10 s).
+    public var scalingRate = ScalingLimiter.Rate()
+    /// How long idle environments are kept: a fixed time, or the adaptive hybrid histogram.
+    public var keepAlivePolicy: KeepAlivePolicy.Kind = .fixed
 
     /// `auto` picks the Linux sandbox when the host supports it, and otherwise the process tier with a warning
     /// saying why.
@@ -98,7 +104,14 @@ public final class NimbusServer: Sendable {
         try? FileManager.default.removeItem(atPath: "\(root)/environments")  // best effort cleanup of stale /tmp dirs
         let (driver, isolation) = try self.makeDriver(root: root)
         let invoker = Invoker(
-            configuration: .init(account: c.account, keepAlive: c.keepAlive, freezeIdle: c.freezeIdle),
+            configuration: {
+                var invoker = Invoker.Configuration(
+                    account: c.account, keepAlive: c.keepAlive, accountConcurrency: c.accountConcurrency,
+                    freezeIdle: c.freezeIdle)
+                invoker.scalingRate = c.scalingRate
+                invoker.keepAlivePolicy = c.keepAlivePolicy
+                return invoker
+            }(),
             driver: driver, launcher: launcher,
             codeDirectory: { codeStore.directory(for: $0) }, logSink: logStore, logger: self.logger)
         let registry = FunctionRegistry(

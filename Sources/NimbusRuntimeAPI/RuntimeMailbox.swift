@@ -112,7 +112,15 @@ public final class RuntimeMailbox: Sendable {
     let phase = Mutex<Phase>(.initializing(waiter: nil, early: nil))
     /// Called (outside the lock) when the runtime parks in `/next` with nothing to deliver: the environment is
     /// idle and may be frozen.
-    let parkedHook = Mutex<(@Sendable () -> Void)?>(nil)
+    ///
+    /// Kept in a struct: a closure stored directly as a Mutex's value was re-wrapped in a new thunk on every
+    /// `withLock { $0 }` and written back, growing a chain of contexts per invocation whose release overflowed
+    /// the stack when the environment was destroyed.
+    let parkedHook = Mutex<ParkedHook?>(nil)
+
+    struct ParkedHook: Sendable {
+        let call: @Sendable () -> Void
+    }
     /// When initialisation must have finished.
     let initDeadline: ContinuousClock.Instant
 
@@ -123,7 +131,7 @@ public final class RuntimeMailbox: Sendable {
 
     /// Sets the hook called when the runtime parks in `/next` while idle.
     public func onParked(_ hook: @escaping @Sendable () -> Void) {
-        self.parkedHook.withLock { $0 = hook }
+        self.parkedHook.withLock { $0 = ParkedHook(call: hook) }
     }
 
     /// Whether the runtime is parked in `/next` with nothing to do.
@@ -315,7 +323,7 @@ public final class RuntimeMailbox: Sendable {
         case .resumeInit(let c): c.resume(returning: .ready)
         case .deliver(let invocation): responder.deliver(invocation)
         case .reject(let status): responder.reject(status)
-        case .parked: self.parkedHook.withLock { $0 }?()
+        case .parked: self.parkedHook.withLock { $0 }?.call()
         case .none: break
         }
     }

@@ -133,6 +133,22 @@ import Testing
         }
     }
 
+    /// Regression: the parked hook used to be re-wrapped on every call, so a long-lived environment built a chain
+    /// of closure contexts whose release overflowed the stack (the server crashed when such an environment was
+    /// destroyed). 200,000 parks must leave nothing to unwind.
+    @Test func parkedHookDoesNotAccumulate() async {
+        let calls = Mutex(0)
+        do {
+            let mailbox = RuntimeMailbox()
+            mailbox.onParked { calls.withLock { $0 += 1 } }
+            let runtime = Recorder()
+            mailbox.runtimeRequestedNext(runtime.responder)
+            _ = await mailbox.waitForInit()
+            for _ in 0..<200_000 { mailbox.runtimeRequestedNext(runtime.responder) }
+        }
+        #expect(calls.withLock { $0 } == 200_000)
+    }
+
     @Test func secondNextWhileBusyIsRefused() async {
         let mailbox = RuntimeMailbox()
         let runtime = Recorder()

@@ -103,6 +103,16 @@ public enum JSONValidator {
             return nil
         }
 
+        /// `"name" :` at the cursor (after optional space before the colon).
+        func fieldName() -> String? {
+            guard i < n, b[i] == UInt8(ascii: "\"") else { return fail("Expected a field name") }
+            if let problem = string() { return problem }
+            skipSpace()
+            guard i < n, b[i] == UInt8(ascii: ":") else { return fail("Expected ':'") }
+            i += 1
+            return nil
+        }
+
         // A value is expected at the top and after '[', ',' in arrays and ':' in objects.
         var expectValue = true
         while true {
@@ -121,11 +131,7 @@ public enum JSONValidator {
                         expectValue = false
                         continue
                     }
-                    guard i < n, b[i] == UInt8(ascii: "\"") else { return fail("Expected a field name") }
-                    if let problem = string() { return problem }
-                    skipSpace()
-                    guard i < n, b[i] == UInt8(ascii: ":") else { return fail("Expected ':'") }
-                    i += 1
+                    if let problem = fieldName() { return problem }
                     continue
                 case UInt8(ascii: "["):
                     guard stack.count < Self.maximumDepth else { return fail("Nesting deeper than \(Self.maximumDepth)") }
@@ -166,11 +172,7 @@ public enum JSONValidator {
             case (.object, UInt8(ascii: ",")):
                 i += 1
                 skipSpace()
-                guard i < n, b[i] == UInt8(ascii: "\"") else { return fail("Expected a field name") }
-                if let problem = string() { return problem }
-                skipSpace()
-                guard i < n, b[i] == UInt8(ascii: ":") else { return fail("Expected ':'") }
-                i += 1
+                if let problem = fieldName() { return problem }
                 expectValue = true
             case (.array, UInt8(ascii: "]")), (.object, UInt8(ascii: "}")):
                 i += 1

@@ -73,6 +73,23 @@ extension Invoker {
             )
             return
         }
+        guard await self.initializeAhead(env, in: pool) else { return }
+        // Its keep-alive window runs from the end of the invocation it was started after.
+        env.state.withLock { $0.lastUsed = job.windowStart }
+        env.becameIdle(freeze: self.configuration.freezeIdle)
+        let current = self.currentRevisions.withLock { $0[job.configuration.name] }
+        if !pool.release(env, reusable: true, currentRevisionID: current) { env.destroy() }
+        self.logger.debug(
+            "Environment pre-warmed",
+            metadata: ["function.name": "\(job.configuration.name)", "sandbox.id": "\(env.id)"]
+        )
+    }
+}
+
+extension Invoker {
+    /// Initialises an environment started ahead of any invocation (pre-warm, provisioned concurrency) as a busy
+    /// member of `pool`. On failure it is destroyed and forgotten, and false is returned.
+    func initializeAhead(_ env: ExecutionEnvironment, in pool: FunctionPool) async -> Bool {
         pool.adopt(env)
         let (result, _) = await withTaskCancellationHandler {
             await env.initialize()
@@ -83,16 +100,8 @@ extension Invoker {
             env.drainOutput()
             env.destroy()
             pool.discard(env)
-            return
+            return false
         }
-        // Its keep-alive window runs from the end of the invocation it was started after.
-        env.state.withLock { $0.lastUsed = job.windowStart }
-        env.becameIdle(freeze: self.configuration.freezeIdle)
-        let current = self.currentRevisions.withLock { $0[job.configuration.name] }
-        if !pool.release(env, reusable: true, currentRevisionID: current) { env.destroy() }
-        self.logger.debug(
-            "Environment pre-warmed",
-            metadata: ["function.name": "\(job.configuration.name)", "sandbox.id": "\(env.id)"]
-        )
+        return true
     }
 }

@@ -199,16 +199,7 @@ extension Invoker {
             )
             return
         }
-        pool.adopt(env)
-        let (result, _) = await withTaskCancellationHandler {
-            await env.initialize()
-        } onCancel: {
-            env.destroy()
-        }
-        guard case .ready = result else {
-            env.drainOutput()
-            env.destroy()
-            pool.discard(env)
+        guard await self.initializeAhead(env, in: pool) else {
             self.provisioning.entries.withLock { entries in
                 if entries[key]?.poolKey == entry.poolKey { entries[key]?.failure = "FUNCTION_ERROR_INIT_FAILURE" }
             }

@@ -153,6 +153,21 @@ public final class AsyncDispatcher: Service {
             throttleMaxMillis: Self.millis(self.configuration.throttleMax))
     }
 
+    /// The message of a throttled attempt (TooManyRequestsException's, as AWS words it).
+    static let throttleMessage = "Rate Exceeded."
+
+    /// What the event's last attempt looked like, from its stored history; nil when it never ran.
+    static func lastOutcome(of event: QueuedEvent) -> AttemptResult? {
+        guard event.attempts > 0 || event.backoffs > 0 else { return nil }
+        if event.attempts == 0 {
+            let throttled = event.lastError == Self.throttleMessage
+            return AttemptResult(
+                outcome: throttled ? .throttled : .platformError, statusCode: throttled ? 429 : 500,
+                errorMessage: event.lastError)
+        }
+        return AttemptResult(outcome: .functionError, functionError: "Unhandled", errorMessage: event.lastError)
+    }
+
     /// Runs one leased event and records what follows.
     func dispatch(_ leased: QueuedEvent) async {
         var event = leased
@@ -160,7 +175,9 @@ public final class AsyncDispatcher: Service {
         var metadata: Logger.Metadata = ["invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)"]
         do {
             if policy.isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis()) {
-                try await self.finish(&event, result: nil, completion: .failure(.eventAgeExceeded))
+                // Found too old before this attempt (e.g. leased late on a busy host): the record reports the last
+                // attempt's outcome, as when the age runs out right after an attempt.
+                try await self.finish(&event, result: Self.lastOutcome(of: event), completion: .failure(.eventAgeExceeded))
                 try await self.queue.record(event)
                 return
             }

@@ -160,3 +160,18 @@ final class ScriptedHandler: AsyncEventHandler {
         #expect(dead.map(\.requestID) == ["e1"])
     }
 }
+
+@Suite struct AsyncLastOutcomeTests {
+    @Test func anEventFoundTooOldReportsItsLastAttempt() {
+        var event = QueuedEvent(
+            requestID: "r", functionName: "fn", qualifier: nil, payload: [], enqueuedAtMillis: 0)
+        #expect(AsyncDispatcher.lastOutcome(of: event) == nil)
+        event.backoffs = 3
+        event.lastError = AsyncDispatcher.throttleMessage
+        #expect(AsyncDispatcher.lastOutcome(of: event)?.statusCode == 429)
+        event.lastError = "the sandbox could not start"
+        #expect(AsyncDispatcher.lastOutcome(of: event)?.statusCode == 500)
+        event.attempts = 1
+        #expect(AsyncDispatcher.lastOutcome(of: event)?.functionError == "Unhandled")
+    }
+}

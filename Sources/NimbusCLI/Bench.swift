@@ -300,9 +300,13 @@ struct Bench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for (path, bytes, executable) in files {
-            FileManager.default.createFile(
-                atPath: "\(directory)/\(path)", contents: Data(bytes),
-                attributes: [.posixPermissions: executable ? 0o755 : 0o644])
+            guard
+                FileManager.default.createFile(
+                    atPath: "\(directory)/\(path)", contents: Data(bytes),
+                    attributes: [.posixPermissions: executable ? 0o755 : 0o644])
+            else {
+                throw Zipper.ZipperError(message: "cannot write \(directory)/\(path)")
+            }
         }
         let zip = try Zipper.zip(directory: directory)
         _ = try await client.call(

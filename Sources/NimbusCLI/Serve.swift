@@ -143,8 +143,12 @@ struct Serve: AsyncParsableCommand {
         lines.append("  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=\(self.region)")
         lines.append("  aws lambda list-functions --endpoint-url \(endpoint)")
         lines.append("or deploy an example:")
-        lines.append("  nimbus deploy hello-python --runtime python3.12 --handler app.handler --dir examples/hello-python --endpoint \(endpoint)")
-        lines.append("  nimbus invoke hello-python --payload '{\"name\":\"Nimbus\"}' --endpoint \(endpoint)")
+        // The binary that is running, so the example works whether or not `nimbus` is on PATH.
+        let nimbus = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "nimbus" } ?? "nimbus"
+        lines.append(
+            "  \(nimbus) deploy hello-python --runtime python3.12 --handler app.handler --dir examples/hello-python --endpoint \(endpoint)"
+        )
+        lines.append("  \(nimbus) invoke hello-python --payload '{\"name\":\"Nimbus\"}' --endpoint \(endpoint)")
         print(lines.joined(separator: "\n"))
         fflush(nil)
     }

@@ -145,9 +145,3 @@ final class ExecutionEnvironment: Sendable {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        self.components.seconds * 1_000_000_000 + self.components.attoseconds / 1_000_000_000
-    }
-}

@@ -125,12 +125,15 @@ final class FunctionPool: Sendable {
         }
     }
 
-    /// Removes idle environments unused since `cutoff`, or of another revision than `keepRevisionID`.
-    func reap(idleSince cutoff: ContinuousClock.Instant, keepRevisionID: String?) -> [ExecutionEnvironment] {
+    /// Removes idle environments unused since `cutoff` (nil: whatever their age), or of another revision than
+    /// `keepRevisionID`.
+    func reap(idleSince cutoff: ContinuousClock.Instant?, keepRevisionID: String?) -> [ExecutionEnvironment] {
         self.state.withLock { s in
             var expired: [ExecutionEnvironment] = []
             s.idle.removeAll { env in
-                let old = s.provisioned[env.id] == nil && env.state.withLock { $0.lastUsed } < cutoff
+                let old =
+                    cutoff.map { cutoff in s.provisioned[env.id] == nil && env.state.withLock { $0.lastUsed } < cutoff }
+                    ?? false
                 let stale = keepRevisionID != nil && env.revisionID != keepRevisionID
                 if old || stale { expired.append(env) }
                 return old || stale
@@ -165,16 +168,26 @@ final class FunctionPool: Sendable {
         }
     }
 
-    /// Preserved `/tmp` areas nobody took since `cutoff`, or of another revision than `keepRevisionID`.
-    func expirePreserved(olderThan cutoff: ContinuousClock.Instant, keepRevisionID: String?) -> [String] {
+    /// Preserved `/tmp` areas nobody took since `cutoff` (nil: whatever their age), or of another revision than
+    /// `keepRevisionID`.
+    func expirePreserved(olderThan cutoff: ContinuousClock.Instant?, keepRevisionID: String?) -> [String] {
         self.state.withLock { s in
             var expired: [String] = []
             s.preserved.removeAll { p in
-                let drop = p.since < cutoff || (keepRevisionID != nil && p.revisionID != keepRevisionID)
+                let drop =
+                    cutoff.map { p.since < $0 } ?? false || (keepRevisionID != nil && p.revisionID != keepRevisionID)
                 if drop { expired.append(p.scratchID) }
                 return drop
             }
             return expired
+        }
+    }
+
+    /// Removes every preserved `/tmp` area (shutdown or function deletion).
+    func removeAllPreserved() -> [String] {
+        self.state.withLock { s in
+            defer { s.preserved.removeAll() }
+            return s.preserved.map(\.scratchID)
         }
     }
 

@@ -81,7 +81,7 @@ extension Invoker {
     func retire(_ pool: FunctionPool?) {
         guard let pool else { return }
         for env in pool.removeAll() { env.destroy() }
-        for scratch in pool.expirePreserved(olderThan: .now + .seconds(1), keepRevisionID: nil) {
+        for scratch in pool.removeAllPreserved() {
             self.driver.removeScratch(scratch)
         }
     }

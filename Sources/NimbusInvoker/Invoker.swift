@@ -136,9 +136,9 @@ public final class Invoker: Service {
     public func functionChanged(name: String, revisionID: String) {
         self.currentRevisions.withLock { $0[name] = revisionID }
         let pool = self.pools.withLock { $0[name] }
-        let stale = pool?.reap(idleSince: .now - .seconds(1_000_000_000), keepRevisionID: revisionID) ?? []
+        let stale = pool?.reap(idleSince: nil, keepRevisionID: revisionID) ?? []
         for env in stale { env.destroy() }
-        for scratch in pool?.expirePreserved(olderThan: .now - .seconds(1_000_000_000), keepRevisionID: revisionID) ?? [] {
+        for scratch in pool?.expirePreserved(olderThan: nil, keepRevisionID: revisionID) ?? [] {
             self.driver.removeScratch(scratch)
         }
     }
@@ -146,11 +146,7 @@ public final class Invoker: Service {
     /// Destroys every environment of a deleted function.
     public func functionDeleted(name: String) {
         self.currentRevisions.withLock { $0[name] = "deleted" }
-        let pool = self.pools.withLock { $0.removeValue(forKey: name) }
-        for env in pool?.removeAll() ?? [] { env.destroy() }
-        for scratch in pool?.expirePreserved(olderThan: .now + .seconds(1), keepRevisionID: nil) ?? [] {
-            self.driver.removeScratch(scratch)
-        }
+        self.retire(self.pools.withLock { $0.removeValue(forKey: name) })
     }
 
     /// Environment counts per function (idle, busy), for metrics and tests.
@@ -198,13 +194,10 @@ public final class Invoker: Service {
                 body: body.readableBytes > 0 ? body : Self.errorJSON(type: type, message: ""))
         case .exited(let status):
             env.drainOutput()
-            let message =
-                status == "exit status 0"
-                ? "RequestId: \(request.requestID) Error: Runtime exited without providing a reason"
-                : "RequestId: \(request.requestID) Error: Runtime exited with error: \(status)"
             return self.failInit(
                 request, env: env, pool: pool, initMillis: initMillis, errorType: "Runtime.ExitError",
-                body: Self.errorJSON(type: "Runtime.ExitError", message: message))
+                body: Self.errorJSON(
+                    type: "Runtime.ExitError", message: Self.exitMessage(id: request.requestID, status: status)))
         case .timedOut:
             let seconds = Int((Double(initTimeout.components.seconds)).rounded())
             return self.failInit(
@@ -369,9 +362,7 @@ public final class Invoker: Service {
             errorType = "Runtime.ExitError"
             reusable = false
             let message =
-                exit == "exit status 0" || exit.hasPrefix("Runtime exited")
-                ? "RequestId: \(id) Error: Runtime exited without providing a reason"
-                : "RequestId: \(id) Error: Runtime exited with error: \(exit)"
+                Self.exitMessage(id: id, status: exit.hasPrefix("Runtime exited") ? "exit status 0" : exit)
             payload = Self.errorJSON(type: "Runtime.ExitError", message: message)
             status = "error"
         case .shutdown:
@@ -453,12 +444,7 @@ public final class Invoker: Service {
             defer { p.removeAll() }
             return Array(p.values)
         }
-        for pool in pools {
-            for env in pool.removeAll() { env.destroy() }
-            for scratch in pool.expirePreserved(olderThan: .now + .seconds(1), keepRevisionID: nil) {
-                self.driver.removeScratch(scratch)
-            }
-        }
+        for pool in pools { self.retire(pool) }
         // Whatever environments left behind (detached children adopted by this process) goes too.
         self.driver.killAllEnvironmentProcesses()
     }
@@ -511,6 +497,13 @@ public final class Invoker: Service {
         if let status { line += "Status: \(status)\t" }
         if let errorType { line += "Error Type: \(errorType)\t" }
         return line
+    }
+
+    /// Lambda's Runtime.ExitError message: a clean exit (status 0) gave no reason.
+    static func exitMessage(id: String, status: String) -> String {
+        status == "exit status 0"
+            ? "RequestId: \(id) Error: Runtime exited without providing a reason"
+            : "RequestId: \(id) Error: Runtime exited with error: \(status)"
     }
 
     static func format(_ millis: Double) -> String { Timestamp.twoDecimals(millis) }

@@ -134,13 +134,14 @@ import Testing
     @Test func concurrentInvokesScaleOut() async throws {
         try await withTestServer { s in
             let name = unique("parallel")
-            try await s.createTestRuntimeFunction(name, behaviour: "sleep")
-            // Four invocations that each hold an environment for 300 ms cannot share one: one environment each.
+            try await s.createTestRuntimeFunction(name, behaviour: "sleep", timeout: 10)
+            // Four invocations that each hold an environment for 2 s cannot share one: one environment each. (With
+            // 300 ms, a slow sandbox cold start on a loaded CI machine let one finish before the last one began.)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        let result = try await s.invoke(name, #"{"ms":300}"#, tail: false)
-                        #expect(result.json?["slept"] == 300)
+                        let result = try await s.invoke(name, #"{"ms":2000}"#, tail: false)
+                        #expect(result.json?["slept"] == 2000)
                     }
                 }
                 try await group.waitForAll()

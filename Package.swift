@@ -43,6 +43,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The service edge's signature layer: AWS Signature Version 4 verification (header and presigned forms,
+        // aws-chunked payloads with chunk signatures and trailing checksums) and signing. Pure; no HTTP.
+        .target(
+            name: "NimbusSigV4",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // The service edge's wire formats: CBOR (smithy-rpc-v2-cbor), XML (rest-xml, query responses) and the query
+        // protocol's form encoding, as values. Pure; no HTTP.
+        .target(
+            name: "NimbusProtocols",
+            dependencies: ["NimbusCore"],
+            swiftSettings: swiftSettings
+        ),
         // The Lambda Runtime API (2018-06-01), one loopback listener per execution environment.
         .target(
             name: "NimbusRuntimeAPI",
@@ -89,21 +103,43 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The HTTP edge: Lambda REST API, Invoke, CloudWatch Logs subset, code downloads, health.
+        // The service edge: one HTTP listener for every service; routing (SigV4 scope, X-Amz-Target, rpc-v2 path,
+        // Host), SigV4 authentication and credentials, the protocols' encodings and error shapes, and the listeners
+        // inside sandboxes. Services declare operations on ServiceRequest/ServiceResponse and never see HTTP.
         .target(
-            name: "NimbusControlPlane",
+            name: "NimbusEdge",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue",
+                "NimbusCore", "NimbusSigV4", "NimbusProtocols",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The Lambda service: the frontend's operations (control plane, Invoke, versions, aliases, concurrency, event
+        // invoke configs), the function registry and the async dispatcher's handler.
+        .target(
+            name: "NimbusLambda",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue", "NimbusEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // CloudWatch Logs (the subset reading Lambda's logs needs).
+        .target(name: "NimbusLogs", dependencies: ["NimbusCore", "NimbusStore", "NimbusEdge"], swiftSettings: swiftSettings),
+        // STS: GetCallerIdentity for every key the edge accepts.
+        .target(name: "NimbusSTS", dependencies: ["NimbusCore", "NimbusEdge"], swiftSettings: swiftSettings),
         // Composition root for `nimbus serve` and the integration tests.
         .target(
             name: "NimbusServer",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
-                "NimbusControlPlane", "NimbusQueue",
+                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +150,8 @@ let package = Package(
         .target(
             name: "NimbusCLI",
             dependencies: [
-                "NimbusCore", "NimbusServer", "NimbusSandbox", "NimbusInvoker", "NimbusQueue", "NimbusStore",
+                "NimbusCore", "NimbusServer", "NimbusSandbox", "NimbusInvoker", "NimbusQueue", "NimbusStore", "NimbusEdge",
+                "NimbusSigV4",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -146,6 +183,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusSigV4Tests",
+            dependencies: ["NimbusSigV4"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusProtocolsTests",
+            dependencies: ["NimbusProtocols", "NimbusCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusEdgeTests",
+            dependencies: ["NimbusEdge", "NimbusCore", "NimbusSigV4"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,10 +28,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
+# boto3 for Python functions (AWS's Python runtimes ship it), kept beside the build.
+sdk_args=()
+if sdk=$(./scripts/python-sdk.sh "$PWD/.sdk/python"); then sdk_args=(--python-sdk "$sdk"); fi
+
 echo "==> building (release; the first build takes a few minutes)"
 set +e
 swift build -c release --product nimbus 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] '
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || { echo "error: the build failed" >&2; exit 1; }
-exec .build/release/nimbus serve "$@"
+exec .build/release/nimbus serve "${sdk_args[@]}" "$@"

@@ -22,6 +22,8 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v slirp4netns >/dev/null 2>&1 || need_apt+=(slirp4netns)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# The AWS CLI v2 (the README's commands are v2 commands; pip's awscli is v1).
+/usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2' || need_apt+=(awscli)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null \
@@ -31,11 +33,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     fi
 fi
 
-say "Python packages (awscli, boto3, pytest, awslambdaric)"
+say "Python packages (boto3, pytest, awslambdaric) and boto3 for Python functions"
 PY=$(command -v python3)
-if ! "$PY" -m pip install --quiet --disable-pip-version-check awscli boto3 pytest awslambdaric 2>/tmp/nimbus-pip.log; then
+if ! "$PY" -m pip install --quiet --disable-pip-version-check boto3 pytest awslambdaric 2>/tmp/nimbus-pip.log; then
     echo "warning: pip install failed (see /tmp/nimbus-pip.log); missing tools make their tests skip" >&2
 fi
+if sdk=$(./scripts/python-sdk.sh "$ROOT/.sdk/python"); then export NIMBUS_PYTHON_SDK="$sdk"; fi
 
 say "Build"
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Planning)'

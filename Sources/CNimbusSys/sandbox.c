@@ -23,7 +23,7 @@
 
 /* ---- network namespaces ------------------------------------------------------------------------------------ */
 
-int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd) {
+int cnimbus_netns_create(const int *ports, int count, int *ns_fd, int *listen_fds) {
     int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (original < 0) return errno;
     if (unshare(CLONE_NEWNET) != 0) {
@@ -32,6 +32,7 @@ int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd) {
         return e;
     }
     int rc = 0;
+    int opened = 0;
     *ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (*ns_fd < 0) rc = errno;
     if (rc == 0) {
@@ -46,28 +47,31 @@ int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd) {
         }
         if (s >= 0) close(s);
     }
-    if (rc == 0) {
+    for (; rc == 0 && opened < count; opened++) {
         int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         int one = 1;
         struct sockaddr_in addr;
         memset(&addr, 0, sizeof addr);
         addr.sin_family = AF_INET;
-        addr.sin_port = htons((uint16_t)port);
+        addr.sin_port = htons((uint16_t)ports[opened]);
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
             bind(l, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(l, 16) != 0) {
             rc = errno;
             if (l >= 0) close(l);
-        } else {
-            *listen_fd = l;
+            break;
         }
+        listen_fds[opened] = l;
     }
     /* Back to the server's namespace: this thread must never stay in the sandbox's. */
     if (setns(original, CLONE_NEWNET) != 0) abort();
     close(original);
-    if (rc != 0 && *ns_fd >= 0) {
-        close(*ns_fd);
-        *ns_fd = -1;
+    if (rc != 0) {
+        for (int i = 0; i < opened; i++) close(listen_fds[i]);
+        if (*ns_fd >= 0) {
+            close(*ns_fd);
+            *ns_fd = -1;
+        }
     }
     return rc;
 }

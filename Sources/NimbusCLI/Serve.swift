@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NimbusCore
+import NimbusEdge
 import NimbusInvoker
 import NimbusSandbox
 import NimbusServer
@@ -63,6 +64,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Keep-alive policy: fixed (--keep-alive seconds) or hybrid (adaptive, from each function's idle times).")
     var keepAlivePolicy = "fixed"
 
+    @Option(help: "Authentication of requests from outside: none (any signature accepted; loopback only) or sigv4. Requests from functions are always SigV4-checked.")
+    var auth: Authenticator.Mode = .none
+
+    @Option(help: "The operator's access key id (or $NIMBUS_ACCESS_KEY_ID); default: the key pair kept in the data directory.")
+    var accessKeyId: String?
+
+    @Option(help: "The operator's secret access key (or $NIMBUS_SECRET_ACCESS_KEY).")
+    var secretAccessKey: String?
+
+    @Option(help: "Directory of pure-Python packages (boto3…) Python functions can import (or $NIMBUS_PYTHON_SDK).")
+    var pythonSdk: String?
+
     @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
     var logLevel = "info"
 
@@ -84,6 +97,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--keep-alive-policy is fixed or hybrid")
         }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("unknown --log-level") }
+        if (self.operatorAccessKey == nil) != (self.operatorSecret == nil) {
+            throw ValidationError("--access-key-id and --secret-access-key go together")
+        }
         for item in self.interpreter where !item.contains("=") {
             throw ValidationError("--interpreter takes RUNTIME=PATH, got \(item)")
         }
@@ -114,6 +130,11 @@ struct Serve: AsyncParsableCommand {
         configuration.accountConcurrency = self.accountConcurrency
         configuration.scalingRate = .init(burst: self.scalingBurst, refillPerSecond: self.scalingRefill)
         configuration.keepAlivePolicy = self.keepAlivePolicy == "hybrid" ? .hybridHistogram : .fixed
+        configuration.auth = self.auth
+        if let key = self.operatorAccessKey, let secret = self.operatorSecret {
+            configuration.operatorKey = (key, secret)
+        }
+        configuration.pythonSDK = self.pythonSdk ?? ProcessInfo.processInfo.environment["NIMBUS_PYTHON_SDK"]
         let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -124,6 +145,9 @@ struct Serve: AsyncParsableCommand {
             try await group.waitForAll()
         }
     }
+
+    var operatorAccessKey: String? { self.accessKeyId ?? ProcessInfo.processInfo.environment["NIMBUS_ACCESS_KEY_ID"] }
+    var operatorSecret: String? { self.secretAccessKey ?? ProcessInfo.processInfo.environment["NIMBUS_SECRET_ACCESS_KEY"] }
 
     func printBanner(endpoint: String, server: NimbusServer) {
         let components = server.components.withLock { $0 }
@@ -138,9 +162,22 @@ struct Serve: AsyncParsableCommand {
             lines.append("  runtimes: \(available.joined(separator: ", "))")
             if !missing.isEmpty { lines.append("  unavailable here: \(missing.joined(separator: ", "))") }
         }
+        if let launcher = components?.launcher {
+            lines.append("  boto3 for Python functions: \(launcher.pythonSDK ?? "not configured (--python-sdk DIR; scripts/serve.sh installs one)")")
+        }
+        let key = components?.credentials.operatorKey
+        if let key {
+            let kept = components?.operatorKeyCreated == true ? " (generated now; kept in the data directory's credentials.json)" : ""
+            lines.append("  auth: \(self.auth == .sigv4 ? "SigV4 required" : "none — any signature accepted (loopback only)"); operator key \(key.accessKeyID)\(kept)")
+        }
         lines.append("")
         lines.append("Try it with the AWS CLI:")
-        lines.append("  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=\(self.region)")
+        if self.auth == .sigv4, let key {
+            lines.append(
+                "  export AWS_ACCESS_KEY_ID=\(key.accessKeyID) AWS_SECRET_ACCESS_KEY=\(key.secretAccessKey) AWS_DEFAULT_REGION=\(self.region)")
+        } else {
+            lines.append("  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=\(self.region)")
+        }
         lines.append("  aws lambda list-functions --endpoint-url \(endpoint)")
         lines.append("or deploy an example:")
         // The binary that is running, so the example works whether or not `nimbus` is on PATH.
@@ -156,3 +193,4 @@ struct Serve: AsyncParsableCommand {
 
 extension ServerConfiguration.SandboxChoice: ExpressibleByArgument {}
 extension NetworkMode: ExpressibleByArgument {}
+extension Authenticator.Mode: ExpressibleByArgument {}

@@ -22,6 +22,8 @@ final class ExecutionEnvironment: Sendable {
     /// The network mode asked for (nil: the server's default); environments are reused only for the same one.
     let network: NetworkMode?
     let startedAt: ContinuousClock.Instant
+    /// Revokes the environment's credentials and closes its service endpoint.
+    let detachServices: (@Sendable () -> Void)?
     let sandbox: Mutex<(any Sandbox)?>
     let state = Mutex<State>(State())
 
@@ -38,9 +40,11 @@ final class ExecutionEnvironment: Sendable {
     init(
         id: String, scratchID: String, removeScratch: @escaping @Sendable (String) -> Void,
         configuration: FunctionConfiguration, mailbox: RuntimeMailbox, listener: RuntimeAPIListener,
-        log: EnvironmentLog, eventLoop: any EventLoop, network: NetworkMode? = nil
+        log: EnvironmentLog, eventLoop: any EventLoop, network: NetworkMode? = nil,
+        detachServices: (@Sendable () -> Void)? = nil
     ) {
         self.network = network
+        self.detachServices = detachServices
         self.id = id
         self.scratchID = scratchID
         self.removeScratch = removeScratch
@@ -138,6 +142,7 @@ final class ExecutionEnvironment: Sendable {
         self.mailbox.shutdown()
         self.sandbox.withLock { $0 }?.terminate()
         self.listener.close()
+        self.detachServices?()
         if !keepScratch { self.removeScratch(self.scratchID) }
     }
 

@@ -127,16 +127,22 @@ final class FunctionPool: Sendable {
 
     /// Removes idle environments unused since `cutoff` (nil: whatever their age), or of another revision than
     /// `keepRevisionID`.
-    func reap(idleSince cutoff: ContinuousClock.Instant?, keepRevisionID: String?) -> [ExecutionEnvironment] {
+    /// - Parameter startedBefore: idle environments started before this are removed too, provisioned or not (their
+    ///   credentials are due for rotation; provisioned ones are started again by the provisioning loop).
+    func reap(
+        idleSince cutoff: ContinuousClock.Instant?, startedBefore: ContinuousClock.Instant? = nil, keepRevisionID: String?
+    ) -> [ExecutionEnvironment] {
         self.state.withLock { s in
             var expired: [ExecutionEnvironment] = []
             s.idle.removeAll { env in
                 let old =
                     cutoff.map { cutoff in s.provisioned[env.id] == nil && env.state.withLock { $0.lastUsed } < cutoff }
                     ?? false
+                let aged = startedBefore.map { env.startedAt < $0 } ?? false
                 let stale = keepRevisionID != nil && env.revisionID != keepRevisionID
-                if old || stale { expired.append(env) }
-                return old || stale
+                if aged { s.provisioned[env.id] = nil }
+                if old || aged || stale { expired.append(env) }
+                return old || aged || stale
             }
             return expired
         }

@@ -67,10 +67,10 @@ extension Invoker {
     /// Destroys every environment of a deleted function, `$LATEST` and published versions, and forgets its
     /// reservation.
     public func functionRemoved(name: String) {
-        self.functionDeleted(name: name)
+        self.currentRevisions.withLock { $0[name] = "deleted" }
         let prefix = "\(name):"
         let pools = self.pools.withLock { pools -> [FunctionPool] in
-            let keys = pools.keys.filter { $0.hasPrefix(prefix) }
+            let keys = pools.keys.filter { $0 == name || $0.hasPrefix(prefix) }
             return keys.compactMap { pools.removeValue(forKey: $0) }
         }
         for pool in pools { self.retire(pool) }

@@ -21,9 +21,6 @@ public final class Invoker: Service {
         public var initTimeout: Duration
         /// Host for per-environment Runtime API listeners (process tier).
         public var runtimeAPIHost: String
-        /// Unused: Event invocations go through NimbusQueue's durable queue and dispatcher (kept for source
-        /// compatibility).
-        public var asyncConcurrency: Int
         /// Freeze idle environments (no CPU between invocations) where the sandbox driver can.
         public var freezeIdle: Bool
         /// The account's concurrency limit: busy environments across all functions (AWS's default: 1,000).
@@ -32,11 +29,13 @@ public final class Invoker: Service {
         public var scalingRate = ScalingLimiter.Rate()
         /// Fixed keep-alive, or the hybrid histogram (see KeepAlivePolicy.swift) with the fixed one as fallback.
         public var keepAlivePolicy: KeepAlivePolicy.Kind = .fixed
+        /// Environments older than this are retired once idle, so that their temporary credentials are replaced
+        /// before they expire (and no environment lives forever).
+        public var maximumEnvironmentAge: Duration = .seconds(11 * 3600)
 
         public init(
             account: AccountContext = .init(), keepAlive: Duration = .seconds(600), initTimeout: Duration = .seconds(10),
-            runtimeAPIHost: String = "127.0.0.1", asyncConcurrency: Int = 64,
-            accountConcurrency: Int = Limits.accountConcurrency, freezeIdle: Bool = true
+            runtimeAPIHost: String = "127.0.0.1", accountConcurrency: Int = Limits.accountConcurrency, freezeIdle: Bool = true
         ) {
             self.accountConcurrency = accountConcurrency
             self.freezeIdle = freezeIdle
@@ -44,7 +43,6 @@ public final class Invoker: Service {
             self.keepAlive = keepAlive
             self.initTimeout = initTimeout
             self.runtimeAPIHost = runtimeAPIHost
-            self.asyncConcurrency = asyncConcurrency
         }
     }
 
@@ -53,6 +51,8 @@ public final class Invoker: Service {
     let launcher: RuntimeLauncher
     let codeDirectory: @Sendable (String) -> String
     let logSink: any LogSink
+    /// Credentials and an endpoint for each environment (none in tests that do not need them).
+    let services: (any EnvironmentServices)?
     let logger: Logger
     /// Pools per function version, keyed by ``poolKey(name:version:)``.
     let pools = Mutex<[String: FunctionPool]>([:])
@@ -69,9 +69,11 @@ public final class Invoker: Service {
     /// - Parameter codeDirectory: maps a code digest to its unpacked directory on the host.
     public init(
         configuration: Configuration, driver: any SandboxDriver, launcher: RuntimeLauncher,
-        codeDirectory: @escaping @Sendable (String) -> String, logSink: any LogSink, logger: Logger,
+        codeDirectory: @escaping @Sendable (String) -> String, logSink: any LogSink,
+        services: (any EnvironmentServices)? = nil, logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
+        self.services = services
         self.configuration = configuration
         self.driver = driver
         self.launcher = launcher
@@ -141,12 +143,6 @@ public final class Invoker: Service {
         for scratch in pool?.expirePreserved(olderThan: nil, keepRevisionID: revisionID) ?? [] {
             self.driver.removeScratch(scratch)
         }
-    }
-
-    /// Destroys every environment of a deleted function.
-    public func functionDeleted(name: String) {
-        self.currentRevisions.withLock { $0[name] = "deleted" }
-        self.retire(self.pools.withLock { $0.removeValue(forKey: name) })
     }
 
     /// Environment counts per function (idle, busy), for metrics and tests.
@@ -260,17 +256,31 @@ public final class Invoker: Service {
             self.driver.discardPreparation(environmentID: id)
             throw NimbusError(.service, "Could not open the Runtime API listener: \(error)")
         }
+        let attached: AttachedServices?
+        if self.services == nil, let socket = network?.serviceSocket, socket >= 0 { close(socket) }
+        do {
+            attached = try await self.services?.attach(
+                environmentID: id, function: config, namespace: self.configuration.account,
+                serviceSocket: network.map(\.serviceSocket).flatMap { $0 >= 0 ? $0 : nil })
+        } catch {
+            listener.close()
+            self.driver.discardPreparation(environmentID: id)
+            throw NimbusError(.service, "Could not open the environment's service endpoint: \(error)")
+        }
         let networkReady = ContinuousClock.now
         let stream = "\(Timestamp.streamDate(millis: Timestamp.nowMillis()))/[\(config.version)]\(id)"
         let log = EnvironmentLog(group: config.effectiveLogGroup, stream: stream, sink: self.logSink)
         let driver = self.driver
         let env = ExecutionEnvironment(
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },
-            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop, network: mode)
+            configuration: config, mailbox: mailbox, listener: listener, log: log, eventLoop: eventLoop, network: mode,
+            detachServices: attached?.detach)
         mailbox.onParked { [weak env] in env?.runtimeParked() }
-        let environment = self.environmentVariables(
+        var environment = self.environmentVariables(
             config, layout: layout, runtime: runtime, stream: stream, api: listener.address,
             initializationType: initializationType)
+        // The function's own variables win where it may set them (AWS_ENDPOINT_URL); credentials are reserved.
+        for (key, value) in attached?.environment ?? [:] where config.environment[key] == nil { environment[key] = value }
         log.platformLine(
             "INIT_START Runtime Version: \(Self.runtimeVersion(runtime))\tRuntime Version ARN: arn:aws:lambda:\(self.configuration.account.region)::runtime:\(Digest.sha256Hex(Array("nimbus-runtime:\(runtime)".utf8)))"
         )
@@ -294,6 +304,7 @@ public final class Invoker: Service {
                 ])
         } catch {
             listener.close()
+            attached?.detach()
             self.driver.discardPreparation(environmentID: id)
             self.driver.removeScratch(layoutRequest.scratchID)
             throw NimbusError(.service, "Could not start an execution environment for \(config.name): \(error)")
@@ -425,9 +436,11 @@ public final class Invoker: Service {
     func reapIdle() {
         let pools = self.pools.withLock { $0 }
         let revisions = self.currentRevisions.withLock { $0 }
+        let startedBefore = ContinuousClock.now - self.configuration.maximumEnvironmentAge
         for (name, pool) in pools {
             let cutoff = self.keepAliveCutoff(pool)
-            for env in pool.reap(idleSince: cutoff, keepRevisionID: revisions[name]) + self.releaseEarly(pool) {
+            let reaped = pool.reap(idleSince: cutoff, startedBefore: startedBefore, keepRevisionID: revisions[name])
+            for env in reaped + self.releaseEarly(pool) {
                 self.logger.debug("Idle environment stopped", metadata: ["sandbox.id": "\(env.id)", "function.name": "\(name)"])
                 env.destroy()
             }
@@ -467,6 +480,10 @@ public final class Invoker: Service {
             env["NODE_PATH"] = "/opt/nodejs/node_modules:\(layout.runtimeDirectory)/node_modules:\(layout.runtimeDirectory):\(layout.taskRoot)"
         }
         for (key, value) in config.environment { env[key] = value }
+        if RuntimeCatalog.family(of: runtime) == .python, let sdk = self.launcher.pythonSDK {
+            // boto3, after the function's own PYTHONPATH (the runtime client puts both after the task root and layers).
+            env["PYTHONPATH"] = env["PYTHONPATH"].map { "\($0):\(sdk)" } ?? sdk
+        }
         env["_HANDLER"] = config.handler ?? ""
         env["AWS_LAMBDA_RUNTIME_API"] = api
         env["LAMBDA_TASK_ROOT"] = layout.taskRoot

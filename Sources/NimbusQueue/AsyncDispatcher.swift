@@ -114,6 +114,13 @@ public final class AsyncDispatcher: Service {
     }
 
     func loop() async {
+        await withDiscardingTaskGroup { group in
+            await self.loop(dispatchingIn: &group)
+        }
+    }
+
+    /// Leases what the dispatch limit allows and runs each event as a child task of the dispatcher.
+    func loop(dispatchingIn group: inout DiscardingTaskGroup) async {
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             let free = self.configuration.maximumConcurrentDispatches - self.inFlight.withLock { $0 }
@@ -128,7 +135,7 @@ public final class AsyncDispatcher: Service {
             }
             for event in leased {
                 self.inFlight.withLock { $0 += 1 }
-                Task {
+                group.addTask {
                     defer { self.inFlight.withLock { $0 -= 1 } }
                     await self.dispatch(event)
                 }

@@ -25,20 +25,28 @@ public final class PreparedNetwork: Sendable {
     let namespaceFD: Int32
     /// A socket listening on 127.0.0.1:9001 inside the namespace, for the Runtime API; -1 for `host`.
     public let listeningSocket: Int32
+    /// A socket listening on 127.0.0.1:9002 inside the namespace, for the service edge (`AWS_ENDPOINT_URL`); -1
+    /// for `host`.
+    public let serviceSocket: Int32
     /// The slirp4netns process giving egress, if any.
     let slirpPID: Int32
     /// Held open for slirp4netns's `--exit-fd`.
     let slirpExitFD: Int32
 
-    init(mode: NetworkMode, namespaceFD: Int32, listeningSocket: Int32, slirpPID: Int32, slirpExitFD: Int32) {
+    init(
+        mode: NetworkMode, namespaceFD: Int32, listeningSocket: Int32, serviceSocket: Int32, slirpPID: Int32,
+        slirpExitFD: Int32
+    ) {
         self.mode = mode
         self.namespaceFD = namespaceFD
         self.listeningSocket = listeningSocket
+        self.serviceSocket = serviceSocket
         self.slirpPID = slirpPID
         self.slirpExitFD = slirpExitFD
     }
 
-    /// Stops slirp4netns and closes the namespace (the listening socket belongs to the Runtime API listener).
+    /// Stops slirp4netns and closes the namespace (the listening sockets belong to the Runtime API listener and the
+    /// service endpoint).
     public func release() {
         if self.slirpExitFD >= 0 { close(self.slirpExitFD) }
         if self.slirpPID > 0 {
@@ -51,18 +59,25 @@ public final class PreparedNetwork: Sendable {
 }
 
 enum NetworkNamespaces {
-    static func create(port: Int32, ns: inout Int32, listen: inout Int32) -> Int32 {
-        cnimbus_netns_create(port, &ns, &listen)
+    /// Inside every namespace: the Runtime API and the service edge.
+    static let runtimeAPIPort: Int32 = 9001
+    static let servicePort: Int32 = 9002
+
+    /// A namespace with a socket listening on each port; `listen` receives them in order.
+    static func create(ports: [Int32], ns: inout Int32, listen: inout [Int32]) -> Int32 {
+        listen = Array(repeating: -1, count: ports.count)
+        return cnimbus_netns_create(ports, Int32(ports.count), &ns, &listen)
     }
 
     /// A namespace with loopback up and the Runtime API socket inside; with `egress`, slirp4netns attached.
     static func prepare(mode: NetworkMode, slirp4netns: String?, logger: Logger) throws(SandboxError) -> PreparedNetwork {
         if mode == .host {
-            return PreparedNetwork(mode: .host, namespaceFD: -1, listeningSocket: -1, slirpPID: -1, slirpExitFD: -1)
+            return PreparedNetwork(
+                mode: .host, namespaceFD: -1, listeningSocket: -1, serviceSocket: -1, slirpPID: -1, slirpExitFD: -1)
         }
         var ns: Int32 = -1
-        var listen: Int32 = -1
-        let rc = Self.create(port: 9001, ns: &ns, listen: &listen)
+        var sockets: [Int32] = []
+        let rc = Self.create(ports: [Self.runtimeAPIPort, Self.servicePort], ns: &ns, listen: &sockets)
         guard rc == 0 else {
             throw SandboxError(.setupFailed, "cannot create a network namespace: \(String(cString: strerror(rc)))")
         }
@@ -71,7 +86,7 @@ enum NetworkNamespaces {
         if mode == .egress {
             guard let slirp = slirp4netns else {
                 close(ns)
-                close(listen)
+                sockets.forEach { close($0) }
                 throw SandboxError(
                     .setupFailed, "egress networking needs slirp4netns (apt-get install slirp4netns), or use --network none")
             }
@@ -79,13 +94,14 @@ enum NetworkNamespaces {
                 slirpPID = try Self.startSlirp(slirp, namespaceFD: ns, exitHolder: &slirpExitFD)
             } catch {
                 close(ns)
-                close(listen)
+                sockets.forEach { close($0) }
                 if slirpExitFD >= 0 { close(slirpExitFD) }
                 throw error
             }
         }
         return PreparedNetwork(
-            mode: mode, namespaceFD: ns, listeningSocket: listen, slirpPID: slirpPID, slirpExitFD: slirpExitFD)
+            mode: mode, namespaceFD: ns, listeningSocket: sockets[0], serviceSocket: sockets[1], slirpPID: slirpPID,
+            slirpExitFD: slirpExitFD)
     }
 
     /// Starts slirp4netns on the namespace and waits (bounded) until it has configured the tap device.

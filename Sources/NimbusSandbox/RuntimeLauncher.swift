@@ -10,10 +10,14 @@ public final class RuntimeLauncher: Sendable {
         public var interpreterOverrides: [String: String]
         /// Extra directories searched for interpreters, before the built-in ones.
         public var searchPath: [String]
+        /// Pure-Python packages (boto3 and its dependencies) every Python function can import, as AWS's Python
+        /// runtimes ship boto3.
+        public var pythonSDK: String?
 
-        public init(interpreterOverrides: [String: String] = [:], searchPath: [String] = []) {
+        public init(interpreterOverrides: [String: String] = [:], searchPath: [String] = [], pythonSDK: String? = nil) {
             self.interpreterOverrides = interpreterOverrides
             self.searchPath = searchPath
+            self.pythonSDK = pythonSDK
         }
     }
 
@@ -21,6 +25,8 @@ public final class RuntimeLauncher: Sendable {
     public let runtimeDirectory: String
     let interpreters: [String: String]
     let missingReasons: [String: String]
+    /// The directory of ``Configuration/pythonSDK``, absolute, when it exists.
+    public let pythonSDK: String?
 
     public init(directory: String, configuration: Configuration = .init()) throws {
         let python = PackageResources.nimbus_runtime_py
@@ -49,6 +55,8 @@ public final class RuntimeLauncher: Sendable {
         }
         self.interpreters = found
         self.missingReasons = missing
+        self.pythonSDK = configuration.pythonSDK.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            .flatMap { fm.fileExists(atPath: $0) ? $0 : nil }
         // Fill the Python client's compile cache once per interpreter, so that even the first cold start does not
         // compile the client (5–8 ms), and a read-only runtime directory (the Linux sandbox) still has a cache.
         for (runtime, python) in found.sorted(by: { $0.key < $1.key }) where RuntimeCatalog.family(of: runtime) == .python {
@@ -82,9 +90,10 @@ public final class RuntimeLauncher: Sendable {
         guard let interpreter = self.interpreters[runtime], RuntimeCatalog.family(of: runtime) != .provided else {
             return []
         }
-        for system in ["/usr/", "/bin/", "/lib/", "/sbin/"] where interpreter.hasPrefix(system) { return [] }
+        let sdk = RuntimeCatalog.family(of: runtime) == .python ? self.pythonSDK.map { [$0] } ?? [] : []
+        for system in ["/usr/", "/bin/", "/lib/", "/sbin/"] where interpreter.hasPrefix(system) { return sdk }
         let prefix = URL(fileURLWithPath: interpreter).deletingLastPathComponent().deletingLastPathComponent().path
-        return [prefix]
+        return [prefix] + sdk
     }
 
     /// The command that starts a runtime, or why it cannot start on this host.

@@ -71,10 +71,10 @@ public struct SandboxSupport: Sendable {
             checks.append(Check(name: "cgroups", ok: false, detail: "not checked (needs root)", fix: nil))
         }
         var nsFD: Int32 = -1
-        var listenFD: Int32 = -1
-        let netnsError = isRoot ? cnimbusNetns(&nsFD, &listenFD) : EPERM
+        var listenFDs: [Int32] = []
+        let netnsError = isRoot ? cnimbusNetns(&nsFD, &listenFDs) : EPERM
         if nsFD >= 0 { close(nsFD) }
-        if listenFD >= 0 { close(listenFD) }
+        for fd in listenFDs where fd >= 0 { close(fd) }
         checks.append(
             Check(
                 name: "network namespaces", ok: netnsError == 0,
@@ -91,8 +91,8 @@ public struct SandboxSupport: Sendable {
             checks: checks, bwrap: bwrap, setpriv: setpriv, slirp4netns: slirp, cgroupVersion: cgroupVersion)
     }
 
-    static func cnimbusNetns(_ ns: inout Int32, _ listen: inout Int32) -> Int32 {
-        NetworkNamespaces.create(port: 9001, ns: &ns, listen: &listen)
+    static func cnimbusNetns(_ ns: inout Int32, _ listen: inout [Int32]) -> Int32 {
+        NetworkNamespaces.create(ports: [NetworkNamespaces.runtimeAPIPort], ns: &ns, listen: &listen)
     }
 
     /// An executable on PATH or in the usual system directories.

@@ -402,13 +402,10 @@ def nimbus_bin():
 @pytest.fixture
 def aws(endpoint, cli_env, tmp_path):
     """Runs the AWS CLI against the session's server: aws("lambda", "get-function", …) → CompletedProcess."""
-    import shutil
-
-    if shutil.which("aws") is None:
-        pytest.skip("the AWS CLI is not installed (pip install awscli)")
+    cli = helpers.aws_cli()
 
     def run(*args, check=True):
-        cmd = ["aws", *args, "--endpoint-url", endpoint, "--output", "json"]
+        cmd = [cli, *args, "--endpoint-url", endpoint, "--output", "json"]
         proc = helpers.run_cmd(cmd, env=cli_env, cwd=str(tmp_path))
         if check:
             assert proc.returncode == 0, f"{' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"

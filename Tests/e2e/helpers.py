@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import time
@@ -243,6 +244,23 @@ def cli_env(tmp_dir):
         AWS_SHARED_CREDENTIALS_FILE=os.path.join(tmp_dir, "aws-credentials-absent"),
     )
     return env
+
+
+def aws_cli():
+    """The AWS CLI v2 (Debian's `awscli` package: the README's commands are v2 commands), or a skip saying what is
+    missing; in CI, where test.sh installs it, a failure."""
+    candidates = [os.environ.get("NIMBUS_AWS_CLI"), "/usr/bin/aws", shutil.which("aws")]
+    for path in filter(None, candidates):
+        try:
+            version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if version.startswith("aws-cli/2."):
+            return path
+    why = "the AWS CLI v2 is not installed (apt-get install awscli)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(why + " — scripts/test.sh installs it")
+    pytest.skip(why)
 
 
 def run_cmd(args, env=None, timeout=120, cwd=None):

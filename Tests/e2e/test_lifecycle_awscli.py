@@ -1,12 +1,9 @@
-"""The same lifecycle through the AWS CLI (awscli v1 on this machine), as a user would type it."""
+"""The same lifecycle through the AWS CLI v2 (Debian's awscli package), as a user would type it."""
 
 import base64
 import json
-import shutil
 
-import pytest
-
-from helpers import PY, REPORT_RE, ROLE, function_arn, not_found_message, poll, py_zip, run_cmd, unique
+from helpers import PY, REPORT_RE, ROLE, function_arn, not_found_message, poll, py_zip, unique
 
 HANDLER = """
 import json, os
@@ -22,21 +19,6 @@ def handler(event, context):
     return {"v": VERSION, "event": event, "requestId": context.aws_request_id,
             "memory": context.memory_limit_in_mb, "myVar": os.environ.get("MY_VAR")}
 """
-
-
-@pytest.fixture
-def aws(endpoint, cli_env, tmp_path):
-    if shutil.which("aws") is None:
-        pytest.skip("the AWS CLI is not installed (pip install awscli)")
-
-    def run(*args, check=True):
-        cmd = ["aws", *args, "--endpoint-url", endpoint, "--output", "json"]
-        proc = run_cmd(cmd, env=cli_env, cwd=str(tmp_path))
-        if check:
-            assert proc.returncode == 0, f"{' '.join(args)} exited {proc.returncode}:\n{proc.stderr}"
-        return proc
-
-    return run
 
 
 def test_full_scenario_awscli(aws, functions, tmp_path):

@@ -2,12 +2,11 @@
 
 import datetime
 import json
-import shutil
 import subprocess
 
 import pytest
 
-from helpers import LOG_STREAM_RE, PY, REPORT_RE, function_arn, poll, run_cmd, unique
+from helpers import LOG_STREAM_RE, PY, REPORT_RE, aws_cli, function_arn, poll, run_cmd, unique
 
 PRINTER = """
 import os
@@ -100,14 +99,13 @@ def test_cloudwatch_logs_api(lam, logs, functions):
 
 
 def test_awscli_filter_log_events(lam, functions, endpoint, cli_env):
-    if shutil.which("aws") is None:
-        pytest.skip("the AWS CLI is not installed (pip install awscli)")
+    cli = aws_cli()
     name = functions.python(PRINTER)
     rid = lam.invoke(FunctionName=name, Payload=b'{"n": 7}')["ResponseMetadata"]["RequestId"]
 
     def fetch():
         proc = run_cmd(
-            ["aws", "logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}",
+            [cli, "logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}",
              "--endpoint-url", endpoint, "--output", "json"],
             env=cli_env,
         )  # fmt: skip

@@ -17,9 +17,10 @@ int cnimbus_pipe_cloexec(int fds[2]);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1).
 int cnimbus_set_child_subreaper(void);
 
-/// Creates a network namespace with its loopback up and a TCP socket listening on 127.0.0.1:`port` inside it,
-/// without moving the calling thread (it switches back before returning). Returns 0 or an errno value.
-int cnimbus_netns_create(int port, int *ns_fd, int *listen_fd);
+/// Creates a network namespace with its loopback up and `count` TCP sockets listening on 127.0.0.1:`ports[i]`
+/// inside it (`listen_fds[i]`), without moving the calling thread (it switches back before returning). Returns 0
+/// or an errno value; on failure nothing is left open.
+int cnimbus_netns_create(const int *ports, int count, int *ns_fd, int *listen_fds);
 
 /// A memfd holding the seccomp BPF program for sandboxed functions (bwrap --seccomp), or -1.
 int cnimbus_seccomp_program_fd(void);

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import NimbusCore
+import NimbusEdge
 import NimbusStore
 
 /// CreateAlias, GetAlias, UpdateAlias, DeleteAlias and ListAliases.
@@ -8,9 +8,9 @@ extension LambdaAPI {
     static let aliasMembers: Set<String> = ["Name", "FunctionVersion", "Description", "RoutingConfig"]
 
     /// `POST /2015-03-31/functions/{Fn}/aliases` → 201 with the alias.
-    func createAlias(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func createAlias(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
-        let (body, _) = try await Self.jsonBody(request, operation: "CreateAlias")
+        let (body, _) = try Self.jsonBody(p, operation: "CreateAlias")
         let r = try RequestReader(body, operation: "CreateAlias", known: Self.aliasMembers)
         let aliasName = try r.string("Name")
         let version = try r.string("FunctionVersion")
@@ -29,26 +29,26 @@ extension LambdaAPI {
         guard let aliasName, let version else { preconditionFailure("CreateAlias: null members are reported above") }
         let alias = try await self.registry.createAlias(
             function: fn, alias: aliasName, functionVersion: version, description: description, weights: weights)
-        return AWSResponses.json(201, alias.wire(account: self.account, functionName: fn), requestID: p.requestID)
+        return ServiceResponse.document(201, alias.wire(account: self.account, functionName: fn))
     }
 
     /// `GET /2015-03-31/functions/{Fn}/aliases/{Name}`.
-    func getAlias(_ p: ParsedRequest, name: String, alias aliasName: String) throws -> Response {
+    func getAlias(_ p: ServiceRequest, name: String, alias aliasName: String) throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         try Self.checkAliasName(aliasName)
         guard let alias = self.catalog.get(fn)?.alias(aliasName) else {
             throw NimbusError(
                 .resourceNotFound, "Cannot find alias arn: \(self.account.functionARN(fn, qualifier: aliasName))")
         }
-        return AWSResponses.json(200, alias.wire(account: self.account, functionName: fn), requestID: p.requestID)
+        return ServiceResponse.document(200, alias.wire(account: self.account, functionName: fn))
     }
 
     /// `PUT /2015-03-31/functions/{Fn}/aliases/{Name}`.
-    func updateAlias(_ request: Request, _ p: ParsedRequest, name: String, alias aliasName: String) async throws
-        -> Response
+    func updateAlias(_ p: ServiceRequest, name: String, alias aliasName: String) async throws
+        -> ServiceResponse
     {
         let fn = try self.unqualifiedName(name)
-        let (body, _) = try await Self.jsonBody(request, operation: "UpdateAlias")
+        let (body, _) = try Self.jsonBody(p, operation: "UpdateAlias")
         let r = try RequestReader(
             body, operation: "UpdateAlias", known: ["FunctionVersion", "Description", "RoutingConfig", "RevisionId"])
         let version = try r.string("FunctionVersion")
@@ -57,20 +57,20 @@ extension LambdaAPI {
         let alias = try await self.registry.updateAlias(
             function: fn, alias: aliasName, functionVersion: version, description: description, weights: weights,
             revisionID: try r.string("RevisionId"))
-        return AWSResponses.json(200, alias.wire(account: self.account, functionName: fn), requestID: p.requestID)
+        return ServiceResponse.document(200, alias.wire(account: self.account, functionName: fn))
     }
 
     /// `DELETE /2015-03-31/functions/{Fn}/aliases/{Name}` → 204 (also when the alias does not exist, as on AWS).
-    func deleteAlias(_ p: ParsedRequest, name: String, alias aliasName: String) async throws -> Response {
+    func deleteAlias(_ p: ServiceRequest, name: String, alias aliasName: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         try Self.checkAliasName(aliasName)
         try await self.registry.deleteAlias(function: fn, alias: aliasName)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
     /// `GET /2015-03-31/functions/{Fn}/aliases`: by name, optionally only those whose primary version is
     /// `FunctionVersion`, paginated with `Marker`/`MaxItems` (at most 50 per page).
-    func listAliases(_ p: ParsedRequest, name: String) throws -> Response {
+    func listAliases(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         let version = p.queryValue("FunctionVersion")
         if let version {
@@ -94,7 +94,7 @@ extension LambdaAPI {
         if aliases.count > page.count, let last = page.last {
             body["NextMarker"] = .string(Self.encodeMarker(last.name))
         }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 
     static func checkAliasName(_ name: String) throws {

@@ -1,20 +1,20 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
+import NimbusEdge
 import NIOCore
 import NimbusCore
 import NimbusInvoker
 import NimbusQueue
 import NimbusStore
 
-/// The HTTP edge: parses Lambda REST API requests (and the CloudWatch Logs subset) into calls on the registry and
-/// the invoker, and turns their results and errors into AWS's wire shapes. Nothing below this type knows HTTP.
+/// The Lambda API (2015-03-31 and friends): its operations on typed requests, calling the registry and the
+/// invoker. The edge routes, authenticates, decodes and encodes; nothing here knows HTTP.
 public struct LambdaAPI: Sendable {
     let registry: FunctionRegistry
     let catalog: FunctionCatalog
     let invoker: Invoker
-    let logStore: LogStore
+    /// Function credentials die with their function.
+    let credentials: CredentialStore
     let codeStore: CodeStore
     let account: AccountContext
     let logger: Logger
@@ -26,8 +26,8 @@ public struct LambdaAPI: Sendable {
 
     /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
-        registry: FunctionRegistry, invoker: Invoker, logStore: LogStore, codeStore: CodeStore,
-        account: AccountContext, logger: Logger, eventQueue: EventQueue, messageQueues: MessageQueues, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        registry: FunctionRegistry, invoker: Invoker, codeStore: CodeStore, account: AccountContext,
+        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, messageQueues: MessageQueues, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.random = random
         self.eventQueue = eventQueue
@@ -35,143 +35,139 @@ public struct LambdaAPI: Sendable {
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker
-        self.logStore = logStore
+        self.credentials = credentials
         self.codeStore = codeStore
         self.account = account
         self.logger = logger
     }
 
-    /// The Hummingbird responder serving everything. Invocations prefer their connection's event loop as task
-    /// executor (see ``EventLoopTaskExecutor``): they suspend while the function runs and resume on the loop that
-    /// writes the response. Other requests never suspend long and stay on the default executor.
-    public func responder() -> CallbackResponder<EdgeRequestContext> {
-        CallbackResponder { request, context in
-            if request.method == .post, request.uri.path.hasSuffix("/invocations") {
-                return await withTaskExecutorPreference(EventLoopTaskExecutor(context.eventLoop)) {
-                    await self.respond(to: request, eventLoop: context.eventLoop)
-                }
+    /// The Lambda API as the edge serves it: every operation with its method, URI and body limit (botocore's
+    /// `lambda/2015-03-31/service-2.json`).
+    public var definition: ServiceDefinition {
+        let fn = "/2015-03-31/functions/{FunctionName}"
+        func op(
+            _ name: String, _ method: String, _ uri: String, limit: Int = 1_048_576,
+            _ handler: @escaping @Sendable (ServiceRequest, String) async throws -> ServiceResponse
+        ) -> ServiceOperation {
+            ServiceOperation(
+                name, HTTPBinding(method, uri), bodyLimit: limit, limitName: name == "Invoke" ? "InvokeFunction" : nil,
+                onConnectionLoop: name == "Invoke"
+            ) {
+                try await handler($0, $0.label("FunctionName"))
             }
-            return await self.respond(to: request, eventLoop: context.eventLoop)
         }
+        let operations: [ServiceOperation] = [
+            op("CreateFunction", "POST", "/2015-03-31/functions", limit: Limits.maximumCreateFunctionRequestBytes) {
+                p, _ in try await self.createFunction(p)
+            },
+            op("ListFunctions", "GET", "/2015-03-31/functions") { p, _ in try self.listFunctions(p) },
+            op("GetFunction", "GET", fn) { try self.getFunction($0, name: $1) },
+            op("DeleteFunction", "DELETE", fn) { try await self.deleteFunction($0, name: $1) },
+            op("GetFunctionConfiguration", "GET", fn + "/configuration") { try self.getConfiguration($0, name: $1) },
+            op("UpdateFunctionConfiguration", "PUT", fn + "/configuration") {
+                try await self.updateConfiguration($0, name: $1)
+            },
+            op("UpdateFunctionCode", "PUT", fn + "/code", limit: Limits.maximumCreateFunctionRequestBytes) {
+                try await self.updateCode($0, name: $1)
+            },
+            op("Invoke", "POST", fn + "/invocations", limit: Limits.maximumSyncPayloadBytes) {
+                try await self.invoke($0, name: $1)
+            },
+            op("InvokeAsync", "POST", "/2014-11-13/functions/{FunctionName}/invoke-async", limit: Limits.maximumSyncPayloadBytes) {
+                try await self.invokeAsync($0, name: $1)
+            },
+            op("PublishVersion", "POST", fn + "/versions") { try await self.publishVersion($0, name: $1) },
+            op("ListVersionsByFunction", "GET", fn + "/versions") { try self.listVersions($0, name: $1) },
+            op("CreateAlias", "POST", fn + "/aliases") { try await self.createAlias($0, name: $1) },
+            op("ListAliases", "GET", fn + "/aliases") { try self.listAliases($0, name: $1) },
+            op("GetAlias", "GET", fn + "/aliases/{Name}") { try self.getAlias($0, name: $1, alias: $0.label("Name")) },
+            op("UpdateAlias", "PUT", fn + "/aliases/{Name}") {
+                try await self.updateAlias($0, name: $1, alias: $0.label("Name"))
+            },
+            op("DeleteAlias", "DELETE", fn + "/aliases/{Name}") {
+                try await self.deleteAlias($0, name: $1, alias: $0.label("Name"))
+            },
+            op("PutFunctionConcurrency", "PUT", "/2017-10-31/functions/{FunctionName}/concurrency") {
+                try await self.putConcurrency($0, name: $1)
+            },
+            op("GetFunctionConcurrency", "GET", "/2019-09-30/functions/{FunctionName}/concurrency") {
+                try self.getConcurrency($0, name: $1)
+            },
+            op("DeleteFunctionConcurrency", "DELETE", "/2017-10-31/functions/{FunctionName}/concurrency") {
+                try await self.deleteConcurrency($0, name: $1)
+            },
+            op("PutProvisionedConcurrencyConfig", "PUT", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency") {
+                try await self.putProvisioned($0, name: $1)
+            },
+            op("GetProvisionedConcurrencyConfig", "GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency") {
+                try self.getProvisioned($0, name: $1)
+            },
+            op("ListProvisionedConcurrencyConfigs", "GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency?List=ALL") {
+                try self.listProvisioned($0, name: try self.unqualifiedName($1))
+            },
+            op("DeleteProvisionedConcurrencyConfig", "DELETE", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency") {
+                try await self.deleteProvisioned($0, name: $1)
+            },
+            op("PutFunctionEventInvokeConfig", "PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config") {
+                try await self.putEventInvokeConfig($0, name: $1, merge: false)
+            },
+            op("UpdateFunctionEventInvokeConfig", "POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config") {
+                try await self.putEventInvokeConfig($0, name: $1, merge: true)
+            },
+            op("GetFunctionEventInvokeConfig", "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config") {
+                try self.getEventInvokeConfig($0, name: $1)
+            },
+            op("DeleteFunctionEventInvokeConfig", "DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config") {
+                try await self.deleteEventInvokeConfig($0, name: $1)
+            },
+            op("ListFunctionEventInvokeConfigs", "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config/list") {
+                try self.listEventInvokeConfigs($0, name: $1)
+            },
+            op("GetAccountSettings", "GET", "/2016-08-19/account-settings") { p, _ in self.accountSettings(p) },
+            op("TagResource", "POST", "/2017-03-31/tags/{ARN}") { p, _ in try await self.tagResource(p, arn: p.label("ARN")) },
+            op("UntagResource", "DELETE", "/2017-03-31/tags/{ARN}") { p, _ in try await self.untagResource(p, arn: p.label("ARN")) },
+            op("ListTags", "GET", "/2017-03-31/tags/{ARN}") { p, _ in try self.listTags(p, arn: p.label("ARN")) },
+        ]
+        return ServiceDefinition(
+            name: "lambda", signingNames: ["lambda"], wire: .restJSON, defaultBodyLimit: 1_048_576,
+            operations: operations)
     }
 
-    func respond(to request: Request, eventLoop: (any EventLoop)? = nil) async -> Response {
-        var parsed = ParsedRequest(request)
-        parsed.eventLoop = eventLoop
-        do {
-            return try await self.route(request, parsed)
-        } catch let error as NimbusError {
-            return AWSResponses.error(error, requestID: parsed.requestID)
-        } catch let error as LogsAPIError {
-            return error.response(requestID: parsed.requestID)
-        } catch {
-            self.logger.error(
-                "Request failed", metadata: ["http.request.id": "\(parsed.requestID)", "error": "\(error)"])
-            return AWSResponses.error(
-                .service("Nimbus could not complete the request: \(error)"), requestID: parsed.requestID)
+    /// Nimbus's own operational routes (`/_nimbus/…`): health, code downloads, concurrency and async statistics,
+    /// destination queues. Reachable from the server's listener only, never from a sandbox.
+    public var adminDefinition: ServiceDefinition {
+        func op(_ name: String, _ method: String, _ uri: String, _ handler: @escaping @Sendable (ServiceRequest) async throws -> ServiceResponse) -> ServiceOperation {
+            ServiceOperation(name, HTTPBinding(method, uri), handler: handler)
         }
-    }
-
-    func route(_ request: Request, _ p: ParsedRequest) async throws -> Response {
-        let s = p.segments
-        switch (p.method, s.count) {
-        case (.post, 0) where request.headers[HTTPField.Name("X-Amz-Target")!] != nil:
-            return try await LogsAPI(store: self.logStore, account: self.account).respond(request, requestID: p.requestID)
-        case (.get, 2) where s[0] == "_nimbus" && s[1] == "health":
-            return AWSResponses.json(200, ["status": "ok"], requestID: p.requestID)
-        case (.get, 3) where s[0] == "_nimbus" && s[1] == "code":
-            return try await self.downloadCode(s[2], p)
-        case (.get, 2) where s[0] == "_nimbus" && s[1] == "concurrency":
-            return self.concurrencyUsage(p)
-        case (.get, 2) where s[0] == "_nimbus" && s[1] == "async":
-            return try await self.asyncStatistics(p)
-        case (.get, 3) where s[0] == "_nimbus" && s[1] == "async" && s[2] == "events":
-            return try await self.asyncEvents(p)
-        case (.post, 4) where s[0] == "_nimbus" && s[1] == "async" && s[2] == "redrive":
-            return try await self.asyncRedrive(p, name: s[3])
-        case (.get, 4) where s[0] == "_nimbus" && s[1] == "queues" && s[3] == "messages":
-            return try await self.queueMessages(p, queue: s[2])
-        default:
-            break
-        }
-        guard s.count >= 2 else { throw Self.unknownOperation(p) }
-        switch (p.method, s[0], s[1], s.count) {
-        case (.post, "2015-03-31", "functions", 2): return try await self.createFunction(request, p)
-        case (.get, "2015-03-31", "functions", 2): return try self.listFunctions(p)
-        case (.get, "2015-03-31", "functions", 3): return try self.getFunction(request, p, name: s[2])
-        case (.delete, "2015-03-31", "functions", 3): return try await self.deleteFunction(p, name: s[2])
-        case (.get, "2015-03-31", "functions", 4) where s[3] == "configuration":
-            return try self.getConfiguration(p, name: s[2])
-        case (.put, "2015-03-31", "functions", 4) where s[3] == "configuration":
-            return try await self.updateConfiguration(request, p, name: s[2])
-        case (.put, "2015-03-31", "functions", 4) where s[3] == "code":
-            return try await self.updateCode(request, p, name: s[2])
-        case (.post, "2015-03-31", "functions", 4) where s[3] == "invocations":
-            return try await self.invoke(request, p, name: s[2])
-        case (.post, "2015-03-31", "functions", 4) where s[3] == "versions":
-            return try await self.publishVersion(request, p, name: s[2])
-        case (.get, "2015-03-31", "functions", 4) where s[3] == "versions":
-            return try self.listVersions(p, name: s[2])
-        case (.post, "2015-03-31", "functions", 4) where s[3] == "aliases":
-            return try await self.createAlias(request, p, name: s[2])
-        case (.get, "2015-03-31", "functions", 4) where s[3] == "aliases":
-            return try self.listAliases(p, name: s[2])
-        case (.get, "2015-03-31", "functions", 5) where s[3] == "aliases":
-            return try self.getAlias(p, name: s[2], alias: s[4])
-        case (.put, "2015-03-31", "functions", 5) where s[3] == "aliases":
-            return try await self.updateAlias(request, p, name: s[2], alias: s[4])
-        case (.delete, "2015-03-31", "functions", 5) where s[3] == "aliases":
-            return try await self.deleteAlias(p, name: s[2], alias: s[4])
-        case (.put, "2017-10-31", "functions", 4) where s[3] == "concurrency":
-            return try await self.putConcurrency(request, p, name: s[2])
-        case (.get, "2019-09-30", "functions", 4) where s[3] == "concurrency":
-            return try self.getConcurrency(p, name: s[2])
-        case (.delete, "2017-10-31", "functions", 4) where s[3] == "concurrency":
-            return try await self.deleteConcurrency(p, name: s[2])
-        case (.put, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
-            return try await self.putProvisioned(request, p, name: s[2])
-        case (.get, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
-            return try self.getProvisioned(p, name: s[2])
-        case (.delete, "2019-09-30", "functions", 4) where s[3] == "provisioned-concurrency":
-            return try await self.deleteProvisioned(p, name: s[2])
-        case (.put, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
-            return try await self.putEventInvokeConfig(request, p, name: s[2], merge: false)
-        case (.post, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
-            return try await self.putEventInvokeConfig(request, p, name: s[2], merge: true)
-        case (.get, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
-            return try self.getEventInvokeConfig(p, name: s[2])
-        case (.delete, "2019-09-25", "functions", 4) where s[3] == "event-invoke-config":
-            return try await self.deleteEventInvokeConfig(p, name: s[2])
-        case (.get, "2019-09-25", "functions", 5) where s[3] == "event-invoke-config" && s[4] == "list":
-            return try self.listEventInvokeConfigs(p, name: s[2])
-        case (.post, "2014-11-13", "functions", 4) where s[3] == "invoke-async":
-            return try await self.invokeAsync(request, p, name: s[2])
-        case (.get, "2016-08-19", "account-settings", 2): return self.accountSettings(p)
-        case (.post, "2017-03-31", "tags", 3): return try await self.tagResource(request, p, arn: s[2])
-        case (.delete, "2017-03-31", "tags", 3): return try await self.untagResource(p, arn: s[2])
-        case (.get, "2017-03-31", "tags", 3): return try self.listTags(p, arn: s[2])
-        default: throw Self.unknownOperation(p)
-        }
-    }
-
-    static func unknownOperation(_ p: ParsedRequest) -> NimbusError {
-        NimbusError(
-            .unknownOperation,
-            "Nimbus does not implement \(p.method.rawValue) /\(p.segments.joined(separator: "/")) (yet).")
+        return ServiceDefinition(
+            name: "nimbus", signingNames: [], wire: .restJSON, exposure: .outsideOnly,
+            operations: [
+                op("Health", "GET", "/_nimbus/health") { _ in .document(200, ["status": "ok"]) },
+                op("DownloadCode", "GET", "/_nimbus/code/{File}") { try await self.downloadCode($0.label("File"), $0) },
+                op("ConcurrencyUsage", "GET", "/_nimbus/concurrency") { self.concurrencyUsage($0) },
+                op("AsyncStatistics", "GET", "/_nimbus/async") { try await self.asyncStatistics($0) },
+                op("AsyncEvents", "GET", "/_nimbus/async/events") { try await self.asyncEvents($0) },
+                op("AsyncRedrive", "POST", "/_nimbus/async/redrive/{FunctionName}") {
+                    try await self.asyncRedrive($0, name: $0.label("FunctionName"))
+                },
+                op("QueueMessages", "GET", "/_nimbus/queues/{Queue}/messages") {
+                    try await self.queueMessages($0, queue: $0.label("Queue"))
+                },
+            ])
     }
 
     // MARK: Body helpers
 
-    static func collect(_ request: Request, limit: Int, operation: String) async throws -> ByteBuffer {
-        do {
-            return try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
+    /// The body, refused beyond `limit` (the edge collected up to the operation's largest).
+    static func collect(_ p: ServiceRequest, limit: Int, operation: String) throws -> ByteBuffer {
+        guard p.body.readableBytes <= limit else {
             throw NimbusError(.requestTooLarge, "Request must be smaller than \(limit) bytes for the \(operation) operation")
         }
+        return p.body
     }
 
-    static func jsonBody(_ request: Request, limit: Int = 1_048_576, operation: String) async throws -> (JSONValue, [UInt8]) {
-        let buffer = try await Self.collect(request, limit: limit, operation: operation)
+    static func jsonBody(_ p: ServiceRequest, limit: Int = 1_048_576, operation: String) throws -> (JSONValue, [UInt8]) {
+        let buffer = try Self.collect(p, limit: limit, operation: operation)
         if buffer.readableBytes == 0 { return (.object([:]), []) }
         guard let json = JSONValue.parse(buffer.readableBytesView) else {
             throw NimbusError(
@@ -218,9 +214,8 @@ public struct LambdaAPI: Sendable {
 
     // MARK: Functions
 
-    func createFunction(_ request: Request, _ p: ParsedRequest) async throws -> Response {
-        let (body, raw) = try await Self.jsonBody(
-            request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "CreateFunction")
+    func createFunction(_ p: ServiceRequest) async throws -> ServiceResponse {
+        let (body, raw) = try Self.jsonBody(p, limit: Limits.maximumCreateFunctionRequestBytes, operation: "CreateFunction")
         let r = try RequestReader(body, operation: "CreateFunction", known: FunctionSettings.createMembers, rawBody: raw)
         guard let rawName = try r.string("FunctionName") else {
             throw NimbusError.validation([
@@ -242,8 +237,8 @@ public struct LambdaAPI: Sendable {
         let config = try await self.registry.create(
             name: id.name, settings: settings, zip: zip, tags: tags, publish: try r.bool("Publish") ?? false)
         // With Publish, AWS reports Version "1" but the unqualified FunctionArn (recorded: test_publish_version_on_create).
-        return AWSResponses.json(
-            201, config.wire(account: self.account, state: .creating, arn: .unqualified), requestID: p.requestID)
+        return ServiceResponse.document(
+            201, config.wire(account: self.account, state: .creating, arn: .unqualified))
     }
 
     static func zip(fromCode code: [String: JSONValue], operation: String) throws -> [UInt8] {
@@ -263,7 +258,7 @@ public struct LambdaAPI: Sendable {
         throw NimbusError.invalidParameter("Please provide a source for function code.")
     }
 
-    func listFunctions(_ p: ParsedRequest) throws -> Response {
+    func listFunctions(_ p: ServiceRequest) throws -> ServiceResponse {
         if let version = p.queryValue("FunctionVersion"), version != "ALL" {
             throw NimbusError.validation([
                 "Value '\(version)' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum value set: [ALL]"
@@ -296,10 +291,10 @@ public struct LambdaAPI: Sendable {
             body["NextMarker"] = .string(
                 Self.encodeMarker(all ? "\(last.config.name):\(last.order)" : last.config.name))
         }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 
-    static func maxItems(_ p: ParsedRequest, upper: Int) throws -> Int? {
+    static func maxItems(_ p: ServiceRequest, upper: Int) throws -> Int? {
         guard let raw = p.queryValue("MaxItems") else { return nil }
         guard let value = Int(raw), value >= 1, value <= upper else {
             throw NimbusError.validation([
@@ -315,9 +310,9 @@ public struct LambdaAPI: Sendable {
         Data(base64Encoded: marker).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    func getFunction(_ request: Request, _ p: ParsedRequest, name: String) throws -> Response {
+    func getFunction(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
-        let host = request.head.authority ?? "127.0.0.1"
+        let host = p.host
         var body: [String: JSONValue] = [
             "Configuration": target.configuration.wire(account: self.account, arn: target.arnStyle),
             "Code": [
@@ -330,17 +325,17 @@ public struct LambdaAPI: Sendable {
         if let reserved = function.reservedConcurrency {
             body["Concurrency"] = ["ReservedConcurrentExecutions": .number(Double(reserved))]
         }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 
-    func getConfiguration(_ p: ParsedRequest, name: String) throws -> Response {
+    func getConfiguration(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"))
-        return AWSResponses.json(
-            200, target.configuration.wire(account: self.account, arn: target.arnStyle), requestID: p.requestID)
+        return ServiceResponse.document(
+            200, target.configuration.wire(account: self.account, arn: target.arnStyle))
     }
 
     /// `DeleteFunction`: the whole function (with its versions and aliases), or with a qualifier one version.
-    func deleteFunction(_ p: ParsedRequest, name: String) async throws -> Response {
+    func deleteFunction(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let id = try FunctionIdentifier.parse(name).resolvingQualifier(p.queryValue("Qualifier"))
         try self.checkRegion(id)
         if id.qualifier == "$LATEST" {
@@ -354,8 +349,9 @@ public struct LambdaAPI: Sendable {
             try await self.registry.deleteVersion(name: id.name, version: version)
         } else {
             try await self.registry.delete(name: id.name)
+            self.credentials.revoke(function: id.name, namespace: self.account)
         }
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
     func unqualifiedName(_ raw: String) throws -> String {
@@ -370,21 +366,20 @@ public struct LambdaAPI: Sendable {
         return id.name
     }
 
-    func updateConfiguration(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func updateConfiguration(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
-        let (body, raw) = try await Self.jsonBody(request, operation: "UpdateFunctionConfiguration")
+        let (body, raw) = try Self.jsonBody(p, operation: "UpdateFunctionConfiguration")
         let r = try RequestReader(
             body, operation: "UpdateFunctionConfiguration", known: FunctionSettings.updateMembers, rawBody: raw)
         let settings = try FunctionSettings.read(r)
         let config = try await self.registry.updateConfiguration(
             name: fn, settings: settings, revisionID: try r.string("RevisionId"))
-        return AWSResponses.json(200, config.wire(account: self.account, state: .updating), requestID: p.requestID)
+        return ServiceResponse.document(200, config.wire(account: self.account, state: .updating))
     }
 
-    func updateCode(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func updateCode(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
-        let (body, _) = try await Self.jsonBody(
-            request, limit: Limits.maximumCreateFunctionRequestBytes, operation: "UpdateFunctionCode")
+        let (body, _) = try Self.jsonBody(p, limit: Limits.maximumCreateFunctionRequestBytes, operation: "UpdateFunctionCode")
         let r = try RequestReader(
             body, operation: "UpdateFunctionCode",
             known: [
@@ -414,22 +409,22 @@ public struct LambdaAPI: Sendable {
             dryRun: dryRun, publish: publish)
         // With Publish the response is the new version's, still Pending (recorded: test_publish_with_update).
         let state: FunctionConfiguration.ReportedState = publish && !dryRun ? .creating : .updating
-        return AWSResponses.json(200, config.wire(account: self.account, state: state), requestID: p.requestID)
+        return ServiceResponse.document(200, config.wire(account: self.account, state: state))
     }
 
-    func downloadCode(_ file: String, _ p: ParsedRequest) async throws -> Response {
+    func downloadCode(_ file: String, _ p: ServiceRequest) async throws -> ServiceResponse {
         let digest = file.hasSuffix(".zip") ? String(file.dropLast(4)) : file
         guard digest.count == 64, digest.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
             let data = FileManager.default.contents(atPath: self.codeStore.zipPath(for: digest))
         else {
             throw NimbusError(.resourceNotFound, "The code package \(file) does not exist.")
         }
-        return AWSResponses.bytes(200, Array(data), requestID: p.requestID, contentType: "application/zip")
+        return .bytes(200, ByteBuffer(bytes: data), contentType: "application/zip")
     }
 
     // MARK: Account and tags
 
-    func accountSettings(_ p: ParsedRequest) -> Response {
+    func accountSettings(_ p: ServiceRequest) -> ServiceResponse {
         let functions = self.catalog.all()
         let total = functions.reduce(0) { $0 + $1.configuration.code.size }
         let body: JSONValue = [
@@ -443,7 +438,7 @@ public struct LambdaAPI: Sendable {
             ],
             "AccountUsage": ["TotalCodeSize": .number(Double(total)), "FunctionCount": .number(Double(functions.count))],
         ]
-        return AWSResponses.json(200, body, requestID: p.requestID)
+        return ServiceResponse.document(200, body)
     }
 
     func taggedFunction(_ arn: String) throws -> String {
@@ -457,18 +452,18 @@ public struct LambdaAPI: Sendable {
         return id.name
     }
 
-    func tagResource(_ request: Request, _ p: ParsedRequest, arn: String) async throws -> Response {
+    func tagResource(_ p: ServiceRequest, arn: String) async throws -> ServiceResponse {
         let name = try self.taggedFunction(arn)
-        let (body, _) = try await Self.jsonBody(request, operation: "TagResource")
+        let (body, _) = try Self.jsonBody(p, operation: "TagResource")
         let r = try RequestReader(body, operation: "TagResource", known: ["Tags"])
         guard let tags = try r.stringMap("Tags") else {
             throw NimbusError.validation(["Value null at 'tags' failed to satisfy constraint: Member must not be null"])
         }
         try await self.registry.tag(name: name, tags: tags)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
-    func untagResource(_ p: ParsedRequest, arn: String) async throws -> Response {
+    func untagResource(_ p: ServiceRequest, arn: String) async throws -> ServiceResponse {
         let name = try self.taggedFunction(arn)
         let keys = p.queryValues("tagKeys")
         if keys.isEmpty {
@@ -477,12 +472,12 @@ public struct LambdaAPI: Sendable {
             ])
         }
         try await self.registry.untag(name: name, keys: keys)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
-    func listTags(_ p: ParsedRequest, arn: String) throws -> Response {
+    func listTags(_ p: ServiceRequest, arn: String) throws -> ServiceResponse {
         let name = try self.taggedFunction(arn)
         let tags = self.catalog.get(name)?.tags ?? [:]
-        return AWSResponses.json(200, ["Tags": .object(tags.mapValues { .string($0) })], requestID: p.requestID)
+        return ServiceResponse.document(200, ["Tags": .object(tags.mapValues { .string($0) })])
     }
 }

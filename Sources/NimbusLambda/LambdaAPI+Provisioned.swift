@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import NimbusCore
+import NimbusEdge
 import NimbusInvoker
 import NimbusStore
 
@@ -8,7 +8,7 @@ import NimbusStore
 /// ListProvisionedConcurrencyConfigs (`/2019-09-30/functions/{Fn}/provisioned-concurrency`).
 extension LambdaAPI {
     /// The `Qualifier` query parameter, required by every operation but List.
-    func provisionedQualifier(_ p: ParsedRequest) throws -> String {
+    func provisionedQualifier(_ p: ServiceRequest) throws -> String {
         guard let qualifier = p.queryValue("Qualifier"), !qualifier.isEmpty else {
             throw NimbusError.validation([
                 "Value null at 'qualifier' failed to satisfy constraint: Member must not be null"
@@ -18,10 +18,10 @@ extension LambdaAPI {
     }
 
     /// `PUT …/provisioned-concurrency?Qualifier=` → 202 with the configuration `IN_PROGRESS`.
-    func putProvisioned(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func putProvisioned(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         let qualifier = try self.provisionedQualifier(p)
-        let (body, _) = try await Self.jsonBody(request, operation: "PutProvisionedConcurrencyConfig")
+        let (body, _) = try Self.jsonBody(p, operation: "PutProvisionedConcurrencyConfig")
         let r = try RequestReader(
             body,
             operation: "PutProvisionedConcurrencyConfig",
@@ -45,11 +45,11 @@ extension LambdaAPI {
             status: "IN_PROGRESS",
             reason: nil
         )
-        return AWSResponses.json(202, Self.provisionedWire(config, status), requestID: p.requestID)
+        return ServiceResponse.document(202, Self.provisionedWire(config, status))
     }
 
     /// `GET …/provisioned-concurrency?Qualifier=`, or with `List=ALL` every configuration of the function.
-    func getProvisioned(_ p: ParsedRequest, name: String) throws -> Response {
+    func getProvisioned(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         if p.queryValue("List") == "ALL" { return try self.listProvisioned(p, name: fn) }
         let qualifier = try self.provisionedQualifier(p)
@@ -68,10 +68,10 @@ extension LambdaAPI {
                 "No Provisioned Concurrency Config found for this function"
             )
         }
-        return AWSResponses.json(200, Self.provisionedWire(config, status), requestID: p.requestID)
+        return ServiceResponse.document(200, Self.provisionedWire(config, status))
     }
 
-    func listProvisioned(_ p: ParsedRequest, name fn: String) throws -> Response {
+    func listProvisioned(_ p: ServiceRequest, name fn: String) throws -> ServiceResponse {
         guard let function = self.catalog.get(fn) else { throw self.account.notFound(fn) }
         var configs: [JSONValue] = []
         for config in function.provisioned {
@@ -81,15 +81,15 @@ extension LambdaAPI {
             entry["FunctionArn"] = .string(self.account.functionARN(fn, qualifier: config.qualifier))
             configs.append(.object(entry))
         }
-        return AWSResponses.json(200, ["ProvisionedConcurrencyConfigs": .array(configs)], requestID: p.requestID)
+        return ServiceResponse.document(200, ["ProvisionedConcurrencyConfigs": .array(configs)])
     }
 
     /// `DELETE …/provisioned-concurrency?Qualifier=` → 204.
-    func deleteProvisioned(_ p: ParsedRequest, name: String) async throws -> Response {
+    func deleteProvisioned(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         let qualifier = try self.provisionedQualifier(p)
         try await self.registry.deleteProvisioned(function: fn, qualifier: qualifier)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
     static func provisionedWire(

@@ -1,30 +1,21 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
 import NIOCore
 import NimbusCore
+import NimbusEdge
 import NimbusInvoker
 import NimbusQueue
 import NimbusSandbox
 
 extension LambdaAPI {
-    static let invocationTypeHeader = HTTPField.Name("X-Amz-Invocation-Type")!
-    static let logTypeHeader = HTTPField.Name("X-Amz-Log-Type")!
-    static let clientContextHeader = HTTPField.Name("X-Amz-Client-Context")!
-    static let traceHeader = HTTPField.Name("X-Amzn-Trace-Id")!
-    static let functionErrorHeader = HTTPField.Name("X-Amz-Function-Error")!
-    static let logResultHeader = HTTPField.Name("X-Amz-Log-Result")!
-    static let executedVersionHeader = HTTPField.Name("X-Amz-Executed-Version")!
-
     /// `POST /2015-03-31/functions/{Fn}/invocations`.
-    func invoke(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
-        let invocationType = request.headers[Self.invocationTypeHeader] ?? "RequestResponse"
+    func invoke(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
+        let invocationType = p.header("x-amz-invocation-type") ?? "RequestResponse"
         guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
             throw NimbusError.validation([
                 "Value '\(invocationType)' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
             ])
         }
-        let logType = request.headers[Self.logTypeHeader] ?? "None"
+        let logType = p.header("x-amz-log-type") ?? "None"
         guard logType == "None" || logType == "Tail" else {
             throw NimbusError.validation([
                 "Value '\(logType)' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]"
@@ -32,7 +23,7 @@ extension LambdaAPI {
         }
         let target = try self.resolve(name, qualifier: p.queryValue("Qualifier"), invoking: true)
         let limit = invocationType == "Event" ? Limits.maximumAsyncPayloadBytes : Limits.maximumSyncPayloadBytes
-        var payload = try await Self.collect(request, limit: limit, operation: "InvokeFunction")
+        var payload = try Self.collect(p, limit: limit, operation: "InvokeFunction")
         if payload.readableBytes == 0 {
             payload = ByteBuffer(string: "{}")
         } else if let problem = Self.jsonProblem(payload) {
@@ -40,7 +31,7 @@ extension LambdaAPI {
                 .invalidRequestContent,
                 "Could not parse request body into json: Could not parse payload into json: \(problem)")
         }
-        let clientContext = try request.headers[Self.clientContextHeader].map(Self.decodeClientContext)
+        let clientContext = try p.header("x-amz-client-context").map(Self.decodeClientContext)
         let config = self.routedConfiguration(target)
         // The runtime sees the ARN as invoked (an alias keeps its name); the version that runs is in the
         // configuration (AWS_LAMBDA_FUNCTION_VERSION, X-Amz-Executed-Version).
@@ -48,35 +39,32 @@ extension LambdaAPI {
         let requestID = p.requestID
         let invokeRequest = InvokeRequest(
             configuration: config, payload: payload, requestID: requestID, invokedFunctionARN: invokedARN,
-            clientContext: clientContext, traceID: request.headers[Self.traceHeader], wantsLogTail: logType == "Tail",
+            clientContext: clientContext, traceID: p.header("x-amzn-trace-id"), wantsLogTail: logType == "Tail",
             network: target.function.tags[FunctionRegistry.networkTag].flatMap(NetworkMode.init(rawValue:)),
             eventLoop: p.eventLoop)
         switch invocationType {
         case "DryRun":
-            return AWSResponses.empty(204, requestID: requestID)
+            return ServiceResponse.empty(204)
         case "Event":
             // 202 only once the event is committed to the durable queue (synchronous = FULL).
             try await self.eventQueue.enqueue(
                 QueuedEvent(
                     requestID: requestID, functionName: config.name, qualifier: target.qualifier,
                     payload: Array(payload.readableBytesView)))
-            return AWSResponses.empty(202, requestID: requestID)
+            return ServiceResponse.empty(202)
         default:
             let result = try await self.invoker.invoke(invokeRequest)
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            headers[AWSResponses.requestIDHeader] = requestID
-            headers[Self.executedVersionHeader] = result.executedVersion
-            if let functionError = result.functionError { headers[Self.functionErrorHeader] = functionError }
-            if let tail = result.logTail { headers[Self.logResultHeader] = tail }
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: result.payload))
+            var headers = [("X-Amz-Executed-Version", result.executedVersion)]
+            if let functionError = result.functionError { headers.append(("X-Amz-Function-Error", functionError)) }
+            if let tail = result.logTail { headers.append(("X-Amz-Log-Result", tail)) }
+            return .bytes(200, result.payload, contentType: "application/json", headers: headers)
         }
     }
 
     /// `POST /2014-11-13/functions/{Fn}/invoke-async` (deprecated InvokeAsync): queue and answer `{"Status":202}`.
-    func invokeAsync(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func invokeAsync(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let target = try self.resolve(name, qualifier: nil)
-        var payload = try await Self.collect(request, limit: 262_144, operation: "InvokeAsync")
+        var payload = try Self.collect(p, limit: 262_144, operation: "InvokeAsync")
         if payload.readableBytes == 0 { payload = ByteBuffer(string: "{}") }
         if let problem = Self.jsonProblem(payload) {
             throw NimbusError(
@@ -87,7 +75,7 @@ extension LambdaAPI {
             QueuedEvent(
                 requestID: p.requestID, functionName: target.function.configuration.name, qualifier: target.qualifier,
                 payload: Array(payload.readableBytesView)))
-        return AWSResponses.json(202, ["Status": 202], requestID: p.requestID)
+        return ServiceResponse.document(202, ["Status": 202])
     }
 
     /// The configuration one invocation runs: the resolved version, or for an alias with routing the version its

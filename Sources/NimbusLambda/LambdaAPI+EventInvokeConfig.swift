@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import NimbusCore
+import NimbusEdge
 import NimbusQueue
 import NimbusStore
 
@@ -12,7 +12,7 @@ extension LambdaAPI {
     ]
 
     /// `{Fn}` and `Qualifier` → function name and qualifier (`$LATEST` when unqualified).
-    func eventInvokeTarget(_ raw: String, _ p: ParsedRequest) throws -> (name: String, qualifier: String) {
+    func eventInvokeTarget(_ raw: String, _ p: ServiceRequest) throws -> (name: String, qualifier: String) {
         let id = try FunctionIdentifier.parse(raw).resolvingQualifier(p.queryValue("Qualifier"))
         try self.checkRegion(id)
         return (id.name, id.qualifier ?? "$LATEST")
@@ -35,10 +35,10 @@ extension LambdaAPI {
     }
 
     /// `PUT` (replace, `merge: false`) and `POST` (update, `merge: true`).
-    func putEventInvokeConfig(_ request: Request, _ p: ParsedRequest, name raw: String, merge: Bool) async throws -> Response {
+    func putEventInvokeConfig(_ p: ServiceRequest, name raw: String, merge: Bool) async throws -> ServiceResponse {
         let operation = merge ? "UpdateFunctionEventInvokeConfig" : "PutFunctionEventInvokeConfig"
         let (name, qualifier) = try self.eventInvokeTarget(raw, p)
-        let (body, _) = try await Self.jsonBody(request, operation: operation)
+        let (body, _) = try Self.jsonBody(p, operation: operation)
         let r = try RequestReader(body, operation: operation, known: Self.eventInvokeConfigMembers)
         let retries = try r.int("MaximumRetryAttempts")
         let age = try r.int("MaximumEventAgeInSeconds")
@@ -84,7 +84,7 @@ extension LambdaAPI {
                 maximumRetryAttempts: retries, maximumEventAgeInSeconds: age, onSuccess: onSuccess, onFailure: onFailure)
         }
         try await self.registry.putEventInvokeConfig(function: name, qualifier: qualifier, config)
-        return AWSResponses.json(200, self.eventInvokeConfigJSON(name, qualifier, config), requestID: p.requestID)
+        return ServiceResponse.document(200, self.eventInvokeConfigJSON(name, qualifier, config))
     }
 
     /// `DestinationConfig.{OnSuccess|OnFailure}.Destination`, nil when absent or empty.
@@ -130,24 +130,24 @@ extension LambdaAPI {
     }
 
     /// `GET …/event-invoke-config`.
-    func getEventInvokeConfig(_ p: ParsedRequest, name raw: String) throws -> Response {
+    func getEventInvokeConfig(_ p: ServiceRequest, name raw: String) throws -> ServiceResponse {
         let (name, qualifier) = try self.eventInvokeTarget(raw, p)
         guard self.catalog.get(name) != nil, let config = self.registry.eventInvokeConfigs.get(name, qualifier: qualifier)
         else { throw self.noEventInvokeConfig(name, qualifier) }
-        return AWSResponses.json(200, self.eventInvokeConfigJSON(name, qualifier, config), requestID: p.requestID)
+        return ServiceResponse.document(200, self.eventInvokeConfigJSON(name, qualifier, config))
     }
 
     /// `DELETE …/event-invoke-config` → 204.
-    func deleteEventInvokeConfig(_ p: ParsedRequest, name raw: String) async throws -> Response {
+    func deleteEventInvokeConfig(_ p: ServiceRequest, name raw: String) async throws -> ServiceResponse {
         let (name, qualifier) = try self.eventInvokeTarget(raw, p)
         guard self.catalog.get(name) != nil, self.registry.eventInvokeConfigs.get(name, qualifier: qualifier) != nil
         else { throw self.noEventInvokeConfig(name, qualifier) }
         try await self.registry.deleteEventInvokeConfig(function: name, qualifier: qualifier)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
     /// `GET …/event-invoke-config/list` (`Marker`, `MaxItems` ≤ 50).
-    func listEventInvokeConfigs(_ p: ParsedRequest, name raw: String) throws -> Response {
+    func listEventInvokeConfigs(_ p: ServiceRequest, name raw: String) throws -> ServiceResponse {
         let id = try FunctionIdentifier.parse(raw)
         try self.checkRegion(id)
         guard self.catalog.get(id.name) != nil else { throw NimbusError(.resourceNotFound, "The function doesn't exist.") }
@@ -159,7 +159,7 @@ extension LambdaAPI {
             "FunctionEventInvokeConfigs": .array(page.map { self.eventInvokeConfigJSON(id.name, $0.qualifier, $0.config) })
         ]
         if start + page.count < all.count { body["NextMarker"] = .string(String(start + page.count)) }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 
     func eventInvokeConfigJSON(_ name: String, _ qualifier: String, _ c: EventInvokeConfig) -> JSONValue {

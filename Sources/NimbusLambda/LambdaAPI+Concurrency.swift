@@ -1,14 +1,14 @@
 import Foundation
-import Hummingbird
 import NimbusCore
+import NimbusEdge
 import NimbusStore
 
 /// PutFunctionConcurrency, GetFunctionConcurrency, DeleteFunctionConcurrency, and Nimbus's concurrency figures.
 extension LambdaAPI {
     /// `PUT /2017-10-31/functions/{Fn}/concurrency`.
-    func putConcurrency(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func putConcurrency(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
-        let (body, _) = try await Self.jsonBody(request, operation: "PutFunctionConcurrency")
+        let (body, _) = try Self.jsonBody(p, operation: "PutFunctionConcurrency")
         let r = try RequestReader(body, operation: "PutFunctionConcurrency", known: ["ReservedConcurrentExecutions"])
         guard let reserved = try r.int("ReservedConcurrentExecutions") else {
             throw NimbusError.validation([
@@ -23,32 +23,32 @@ extension LambdaAPI {
         // AWS names `:$LATEST` in this operation's "not found" (recorded: test_function_concurrency_exceptions).
         guard self.catalog.get(fn) != nil else { throw self.account.notFound(fn, qualifier: "$LATEST") }
         let value = try await self.registry.putConcurrency(function: fn, reserved: reserved)
-        return AWSResponses.json(
-            200, ["ReservedConcurrentExecutions": .number(Double(value))], requestID: p.requestID)
+        return ServiceResponse.document(
+            200, ["ReservedConcurrentExecutions": .number(Double(value))])
     }
 
     /// `GET /2019-09-30/functions/{Fn}/concurrency` → `{}` when nothing is reserved.
-    func getConcurrency(_ p: ParsedRequest, name: String) throws -> Response {
+    func getConcurrency(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         guard let function = self.catalog.get(fn) else { throw self.account.notFound(fn) }
         var body: [String: JSONValue] = [:]
         if let reserved = function.reservedConcurrency {
             body["ReservedConcurrentExecutions"] = .number(Double(reserved))
         }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 
     /// `DELETE /2017-10-31/functions/{Fn}/concurrency` → 204.
-    func deleteConcurrency(_ p: ParsedRequest, name: String) async throws -> Response {
+    func deleteConcurrency(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         guard self.catalog.get(fn) != nil else { throw self.account.notFound(fn) }
         try await self.registry.deleteConcurrency(function: fn)
-        return AWSResponses.empty(204, requestID: p.requestID)
+        return ServiceResponse.empty(204)
     }
 
     /// `GET /_nimbus/concurrency`: the account limit and, per function, the reservation, the invocations running
     /// and how many were throttled (Nimbus's own endpoint, for operators and tests).
-    func concurrencyUsage(_ p: ParsedRequest) -> Response {
+    func concurrencyUsage(_ p: ServiceRequest) -> ServiceResponse {
         var functions: [String: JSONValue] = [:]
         for (name, usage) in self.invoker.concurrencyUsage() {
             var entry: [String: JSONValue] = [
@@ -63,6 +63,6 @@ extension LambdaAPI {
             "UnreservedConcurrentExecutions": .number(Double(self.invoker.unreservedConcurrencyLimit)),
             "Functions": .object(functions),
         ]
-        return AWSResponses.json(200, body, requestID: p.requestID)
+        return ServiceResponse.document(200, body)
     }
 }

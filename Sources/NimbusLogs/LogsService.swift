@@ -1,59 +1,53 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import NIOCore
 import NimbusCore
+import NimbusEdge
 import NimbusStore
 
-/// An error of the CloudWatch Logs API (JSON 1.1 protocol: `__type` in the body).
-struct LogsAPIError: Error {
+/// An error of the CloudWatch Logs API (json 1.1: `__type` in the body).
+struct LogsError: ServiceErrorConvertible {
     var type: String
     var message: String
 
-    func response(requestID: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/x-amz-json-1.1"
-        headers[AWSResponses.requestIDHeader] = requestID
-        headers[AWSResponses.errorTypeHeader] = self.type
-        let body = JSONValue.object(["__type": .string(self.type), "message": .string(self.message)]).serialized()
-        return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
+    var serviceError: ServiceError { ServiceError(code: self.type, status: 400, message: self.message) }
 
-    static let groupNotFound = LogsAPIError(type: "ResourceNotFoundException", message: "The specified log group does not exist.")
+    static let groupNotFound = LogsError(type: "ResourceNotFoundException", message: "The specified log group does not exist.")
 }
 
 /// The subset of CloudWatch Logs (`Logs_20140328`) that reading Lambda logs needs, so `aws logs tail`,
 /// `aws logs filter-log-events` and boto3's `logs` client work against Nimbus: DescribeLogGroups,
 /// DescribeLogStreams, GetLogEvents, FilterLogEvents, DeleteLogGroup.
-struct LogsAPI {
+public struct LogsService: Sendable {
     let store: LogStore
     let account: AccountContext
 
-    func respond(_ request: Request, requestID: String) async throws -> Response {
-        let target = request.headers[HTTPField.Name("X-Amz-Target")!] ?? ""
-        let buffer = try await LambdaAPI.collect(request, limit: 1_048_576, operation: "Logs")
-        let body = buffer.readableBytes == 0 ? JSONValue.object([:]) : JSONValue.parse(buffer.readableBytesView)
-        guard let body, body.objectValue != nil else {
-            throw LogsAPIError(type: "SerializationException", message: "The request body is not a JSON object.")
+    public init(store: LogStore, account: AccountContext) {
+        self.store = store
+        self.account = account
+    }
+
+    public var definition: ServiceDefinition {
+        func op(_ name: String, _ handler: @escaping @Sendable (JSONValue) async throws -> JSONValue) -> ServiceOperation {
+            ServiceOperation(name) { request in
+                guard let body = request.jsonDocument, body.objectValue != nil else {
+                    throw LogsError(type: "SerializationException", message: "The request body is not a JSON object.")
+                }
+                return .document(200, try await handler(body))
+            }
         }
-        let result: JSONValue
-        switch target {
-        case "Logs_20140328.FilterLogEvents": result = try await self.filter(body)
-        case "Logs_20140328.GetLogEvents": result = try await self.getEvents(body)
-        case "Logs_20140328.DescribeLogStreams": result = try await self.describeStreams(body)
-        case "Logs_20140328.DescribeLogGroups": result = try await self.describeGroups(body)
-        case "Logs_20140328.DeleteLogGroup":
-            let group = try self.groupName(body)
-            guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
-            try await self.store.deleteGroup(group)
-            result = .object([:])
-        default:
-            throw LogsAPIError(type: "UnknownOperationException", message: "Nimbus does not implement \(target).")
-        }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/x-amz-json-1.1"
-        headers[AWSResponses.requestIDHeader] = requestID
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.serialized())))
+        return ServiceDefinition(
+            name: "logs", signingNames: ["logs"], wire: .json(version: "1.1"), targetPrefix: "Logs_20140328",
+            operations: [
+                op("FilterLogEvents") { try await self.filter($0) },
+                op("GetLogEvents") { try await self.getEvents($0) },
+                op("DescribeLogStreams") { try await self.describeStreams($0) },
+                op("DescribeLogGroups") { try await self.describeGroups($0) },
+                op("DeleteLogGroup") { body in
+                    let group = try self.groupName(body)
+                    guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
+                    try await self.store.deleteGroup(group)
+                    return .object([:])
+                },
+            ])
     }
 
     func groupName(_ body: JSONValue) throws -> String {
@@ -67,14 +61,14 @@ struct LogsAPI {
             }
             return identifier
         }
-        throw LogsAPIError(type: "InvalidParameterException", message: "logGroupName or logGroupIdentifier is required.")
+        throw LogsError(type: "InvalidParameterException", message: "logGroupName or logGroupIdentifier is required.")
     }
 
     func int64(_ value: JSONValue?) -> Int64? { value?.numberValue.map { Int64($0) } }
 
     func filter(_ body: JSONValue) async throws -> JSONValue {
         let group = try self.groupName(body)
-        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
         let limit = min(Int(body["limit"]?.numberValue ?? 10_000), 10_000)
         let afterID = body["nextToken"]?.stringValue.flatMap { Int64($0) }
         let streams = body["logStreamNames"]?.arrayValue?.compactMap(\.stringValue)
@@ -101,9 +95,9 @@ struct LogsAPI {
     func getEvents(_ body: JSONValue) async throws -> JSONValue {
         let group = try self.groupName(body)
         guard let stream = body["logStreamName"]?.stringValue else {
-            throw LogsAPIError(type: "InvalidParameterException", message: "logStreamName is required.")
+            throw LogsError(type: "InvalidParameterException", message: "logStreamName is required.")
         }
-        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
         let token = body["nextToken"]?.stringValue
         let afterID = token.flatMap { $0.hasPrefix("f/") ? Int64($0.dropFirst(2)) : nil }
         let (events, _) = try await self.store.filter(
@@ -128,7 +122,7 @@ struct LogsAPI {
 
     func describeStreams(_ body: JSONValue) async throws -> JSONValue {
         let group = try self.groupName(body)
-        guard try await self.store.groupExists(group) else { throw LogsAPIError.groupNotFound }
+        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
         let streams = try await self.store.streams(group: group, prefix: body["logStreamNamePrefix"]?.stringValue)
         let limit = Int(body["limit"]?.numberValue ?? 50)
         return [

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import NimbusCore
+import NimbusEdge
 import NimbusStore
 
 /// A function reference resolved against the catalog: `$LATEST`, a published version or an alias.
@@ -22,9 +22,9 @@ struct ResolvedFunction {
 /// PublishVersion and ListVersionsByFunction.
 extension LambdaAPI {
     /// `POST /2015-03-31/functions/{Fn}/versions` → 201 with the version's configuration.
-    func publishVersion(_ request: Request, _ p: ParsedRequest, name: String) async throws -> Response {
+    func publishVersion(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
-        let (body, _) = try await Self.jsonBody(request, operation: "PublishVersion")
+        let (body, _) = try Self.jsonBody(p, operation: "PublishVersion")
         let r = try RequestReader(
             body, operation: "PublishVersion", known: ["CodeSha256", "Description", "RevisionId", "PublishTo"])
         let description = try r.string("Description")
@@ -36,12 +36,12 @@ extension LambdaAPI {
         let config = try await self.registry.publishVersion(
             name: fn, codeSha256: try r.string("CodeSha256"), description: description,
             revisionID: try r.string("RevisionId"))
-        return AWSResponses.json(201, config.wire(account: self.account), requestID: p.requestID)
+        return ServiceResponse.document(201, config.wire(account: self.account))
     }
 
     /// `GET /2015-03-31/functions/{Fn}/versions`: `$LATEST` first, then the versions in order, paginated with
     /// `Marker`/`MaxItems` (at most 50 per page).
-    func listVersions(_ p: ParsedRequest, name: String) throws -> Response {
+    func listVersions(_ p: ServiceRequest, name: String) throws -> ServiceResponse {
         let fn = try self.unqualifiedName(name)
         guard let function = self.catalog.get(fn) else { throw self.account.notFound(fn) }
         let maxItems = try Self.maxItems(p, upper: 10_000)
@@ -61,6 +61,6 @@ extension LambdaAPI {
         if entries.count > page.count, let last = page.last {
             body["NextMarker"] = .string(Self.encodeMarker(last.1.version))
         }
-        return AWSResponses.json(200, .object(body), requestID: p.requestID)
+        return ServiceResponse.document(200, .object(body))
     }
 }

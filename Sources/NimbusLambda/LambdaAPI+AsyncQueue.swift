@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
 import NIOCore
 import NimbusCore
+import NimbusEdge
 import NimbusInvoker
 import NimbusQueue
 import NimbusSandbox
@@ -114,7 +114,7 @@ extension LambdaAPI: AsyncEventHandler {
 
     /// `GET /_nimbus/async`: per function, pending and running events, the oldest pending age, retries and
     /// dead-lettered events.
-    func asyncStatistics(_ p: ParsedRequest) async throws -> Response {
+    func asyncStatistics(_ p: ServiceRequest) async throws -> ServiceResponse {
         let now = Timestamp.nowMillis()
         var functions: [String: JSONValue] = [:]
         for (name, s) in try await self.eventQueue.statistics(nowMillis: now) {
@@ -125,11 +125,11 @@ extension LambdaAPI: AsyncEventHandler {
             if let oldest = s.oldestPendingMillis { entry["OldestPendingAgeSeconds"] = .number(Double(oldest) / 1000) }
             functions[name] = .object(entry)
         }
-        return AWSResponses.json(200, ["Functions": .object(functions)], requestID: p.requestID)
+        return ServiceResponse.document(200, ["Functions": .object(functions)])
     }
 
     /// `GET /_nimbus/async/events?Function=…&State=pending,dead`.
-    func asyncEvents(_ p: ParsedRequest) async throws -> Response {
+    func asyncEvents(_ p: ServiceRequest) async throws -> ServiceResponse {
         let states = (p.queryValue("State") ?? "pending,leased,dead").split(separator: ",").compactMap {
             QueuedEvent.State(rawValue: String($0))
         }
@@ -144,17 +144,17 @@ extension LambdaAPI: AsyncEventHandler {
             if let err = e.lastError { o["LastError"] = .string(err) }
             return .object(o)
         }
-        return AWSResponses.json(200, ["Events": .array(list)], requestID: p.requestID)
+        return ServiceResponse.document(200, ["Events": .array(list)])
     }
 
     /// `POST /_nimbus/async/redrive/{Fn}`: dead-lettered events go back to pending.
-    func asyncRedrive(_ p: ParsedRequest, name: String) async throws -> Response {
+    func asyncRedrive(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let count = try await self.eventQueue.redrive(function: name, nowMillis: Timestamp.nowMillis())
-        return AWSResponses.json(200, ["Redriven": .number(Double(count))], requestID: p.requestID)
+        return ServiceResponse.document(200, ["Redriven": .number(Double(count))])
     }
 
     /// `GET /_nimbus/queues/{name}/messages`.
-    func queueMessages(_ p: ParsedRequest, queue: String) async throws -> Response {
+    func queueMessages(_ p: ServiceRequest, queue: String) async throws -> ServiceResponse {
         let messages = try await self.messageQueues.messages(queue: queue)
         let list: [JSONValue] = messages.map { m in
             [
@@ -164,6 +164,6 @@ extension LambdaAPI: AsyncEventHandler {
                     m.attributes.mapValues { ["DataType": .string(Double($0) != nil ? "Number" : "String"), "StringValue": .string($0)] }),
             ]
         }
-        return AWSResponses.json(200, ["Messages": .array(list)], requestID: p.requestID)
+        return ServiceResponse.document(200, ["Messages": .array(list)])
     }
 }

@@ -1,0 +1,180 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import NimbusCore
+import NimbusProtocols
+
+/// The one HTTP edge in front of every service: routes a request (``Router``), authenticates it
+/// (``Authenticator``), collects and decodes its body, calls the operation with a ``ServiceRequest`` and encodes
+/// the answer or the error in the service's protocol. The only code that sees Hummingbird's `Request`.
+public struct ServiceEdge: Sendable {
+    let router: Router
+    let authenticator: Authenticator
+    let logger: Logger
+
+    /// Where a request came from.
+    public enum Origin: Sendable, Equatable {
+        /// The server's listener: `--auth` decides whether signatures are checked.
+        case outside
+        /// A sandbox's own endpoint: always SigV4, only with function credentials (those of `accessKeyID` when
+        /// given: an environment's listener accepts only its own key).
+        case sandbox(accessKeyID: String?)
+    }
+
+    public init(services: [ServiceDefinition], authenticator: Authenticator, logger: Logger) {
+        self.router = Router(services: services)
+        self.authenticator = authenticator
+        self.logger = logger
+    }
+
+    /// The responder of the server's listener.
+    public func responder() -> CallbackResponder<EdgeRequestContext> {
+        CallbackResponder { request, context in
+            await self.respond(to: request, origin: .outside, eventLoop: context.eventLoop)
+        }
+    }
+
+    public func respond(to request: Request, origin: Origin, eventLoop: (any EventLoop)?) async -> Response {
+        let requestID = UUID().uuidString.lowercased()
+        let head = EdgeHead(request, isSandbox: origin != .outside)
+        let route: Router.Route
+        switch self.router.route(head.routing) {
+        case .success(let r): route = r
+        case .failure(let failure):
+            return Self.render(Self.error(for: failure), wire: head.routing.target == nil ? .restJSON : .json(version: "1.1"), service: nil, requestID: requestID)
+        }
+        let service = route.service
+        do {
+            let limit = route.operation?.bodyLimit ?? service.defaultBodyLimit
+            let collected: ByteBuffer
+            do {
+                collected = try await request.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw ServiceError(
+                    code: "RequestEntityTooLargeException", status: 413,
+                    message: "Request must be smaller than \(limit) bytes for the \(route.operation.map { $0.limitName ?? $0.name } ?? service.name) operation",
+                    messageMember: "Message")
+            }
+            let authenticated = try self.authenticator.authenticate(head, body: collected, service: service, origin: origin)
+            var operation = route.operation
+            var query = head.routing.query
+            if service.wire == .query {
+                // The action and its parameters travel in the form body (POST) or the query string (GET).
+                if head.routing.method == "POST", authenticated.body.readableBytes > 0 {
+                    do {
+                        query += try QueryForm(decoding: authenticated.body.readableBytesView).parameters.map { ($0.name, $0.value) }
+                    } catch {
+                        throw ServiceError(code: "MalformedQueryString", message: "The request body is not a valid form: \(error)")
+                    }
+                }
+                let action = query.first { $0.0 == "Action" }?.1 ?? ""
+                guard let found = service.operation(named: action) else {
+                    throw ServiceError(
+                        code: action.isEmpty ? "MissingAction" : "InvalidAction",
+                        message: action.isEmpty
+                            ? "Missing Action" : "Could not find operation \(action) for version \(service.apiVersion ?? "")")
+                }
+                operation = found
+            }
+            guard let operation else { throw Self.error(for: .unknownOperation(service: service.name, description: head.routing.target ?? "")) }
+            let serviceRequest = ServiceRequest(
+                operation: operation.name, namespace: authenticated.namespace, caller: authenticated.caller,
+                requestID: requestID, labels: route.labels, query: query, headers: head.headers,
+                body: authenticated.body, host: head.routing.host, eventLoop: eventLoop)
+            let response: ServiceResponse
+            if operation.onConnectionLoop, let eventLoop {
+                response = try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+                    try await operation.handler(serviceRequest)
+                }
+            } else {
+                response = try await operation.handler(serviceRequest)
+            }
+            return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
+        } catch let error as any ServiceErrorConvertible {
+            return Self.render(error.serviceError, wire: service.wire, service: service, requestID: requestID)
+        } catch {
+            self.logger.error("Request failed", metadata: ["http.request.id": "\(requestID)", "error": "\(error)"])
+            let failure = ServiceError(
+                code: "ServiceException", status: 500,
+                message: "Nimbus could not complete the request: \(error)", messageMember: "Message")
+            return Self.render(failure, wire: service.wire, service: service, requestID: requestID)
+        }
+    }
+
+    static func error(for failure: Router.Failure) -> ServiceError {
+        switch failure {
+        case .unknownService(let name):
+            return ServiceError(
+                code: "UnknownServiceException", status: 400,
+                message: "Nimbus does not offer the AWS service '\(name)' (yet).", messageMember: "Message")
+        case .unknownOperation(_, let description):
+            return ServiceError(
+                code: "UnknownOperationException", status: 404,
+                message: "Nimbus does not implement \(description) (yet).", messageMember: "Message")
+        }
+    }
+
+    static func render(_ error: ServiceError, wire: WireProtocol, service: ServiceDefinition?, requestID: String)
+        -> Response
+    {
+        self.response(wire.encode(error, service: service, requestID: requestID))
+    }
+
+    static func response(_ encoded: WireProtocol.Encoded) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in encoded.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: encoded.status), headers: fields,
+            body: ResponseBody(byteBuffer: encoded.body))
+    }
+}
+
+/// A request's head, read once: what routing and authentication need.
+struct EdgeHead {
+    var routing: Router.Head
+    /// Lower-cased header names, in order.
+    var headers: [(String, String)]
+    /// The path and query exactly as sent (SigV4 signs them).
+    var rawPath: String
+    var rawQuery: String?
+    var contentType: String?
+
+    init(_ request: Request, isSandbox: Bool) {
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(request.headers.count)
+        var target: String?
+        var authorization: String?
+        var contentType: String?
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers.append((name, field.value))
+            switch name {
+            case "x-amz-target": target = field.value
+            case "authorization": authorization = field.value
+            case "content-type": contentType = field.value
+            default: break
+            }
+        }
+        let host = request.head.authority ?? headers.first { $0.0 == "host" }?.1 ?? "127.0.0.1"
+        let rawPath = request.uri.path
+        let rawQuery = request.uri.query
+        // An undecodable query string routes as if empty; the operation then misses its parameters.
+        let query = rawQuery.flatMap { try? QueryForm(decoding: Array($0.utf8)) }?.parameters.map { ($0.name, $0.value) } ?? []
+        self.headers = headers
+        self.rawPath = rawPath
+        self.rawQuery = rawQuery
+        self.contentType = contentType
+        self.routing = Router.Head(
+            method: request.method.rawValue,
+            segments: rawPath.split(separator: "/", omittingEmptySubsequences: true).map {
+                $0.contains("%") ? (String($0).removingPercentEncoding ?? String($0)) : String($0)
+            },
+            query: query, host: host, target: target,
+            signingName: Authenticator.signingName(authorization: authorization, query: query),
+            isSandbox: isSandbox)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import NIOCore
+import NimbusCore
+
+/// One call of a service operation, decoded by the edge: what the service may read of the request. Services never
+/// see HTTP; they read labels, query parameters, headers and the body through this value.
+public struct ServiceRequest: Sendable {
+    /// The operation's name as the service declared it (`CreateFunction`, `FilterLogEvents`).
+    public var operation: String
+    /// The (account, region) the request acts in: the caller's account and the region of its credential scope.
+    public var namespace: AccountContext
+    /// Who signed the request (or the anonymous caller with `--auth none`).
+    public var caller: Caller
+    /// `x-amzn-RequestId` of the response.
+    public var requestID: String
+    /// URI labels of rest protocols (`{FunctionName}` → value, percent-decoded).
+    public var labels: [String: String]
+    /// Decoded query parameters, in order, repeated names kept.
+    public var query: [(String, String)]
+    /// Request headers with lower-cased names, in order.
+    public var headers: [(String, String)]
+    /// The request body, collected up to the operation's limit (and decoded from aws-chunked framing).
+    public var body: ByteBuffer
+    /// The `Host` (authority) the client addressed.
+    public var host: String
+    /// The event loop of the connection the request came on (the invoker prefers environments on it).
+    public var eventLoop: (any EventLoop)?
+
+    public init(
+        operation: String, namespace: AccountContext, caller: Caller, requestID: String,
+        labels: [String: String] = [:], query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: ByteBuffer = ByteBuffer(), host: String = "127.0.0.1", eventLoop: (any EventLoop)? = nil
+    ) {
+        self.operation = operation
+        self.namespace = namespace
+        self.caller = caller
+        self.requestID = requestID
+        self.labels = labels
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.host = host
+        self.eventLoop = eventLoop
+    }
+
+    public func queryValue(_ name: String) -> String? {
+        self.query.first { $0.0 == name }?.1
+    }
+
+    public func queryValues(_ name: String) -> [String] {
+        self.query.filter { $0.0 == name }.map(\.1)
+    }
+
+    /// The first header of that name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return self.headers.first { $0.0 == lower }?.1
+    }
+
+    public func label(_ name: String) -> String {
+        self.labels[name] ?? ""
+    }
+
+    /// The body as a JSON document: `{}` when empty, nil when it is not JSON.
+    public var jsonDocument: JSONValue? {
+        if self.body.readableBytes == 0 { return .object([:]) }
+        return JSONValue.parse(self.body.readableBytesView)
+    }
+}
+
+/// The principal behind a request's access key.
+public struct Caller: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// No signature was checked (`--auth none`).
+        case anonymous
+        /// The operator's key pair.
+        case operatorKey
+        /// A function's temporary credentials: its execution role, assumed by the function.
+        case function(name: String, roleARN: String)
+    }
+
+    public var kind: Kind
+    public var accessKeyID: String
+    public var account: String
+
+    public init(kind: Kind, accessKeyID: String, account: String) {
+        self.kind = kind
+        self.accessKeyID = accessKeyID
+        self.account = account
+    }
+
+    /// The ARN STS `GetCallerIdentity` reports: the account's root for the operator (and anonymous callers), the
+    /// assumed role session `arn:aws:sts::<account>:assumed-role/<role name>/<function name>` for a function.
+    public var arn: String {
+        switch self.kind {
+        case .anonymous, .operatorKey:
+            return "arn:aws:iam::\(self.account):root"
+        case .function(let name, let roleARN):
+            let roleName = roleARN.split(separator: "/").last.map(String.init) ?? roleARN
+            return "arn:aws:sts::\(self.account):assumed-role/\(roleName)/\(name)"
+        }
+    }
+
+    /// `UserId` of `GetCallerIdentity`: the account for its root, `<role id>:<session name>` for a role session.
+    public var userID: String {
+        switch self.kind {
+        case .anonymous, .operatorKey: return self.account
+        case .function(let name, let roleARN):
+            return "AROA\(Caller.roleID(roleARN)):\(name)"
+        }
+    }
+
+    /// A stable 17-character role id derived from the role ARN (AWS's are random but stable per role).
+    static func roleID(_ roleARN: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in roleARN.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = ""
+        for i in 0..<17 { out.append(alphabet[Int((hash >> UInt64((i * 5) % 60)) & 31)]) }
+        return out
+    }
+}

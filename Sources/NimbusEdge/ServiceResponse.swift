@@ -1,0 +1,37 @@
+import NIOCore
+import NimbusCore
+
+/// What an operation answers, before the protocol encodes it.
+public struct ServiceResponse: Sendable {
+    public enum Body: Sendable {
+        case empty
+        /// A structure the protocol serialises (JSON for rest-json and json, CBOR for rpc-v2-cbor, XML for query).
+        case document(JSONValue)
+        /// Bytes sent as they are (an Invoke payload, an S3 object, an XML body a rest-xml service built).
+        case bytes(ByteBuffer, contentType: String)
+    }
+
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Body
+
+    public init(status: Int = 200, headers: [(String, String)] = [], body: Body = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func document(_ status: Int, _ value: JSONValue) -> ServiceResponse {
+        ServiceResponse(status: status, body: .document(value))
+    }
+
+    public static func empty(_ status: Int) -> ServiceResponse {
+        ServiceResponse(status: status)
+    }
+
+    public static func bytes(_ status: Int, _ body: ByteBuffer, contentType: String, headers: [(String, String)] = [])
+        -> ServiceResponse
+    {
+        ServiceResponse(status: status, headers: headers, body: .bytes(body, contentType: contentType))
+    }
+}

@@ -1,0 +1,134 @@
+import NIOCore
+import NimbusCore
+import NimbusProtocols
+
+/// The protocols of botocore's service models (`metadata.protocols`): how a response and an error look on the
+/// wire. Request decoding is per protocol too: json and rpc-v2-cbor bodies are documents, query bodies are forms;
+/// rest protocols bind labels, query and headers and leave the body to the operation.
+public enum WireProtocol: Sendable, Equatable {
+    /// Lambda, Scheduler, API Gateway v2: JSON bodies, the error type in `x-amzn-ErrorType`.
+    case restJSON
+    /// SQS, Logs, EventBridge, Kinesis: `X-Amz-Target` names the operation; `__type` names the error.
+    /// `queryCompatible`: the service also reports its query-protocol error code (`x-amzn-query-error`).
+    case json(version: String, queryCompatible: Bool = false)
+    /// S3: XML bodies, `<Error><Code>` errors.
+    case restXML
+    /// STS, SNS: form-encoded `Action` requests, `<OpResponse><OpResult>` XML answers.
+    case query
+    /// CloudWatch: `/service/<name>/operation/<op>`, CBOR bodies.
+    case rpcV2CBOR
+
+    /// A protocol-level encoded response.
+    public struct Encoded: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: ByteBuffer
+    }
+
+    var contentType: String {
+        switch self {
+        case .restJSON: "application/json"
+        case .json(let version, _): "application/x-amz-json-\(version)"
+        case .restXML, .query: "text/xml"
+        case .rpcV2CBOR: "application/cbor"
+        }
+    }
+
+    /// Encodes an operation's answer.
+    func encode(_ response: ServiceResponse, operation: String, service: ServiceDefinition, requestID: String)
+        -> Encoded
+    {
+        var headers = response.headers
+        headers.append(("x-amzn-RequestId", requestID))
+        if self == .rpcV2CBOR { headers.append(("smithy-protocol", "rpc-v2-cbor")) }
+        switch response.body {
+        case .empty:
+            return Encoded(status: response.status, headers: headers, body: ByteBuffer())
+        case .bytes(let bytes, let contentType):
+            headers.append(("Content-Type", contentType))
+            return Encoded(status: response.status, headers: headers, body: bytes)
+        case .document(let document):
+            headers.append(("Content-Type", self.contentType))
+            return Encoded(
+                status: response.status, headers: headers,
+                body: ByteBuffer(bytes: self.serialize(document, operation: operation, service: service, requestID: requestID)))
+        }
+    }
+
+    func serialize(_ document: JSONValue, operation: String, service: ServiceDefinition, requestID: String) -> [UInt8] {
+        switch self {
+        case .restJSON, .json: return document.serialized()
+        case .rpcV2CBOR: return CBORValue(json: document).encoded()
+        case .restXML:
+            let children = (try? XMLMapping().children(of: document.objectValue ?? [:])) ?? []
+            return XML.Element(operation + "Result", children: children).document(namespace: service.xmlNamespace)
+        case .query:
+            // <OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata><RequestId>…</RequestId></ResponseMetadata>
+            let children = (try? XMLMapping().children(of: document.objectValue ?? [:])) ?? []
+            let root = XML.Element(
+                operation + "Response",
+                children: [
+                    XML.Element(operation + "Result", children: children),
+                    XML.Element("ResponseMetadata", children: [XML.Element("RequestId", text: requestID)]),
+                ])
+            return root.document(namespace: service.xmlNamespace)
+        }
+    }
+
+    /// Encodes an error in the protocol's shape.
+    func encode(_ error: ServiceError, service: ServiceDefinition?, requestID: String) -> Encoded {
+        var headers = error.headers
+        headers.append(("x-amzn-RequestId", requestID))
+        switch self {
+        case .restJSON:
+            var body = error.fields
+            body[error.messageMember] = .string(error.message)
+            headers.append(("Content-Type", "application/json"))
+            headers.append(("x-amzn-ErrorType", error.code))
+            return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: JSONValue.object(body).serialized()))
+        case .json(let version, let queryCompatible):
+            var body = error.fields
+            body["__type"] = .string(error.code)
+            body[error.messageMember] = .string(error.message)
+            headers.append(("Content-Type", "application/x-amz-json-\(version)"))
+            headers.append(("x-amzn-ErrorType", error.code))
+            if queryCompatible, let queryCode = error.queryCode {
+                headers.append(("x-amzn-query-error", "\(queryCode);\(error.senderFault ? "Sender" : "Receiver")"))
+            }
+            return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: JSONValue.object(body).serialized()))
+        case .rpcV2CBOR:
+            var body = error.fields
+            body["__type"] = .string(error.code)
+            body[error.messageMember] = .string(error.message)
+            headers.append(("Content-Type", "application/cbor"))
+            headers.append(("smithy-protocol", "rpc-v2-cbor"))
+            return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: CBORValue(json: .object(body)).encoded()))
+        case .restXML:
+            let root = XML.Element(
+                "Error",
+                children: [
+                    XML.Element("Code", text: error.code), XML.Element("Message", text: error.message),
+                ] + error.fields.sorted { $0.key < $1.key }.compactMap { key, value in
+                    value.stringValue.map { XML.Element(key, text: $0) }
+                } + [XML.Element("RequestId", text: requestID)])
+            headers.append(("Content-Type", "application/xml"))
+            return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: root.document()))
+        case .query:
+            let root = XML.Element(
+                "ErrorResponse",
+                children: [
+                    XML.Element(
+                        "Error",
+                        children: [
+                            XML.Element("Type", text: error.senderFault ? "Sender" : "Receiver"),
+                            XML.Element("Code", text: error.queryCode ?? error.code),
+                            XML.Element("Message", text: error.message),
+                        ]),
+                    XML.Element("RequestId", text: requestID),
+                ])
+            headers.append(("Content-Type", "text/xml"))
+            return Encoded(
+                status: error.status, headers: headers, body: ByteBuffer(bytes: root.document(namespace: service?.xmlNamespace)))
+        }
+    }
+}

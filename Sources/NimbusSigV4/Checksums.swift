@@ -1,0 +1,113 @@
+import Crypto
+import FoundationEssentials
+
+/// The flexible checksums S3 clients send in `x-amz-checksum-*` headers and aws-chunked trailers: the base64 of the
+/// big-endian digest.
+public enum ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
+    case crc32
+    case crc32c
+    case crc64nvme
+    case sha1
+    case sha256
+
+    /// The algorithm a `x-amz-checksum-<name>` header (any case) carries, or nil for other names.
+    public init?(headerName: String) {
+        let lowered = headerName.lowercased()
+        guard lowered.hasPrefix(Self.headerPrefix) else { return nil }
+        self.init(rawValue: String(lowered.dropFirst(Self.headerPrefix.count)))
+    }
+
+    /// `x-amz-checksum-crc32`, ….
+    public var headerName: String { Self.headerPrefix + self.rawValue }
+
+    /// The digest's size in bytes.
+    public var digestSize: Int {
+        switch self {
+        case .crc32, .crc32c: 4
+        case .crc64nvme: 8
+        case .sha1: 20
+        case .sha256: 32
+        }
+    }
+
+    /// The big-endian digest of `bytes`.
+    public func digest(of bytes: [UInt8]) -> [UInt8] {
+        switch self {
+        case .crc32: Self.bigEndian(UInt64(CRC.crc32.checksum(bytes)), size: 4)
+        case .crc32c: Self.bigEndian(UInt64(CRC.crc32c.checksum(bytes)), size: 4)
+        case .crc64nvme: Self.bigEndian(CRC64.nvme.checksum(bytes), size: 8)
+        case .sha1: Array(Insecure.SHA1.hash(data: bytes))
+        case .sha256: Array(SHA256.hash(data: bytes))
+        }
+    }
+
+    /// The value of the `x-amz-checksum-*` header for `bytes`: the base64 of ``digest(of:)``.
+    public func base64Digest(of bytes: [UInt8]) -> String {
+        Data(self.digest(of: bytes)).base64EncodedString()
+    }
+
+    /// How S3's `BadDigest` message names the algorithm.
+    var messageName: String {
+        switch self {
+        case .crc32, .crc32c, .crc64nvme: self.rawValue.uppercased()
+        case .sha1, .sha256: self.rawValue
+        }
+    }
+
+    private static let headerPrefix = "x-amz-checksum-"
+
+    private static func bigEndian(_ value: UInt64, size: Int) -> [UInt8] {
+        (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64(size - 1 - $0))) }
+    }
+}
+
+/// Reflected, table-driven 32-bit CRCs. Written here because nothing this package may depend on provides them:
+/// swift-crypto has only cryptographic hashes, and zlib's `crc32` would not give CRC-32C (Castagnoli) anyway.
+struct CRC: Sendable {
+    /// CRC-32 (ISO-HDLC, zlib's): check value of "123456789" is 0xCBF43926.
+    static let crc32 = CRC(reflectedPolynomial: 0xEDB8_8320)
+    /// CRC-32C (Castagnoli, iSCSI): check value of "123456789" is 0xE3069283.
+    static let crc32c = CRC(reflectedPolynomial: 0x82F6_3B78)
+
+    private let table: [UInt32]
+
+    private init(reflectedPolynomial: UInt32) {
+        self.table = (0..<256).map { index in
+            var value = UInt32(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ reflectedPolynomial : value >> 1 }
+            return value
+        }
+    }
+
+    func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
+        var value = UInt32.max
+        for byte in bytes {
+            value = self.table[Int((value ^ UInt32(byte)) & 0xFF)] ^ (value >> 8)
+        }
+        return ~value
+    }
+}
+
+/// Reflected, table-driven 64-bit CRC, for S3's CRC-64/NVME (same reasons as ``CRC``).
+struct CRC64: Sendable {
+    /// CRC-64/NVME: check value of "123456789" is 0xAE8B14860A799888.
+    static let nvme = CRC64(reflectedPolynomial: 0x9A6C_9329_AC4B_C9B5)
+
+    private let table: [UInt64]
+
+    private init(reflectedPolynomial: UInt64) {
+        self.table = (0..<256).map { index in
+            var value = UInt64(index)
+            for _ in 0..<8 { value = value & 1 == 1 ? (value >> 1) ^ reflectedPolynomial : value >> 1 }
+            return value
+        }
+    }
+
+    func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var value = UInt64.max
+        for byte in bytes {
+            value = self.table[Int((value ^ UInt64(byte)) & 0xFF)] ^ (value >> 8)
+        }
+        return ~value
+    }
+}

@@ -11,6 +11,9 @@ struct Doctor: AsyncParsableCommand {
     @Option(help: "Data directory whose runtime clients to check (nothing is written outside it).")
     var dataDir = ".nimbus"
 
+    @Option(help: "The boto3 directory `serve` would give Python functions (default: $NIMBUS_PYTHON_SDK, then ./.sdk/python).")
+    var pythonSdk: String?
+
     func run() async throws {
         let support = SandboxSupport.probe()
         print("Isolation (the Linux sandbox):")
@@ -34,5 +37,41 @@ struct Doctor: AsyncParsableCommand {
         }
         let unsupported = launcher.availability().filter { RuntimeCatalog.family(of: $0.runtime) == .unsupported }
         print("  (accepted but not runnable by Nimbus: \(unsupported.map(\.runtime).joined(separator: ", ")))")
+        self.reportBoto3(launcher)
+    }
+
+    /// Which Python runtimes can `import boto3`: from the SDK directory `serve` gives every Python function, or from
+    /// the interpreter's own site-packages.
+    func reportBoto3(_ launcher: RuntimeLauncher) {
+        print("\nboto3 in Python functions:")
+        let sdk = self.pythonSdk ?? ProcessInfo.processInfo.environment["NIMBUS_PYTHON_SDK"] ?? ".sdk/python"
+        let sdkPath = URL(fileURLWithPath: sdk).standardizedFileURL.path
+        let hasSDK = FileManager.default.fileExists(atPath: "\(sdkPath)/boto3/__init__.py")
+        print(
+            hasSDK
+                ? "  [ok] SDK directory \(sdkPath) (pass it to `nimbus serve --python-sdk`; serve.sh does)"
+                : "  [--] no SDK directory at \(sdkPath)\n         fix: scripts/python-sdk.sh \(sdkPath)")
+        for item in launcher.availability() where RuntimeCatalog.family(of: item.runtime) == .python {
+            guard let interpreter = item.interpreter else { continue }
+            var environment = ProcessInfo.processInfo.environment
+            if hasSDK { environment["PYTHONPATH"] = sdkPath } else { environment.removeValue(forKey: "PYTHONPATH") }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: interpreter)
+            process.arguments = ["-c", "import boto3; print(boto3.__version__)"]
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            let version: String?
+            do {
+                try process.run()
+                process.waitUntilExit()
+                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                version = process.terminationStatus == 0 ? text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+            } catch {
+                version = nil
+            }
+            print("  [\(version == nil ? "--" : "ok")] \(item.runtime): \(version.map { "boto3 \($0)" } ?? "cannot import boto3")")
+        }
     }
 }

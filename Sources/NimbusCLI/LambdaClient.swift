@@ -3,12 +3,29 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NimbusCore
+import NimbusSigV4
 
 /// A small client for Nimbus's HTTP API (the Lambda REST API and the CloudWatch Logs subset), used by the CLI and
 /// the benchmark.
 struct LambdaClient: Sendable {
     let endpoint: String
     let http: HTTPClient
+    /// Requests are SigV4-signed with these (a server with `--auth sigv4` needs it); nil sends them unsigned.
+    let signing: Signing?
+
+    struct Signing: Sendable {
+        var credentials: SigV4Credentials
+        var region: String
+
+        /// `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` and `AWS_REGION`, as the AWS CLI reads them.
+        static func fromEnvironment() -> Signing? {
+            let env = ProcessInfo.processInfo.environment
+            guard let key = env["AWS_ACCESS_KEY_ID"], let secret = env["AWS_SECRET_ACCESS_KEY"] else { return nil }
+            return Signing(
+                credentials: SigV4Credentials(accessKeyID: key, secretAccessKey: secret, sessionToken: env["AWS_SESSION_TOKEN"]),
+                region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1")
+        }
+    }
 
     /// The CLI's client: a refused connection is reported at once instead of being retried until the deadline.
     static let commandLineHTTPClient: HTTPClient = {
@@ -17,9 +34,10 @@ struct LambdaClient: Sendable {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
-    init(endpoint: String, http: HTTPClient = LambdaClient.commandLineHTTPClient) {
+    init(endpoint: String, http: HTTPClient = LambdaClient.commandLineHTTPClient, signing: Signing? = nil) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.http = http
+        self.signing = signing
     }
 
     struct Reply: Sendable {
@@ -46,13 +64,13 @@ struct LambdaClient: Sendable {
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: self.endpoint + path)
         request.method = method
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.body = .bytes(ByteBuffer(bytes: body))
-            if !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
-                request.headers.add(name: "Content-Type", value: "application/json")
-            }
+        var headers = headers
+        if body != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/json"))
         }
+        if let signing = self.signing { headers = self.sign(method, path, body: body ?? [], headers: headers, signing) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response: HTTPClientResponse
         do {
             response = try await self.http.execute(request, timeout: timeout)
@@ -63,6 +81,21 @@ struct LambdaClient: Sendable {
         }
         let data = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return Reply(status: Int(response.status.code), headers: response.headers, body: data)
+    }
+
+    /// The headers with SigV4's added: the service is Logs for `X-Amz-Target: Logs_…`, Lambda otherwise.
+    func sign(_ method: HTTPMethod, _ path: String, body: [UInt8], headers: [(String, String)], _ signing: Signing)
+        -> [(String, String)]
+    {
+        let host = self.endpoint.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+        let isLogs = headers.contains { $0.0.lowercased() == "x-amz-target" && $0.1.hasPrefix("Logs_") }
+        let request = SigV4Request(
+            method: method.rawValue, target: path, headers: headers.map { (name: $0.0, value: $0.1) } + [(name: "Host", value: host)],
+            body: body)
+        let signed = SigV4Signer(
+            credentials: signing.credentials, region: signing.region, service: isLogs ? "logs" : "lambda"
+        ).sign(request, at: Date())
+        return signed.request.headers.filter { $0.name.lowercased() != "host" }.map { ($0.name, $0.value) }
     }
 
     /// Sends a request and throws the server's error on a non-2xx status.

@@ -22,7 +22,7 @@ struct EndpointOptions: ParsableArguments {
         self.endpoint ?? ProcessInfo.processInfo.environment["NIMBUS_ENDPOINT"] ?? "http://127.0.0.1:9000"
     }
 
-    var client: LambdaClient { LambdaClient(endpoint: self.resolved) }
+    var client: LambdaClient { LambdaClient(endpoint: self.resolved, signing: .fromEnvironment()) }
 }
 
 /// Writes to standard error.

@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The operator's secret access key (or $NIMBUS_SECRET_ACCESS_KEY).")
     var secretAccessKey: String?
 
-    @Option(help: "Directory of pure-Python packages (boto3…) Python functions can import (or $NIMBUS_PYTHON_SDK).")
+    @Option(help: "Directory of pure-Python packages (boto3…) Python functions can import (or $NIMBUS_PYTHON_SDK; default ./.sdk/python when it exists).")
     var pythonSdk: String?
 
     @Option(help: "Log level of the server's own log (trace, debug, info, notice, warning, error).")
@@ -134,7 +134,9 @@ struct Serve: AsyncParsableCommand {
         if let key = self.operatorAccessKey, let secret = self.operatorSecret {
             configuration.operatorKey = (key, secret)
         }
-        configuration.pythonSDK = self.pythonSdk ?? ProcessInfo.processInfo.environment["NIMBUS_PYTHON_SDK"]
+        configuration.pythonSDK =
+            self.pythonSdk ?? ProcessInfo.processInfo.environment["NIMBUS_PYTHON_SDK"]
+            ?? (FileManager.default.fileExists(atPath: ".sdk/python/boto3") ? ".sdk/python" : nil)
         let server = NimbusServer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

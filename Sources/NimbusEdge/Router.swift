@@ -73,8 +73,9 @@ struct Router: Sendable {
             }
             return self.route(head, in: service)
         }
-        // Unsigned (`--auth none`): the rest services by path, then the query services by Version.
-        for service in reachable where service.wire == .restJSON || service.wire == .restXML {
+        // Unsigned (`--auth none`): the rest services by path (those addressed by virtual host only by it), then the
+        // query services by Version.
+        for service in reachable where (service.wire == .restJSON || service.wire == .restXML) && service.hostRules.isEmpty {
             if let route = self.restRoute(head, in: service, labels: [:]) { return .success(route) }
         }
         if head.method == "POST" || head.method == "GET", head.segments.isEmpty {

@@ -92,6 +92,14 @@ public struct ServiceEdge: Sendable {
                 response = try await operation.handler(serviceRequest)
             }
             return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
+        } catch let error as AuthError {
+            if case .signatureMismatch(let mismatch) = error.failure {
+                // What AWS would show the caller to compare with its own signer's output.
+                self.logger.debug(
+                    "Signature mismatch",
+                    metadata: ["canonical.request": "\(mismatch.canonicalRequest)", "string.to.sign": "\(mismatch.stringToSign)"])
+            }
+            return Self.render(error.serviceError, wire: service.wire, service: service, requestID: requestID)
         } catch let error as any ServiceErrorConvertible {
             return Self.render(error.serviceError, wire: service.wire, service: service, requestID: requestID)
         } catch {
@@ -142,7 +150,9 @@ struct EdgeHead {
     var rawPath: String
     var rawQuery: String?
     var contentType: String?
+}
 
+extension EdgeHead {
     init(_ request: Request, isSandbox: Bool) {
         var headers: [(String, String)] = []
         headers.reserveCapacity(request.headers.count)
@@ -158,6 +168,10 @@ struct EdgeHead {
             case "content-type": contentType = field.value
             default: break
             }
+        }
+        // HTTPTypes keeps HTTP/1's Host as the authority pseudo-header, not among the fields; SigV4 signs it as `host`.
+        if let authority = request.head.authority, !headers.contains(where: { $0.0 == "host" }) {
+            headers.insert(("host", authority), at: 0)
         }
         let host = request.head.authority ?? headers.first { $0.0 == "host" }?.1 ?? "127.0.0.1"
         let rawPath = request.uri.path

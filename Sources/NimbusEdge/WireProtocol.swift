@@ -48,23 +48,32 @@ public enum WireProtocol: Sendable, Equatable {
             headers.append(("Content-Type", contentType))
             return Encoded(status: response.status, headers: headers, body: bytes)
         case .document(let document):
+            let body: [UInt8]
+            do {
+                body = try self.serialize(document, operation: operation, service: service, requestID: requestID)
+            } catch {
+                let failure = ServiceError(
+                    code: "InternalFailure", status: 500, message: "Nimbus could not encode the \(operation) response: \(error)")
+                return self.encode(failure, service: service, requestID: requestID)
+            }
             headers.append(("Content-Type", self.contentType))
-            return Encoded(
-                status: response.status, headers: headers,
-                body: ByteBuffer(bytes: self.serialize(document, operation: operation, service: service, requestID: requestID)))
+            return Encoded(status: response.status, headers: headers, body: ByteBuffer(bytes: body))
         }
     }
 
-    func serialize(_ document: JSONValue, operation: String, service: ServiceDefinition, requestID: String) -> [UInt8] {
+    /// - Throws: when a member name cannot be an XML element name (rest-xml, query).
+    func serialize(_ document: JSONValue, operation: String, service: ServiceDefinition, requestID: String) throws
+        -> [UInt8]
+    {
         switch self {
         case .restJSON, .json: return document.serialized()
         case .rpcV2CBOR: return CBORValue(json: document).encoded()
         case .restXML:
-            let children = (try? XMLMapping().children(of: document.objectValue ?? [:])) ?? []
+            let children = try XMLMapping().children(of: document.objectValue ?? [:])
             return XML.Element(operation + "Result", children: children).document(namespace: service.xmlNamespace)
         case .query:
             // <OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata><RequestId>…</RequestId></ResponseMetadata>
-            let children = (try? XMLMapping().children(of: document.objectValue ?? [:])) ?? []
+            let children = try XMLMapping().children(of: document.objectValue ?? [:])
             let root = XML.Element(
                 operation + "Response",
                 children: [

@@ -217,11 +217,12 @@ public final class Invoker: Service {
     ) async throws -> ExecutionEnvironment {
         let id = Digest.randomHex32()
         let codeDirectory = self.codeDirectory(config.code.digestHex)
+        let runtime = config.runtime ?? "provided.al2023"
         let layoutRequest = SandboxLayoutRequest(
             environmentID: id, scratchID: scratchID, codeDirectory: codeDirectory,
-            runtimeDirectory: self.launcher.runtimeDirectory)
+            runtimeDirectory: self.launcher.runtimeDirectory,
+            pythonSDK: RuntimeCatalog.family(of: runtime) == .python ? self.launcher.pythonSDK : nil)
         let layout = self.driver.layout(for: layoutRequest)
-        let runtime = config.runtime ?? "provided.al2023"
         let command: (executable: String, arguments: [String])
         switch self.launcher.command(runtime: runtime, layout: layout, hostCodeDirectory: codeDirectory) {
         case .success(let c): command = c
@@ -291,7 +292,7 @@ public final class Invoker: Service {
                     runtimeDirectory: self.launcher.runtimeDirectory, executable: command.executable,
                     arguments: command.arguments, environment: environment, memoryMB: config.memorySizeMB,
                     ephemeralStorageMB: config.ephemeralStorageMB, network: network,
-                    extraReadOnlyPaths: self.launcher.hostPaths(runtime: runtime)),
+                    extraReadOnlyPaths: self.launcher.hostPaths(runtime: runtime), pythonSDK: layoutRequest.pythonSDK),
                 output: { [log] bytes in log.output(bytes) },
                 exit: { [mailbox] status in mailbox.processExited(status.description) })
             env.sandbox.withLock { $0 = sandbox }
@@ -480,7 +481,7 @@ public final class Invoker: Service {
             env["NODE_PATH"] = "/opt/nodejs/node_modules:\(layout.runtimeDirectory)/node_modules:\(layout.runtimeDirectory):\(layout.taskRoot)"
         }
         for (key, value) in config.environment { env[key] = value }
-        if RuntimeCatalog.family(of: runtime) == .python, let sdk = self.launcher.pythonSDK {
+        if let sdk = layout.pythonSDK {
             // boto3, after the function's own PYTHONPATH (the runtime client puts both after the task root and layers).
             env["PYTHONPATH"] = env["PYTHONPATH"].map { "\($0):\(sdk)" } ?? sdk
         }

@@ -59,7 +59,8 @@ extension CBORValue {
                     path.append(.index(index))
                     defer { path.removeLast() }
                     return Self.convert(item, path: &path, override: override)
-                })
+                }
+            )
         case .object(let members):
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             return .map(
@@ -67,7 +68,8 @@ extension CBORValue {
                     path.append(.key(key))
                     defer { path.removeLast() }
                     return Entry(.text(key), Self.convert(members[key] ?? .null, path: &path, override: override))
-                })
+                }
+            )
         }
     }
 

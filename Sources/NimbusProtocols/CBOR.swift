@@ -6,7 +6,7 @@ import Foundation
 /// ``CBORDecoder`` produces it and ``encoded()`` serialises it; `smithy-rpc-v2-cbor` documents convert to and from
 /// `JSONValue` (see `CBOR+JSON.swift`). A decoded value re-encodes to the same bytes when the input used the preferred
 /// (shortest) heads and definite lengths.
-public indirect enum CBORValue: Sendable, Hashable {
+public enum CBORValue: Sendable, Hashable {
     /// Major type 0: the integer `n`.
     case unsigned(UInt64)
     /// Major type 1: the integer `-1 - n` (so `.negative(0)` is -1 and `.negative(UInt64.max)` is -2^64).
@@ -20,7 +20,7 @@ public indirect enum CBORValue: Sendable, Hashable {
     /// Major type 5: the pairs in wire order. The decoder refuses duplicate keys.
     case map([Entry])
     /// Major type 6: tag number and content, e.g. tag 1 (epoch date/time), which Smithy uses for every timestamp.
-    case tagged(UInt64, CBORValue)
+    indirect case tagged(UInt64, CBORValue)
     /// Simple values 20 and 21.
     case bool(Bool)
     /// Simple value 22.
@@ -39,9 +39,12 @@ public indirect enum CBORValue: Sendable, Hashable {
 
     /// One key/value pair of a ``CBORValue/map(_:)``.
     public struct Entry: Sendable, Hashable {
+        /// The key: any data item, usually a text string (a structure member's name).
         public var key: CBORValue
+        /// The value.
         public var value: CBORValue
 
+        /// The pair `key: value`.
         public init(_ key: CBORValue, _ value: CBORValue) {
             self.key = key
             self.value = value
@@ -100,8 +103,11 @@ extension CBORValue {
     /// The bytes of a byte string: how a service reads a Smithy `blob` member.
     public var bytesValue: [UInt8]? { if case .bytes(let b) = self { b } else { nil } }
 
+    /// The boolean of `true` or `false`.
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    /// The items of an array.
     public var arrayValue: [CBORValue]? { if case .array(let a) = self { a } else { nil } }
+    /// The pairs of a map, in wire order.
     public var mapEntries: [Entry]? { if case .map(let m) = self { m } else { nil } }
 
     /// Whether this is `null` or `undefined`, which Smithy reads alike.
@@ -137,11 +143,15 @@ extension CBORValue {
 extension CBORValue: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// An integer literal is ``unsigned(_:)`` or ``negative(_:)``.
     public init(integerLiteral value: Int64) { self.init(value) }
     /// A float literal is a double-precision float, as Smithy encodes `double`.
     public init(floatLiteral value: Double) { self = .float64(value) }
+    /// A string literal is a text string.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// `true` or `false`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array of the literal's items.
     public init(arrayLiteral elements: CBORValue...) { self = .array(elements) }
     /// A map with the literal's pairs in the literal's order.
     public init(dictionaryLiteral elements: (CBORValue, CBORValue)...) {

@@ -9,6 +9,7 @@ public struct CBORDecoder: Sendable {
     /// The deepest nesting of arrays, maps and tags accepted; the top-level item is at depth 1.
     public var maximumDepth: Int
 
+    /// A decoder accepting `maximumDepth` levels of nesting (Smithy documents rarely exceed ten).
     public init(maximumDepth: Int = 64) {
         self.maximumDepth = maximumDepth
     }
@@ -92,7 +93,9 @@ private struct CBORReader {
         let argument = try self.readArgument(info, start: start)
         switch major {
         case 0, 1, 6:
-            guard let argument else { throw self.error("indefinite length is not allowed for major type \(major)", at: start) }
+            guard let argument else {
+                throw self.error("indefinite length is not allowed for major type \(major)", at: start)
+            }
             if major == 0 { return .unsigned(argument) }
             if major == 1 { return .negative(argument) }
             try self.checkDepth(depth, start: start)
@@ -150,7 +153,9 @@ private struct CBORReader {
     mutating func readText(length: UInt64?, start: Int) throws(WireFormatError) -> String {
         if let length { return try self.utf8(try self.readChunk(length: length, start: start), start: start) }
         var text = ""
-        while let chunk = try self.readIndefiniteChunk(major: 3) { text += try self.utf8(chunk.bytes, start: chunk.start) }
+        while let chunk = try self.readIndefiniteChunk(major: 3) {
+            text += try self.utf8(chunk.bytes, start: chunk.start)
+        }
         return text
     }
 
@@ -161,7 +166,10 @@ private struct CBORReader {
         let initial = try self.readByte()
         if initial == Self.breakCode { return nil }
         guard initial >> 5 == major, let length = try self.readArgument(initial & 0x1f, start: start) else {
-            throw self.error("a chunk of an indefinite-length string must be a definite string of the same type", at: start)
+            throw self.error(
+                "a chunk of an indefinite-length string must be a definite string of the same type",
+                at: start
+            )
         }
         return (try self.readChunk(length: length, start: start), start)
     }

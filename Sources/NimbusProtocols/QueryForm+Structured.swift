@@ -7,6 +7,7 @@ extension QueryForm {
     ///
     /// `MessageAttribute.1.Name=a&MessageAttribute.1.Value.StringValue=b&Attribute.1.Name=VisibilityTimeout` reads as
     /// `{"MessageAttribute":[{"Name":"a","Value":{"StringValue":"b"}}],"Attribute":[{"Name":"VisibilityTimeout"}]}`.
+    /// botocore sends an empty list as a bare `Name=`, which reads as the empty string.
     ///
     /// - Throws: ``WireFormatError`` `malformedForm` when names disagree — a name given twice, a name that is both a
     ///   value and a prefix (`A=1&A.B=2`), a segment used both as index and member — or a segment is empty, an index is
@@ -42,7 +43,9 @@ extension QueryForm {
         guard let first = segment.utf8.first else {
             throw WireFormatError(.malformedForm, "parameter name \"\(name)\" has an empty segment")
         }
-        let isDigits = { (text: Substring) in text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
+        let isDigits = { (text: Substring) in
+            text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        }
         if first == UInt8(ascii: "-") || first == UInt8(ascii: "+"), segment.count > 1, isDigits(segment.dropFirst()) {
             throw WireFormatError(.malformedForm, "parameter \(name) has a signed index \(segment); indices start at 1")
         }

@@ -10,9 +10,12 @@ import NimbusCore
 public struct QueryForm: Sendable, Hashable {
     /// One decoded `name=value` pair.
     public struct Parameter: Sendable, Hashable {
+        /// The decoded name, e.g. `MessageAttribute.1.Name`.
         public var name: String
+        /// The decoded value; empty for a bare `name`.
         public var value: String
 
+        /// The pair `name=value`.
         public init(_ name: String, _ value: String) {
             self.name = name
             self.value = value
@@ -29,6 +32,7 @@ public struct QueryForm: Sendable, Hashable {
         /// The most dotted segments in one parameter name.
         public var maximumDepth: Int
 
+        /// Limits generous for every AWS query-protocol request.
         public init(maximumParameters: Int = 10_000, maximumIndex: Int = 10_000, maximumDepth: Int = 16) {
             self.maximumParameters = maximumParameters
             self.maximumIndex = maximumIndex
@@ -38,8 +42,10 @@ public struct QueryForm: Sendable, Hashable {
 
     /// The pairs in their order in the form.
     public var parameters: [Parameter]
+    /// The limits ``structured()`` applies (decoding has applied `maximumParameters` already).
     public var limits: Limits
 
+    /// A form of already-decoded parameters.
     public init(_ parameters: [Parameter], limits: Limits = Limits()) {
         self.parameters = parameters
         self.limits = limits
@@ -85,9 +91,13 @@ public struct QueryForm: Sendable, Hashable {
             case UInt8(ascii: "+"):
                 decoded.append(0x20)
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(Self.hexValue), let low = iterator.next().flatMap(Self.hexValue)
+                guard let high = iterator.next().flatMap(Self.hexValue),
+                    let low = iterator.next().flatMap(Self.hexValue)
                 else {
-                    throw WireFormatError(.malformedForm, "parameter \(position) has a \"%\" not followed by two hex digits")
+                    throw WireFormatError(
+                        .malformedForm,
+                        "parameter \(position) has a \"%\" not followed by two hex digits"
+                    )
                 }
                 decoded.append(high << 4 | low)
             default:

@@ -14,7 +14,8 @@ public enum RPCv2CBOR {
     /// the error code from `__type` (botocore keeps what follows `#`) and the message from `message` or `Message`;
     /// `X-Amzn-ErrorType` is not used by this protocol.
     public static func errorBody(type shapeID: String, members: [(name: String, value: CBORValue)]) -> [UInt8] {
-        let entries = [CBORValue.Entry("__type", .text(shapeID))] + members.map { CBORValue.Entry(.text($0.name), $0.value) }
+        let entries =
+            [CBORValue.Entry("__type", .text(shapeID))] + members.map { CBORValue.Entry(.text($0.name), $0.value) }
         return CBORValue.map(entries).encoded()
     }
 }

@@ -23,14 +23,17 @@ public struct WireFormatError: Error, Sendable, Equatable, CustomStringConvertib
         case unrepresentable
     }
 
+    /// The kind of failure.
     public var code: Code
     /// Operator-facing detail: what was wrong and where (byte offset, line, parameter name or limit).
     public var message: String
 
+    /// An error of kind `code` with an operator-facing `message`.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// `code: message`, for logs.
     public var description: String { "\(self.code.rawValue): \(self.message)" }
 }

@@ -3,9 +3,12 @@
 public enum XML {
     /// One attribute, in the order it is written.
     public struct Attribute: Sendable, Hashable {
+        /// The attribute's name, with any prefix (`xmlns`, `xsi:type`).
         public var name: String
+        /// The value, unescaped.
         public var value: String
 
+        /// The attribute `name="value"`.
         public init(_ name: String, _ value: String) {
             self.name = name
             self.value = value
@@ -17,11 +20,16 @@ public enum XML {
     /// The model has no mixed content: ``text`` is all the character data directly inside the element, and is written
     /// before the children. ``XMLReader`` drops whitespace-only text of elements that have children (indentation).
     public struct Element: Sendable, Hashable {
+        /// The element's name, with any prefix.
         public var name: String
+        /// The attributes, in document order.
         public var attributes: [Attribute]
+        /// The character data directly inside the element, unescaped.
         public var text: String
+        /// The child elements, in document order.
         public var children: [Element]
 
+        /// An element; `XML.Element("Key", text: "a")` is `<Key>a</Key>`.
         public init(_ name: String, attributes: [Attribute] = [], text: String = "", children: [Element] = []) {
             self.name = name
             self.attributes = attributes
@@ -115,7 +123,11 @@ extension XML {
             case "\"": output += "&quot;".utf8
             case "'": output += "&apos;".utf8
             case "\t", "\n":
-                if inAttribute { Self.writeReference(scalar, into: &output) } else { output.append(UInt8(scalar.value)) }
+                if inAttribute {
+                    Self.writeReference(scalar, into: &output)
+                } else {
+                    output.append(UInt8(scalar.value))
+                }
             case "\r": Self.writeReference(scalar, into: &output)
             default:
                 if Self.isCharacter(scalar) {

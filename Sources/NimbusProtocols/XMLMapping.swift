@@ -38,6 +38,7 @@ public struct XMLMapping: Sendable {
     /// The member names whose object value is a map rather than a structure, with the map's style.
     public var maps: [String: MapStyle]
 
+    /// A mapping; with the defaults, every list is wrapped in `member` elements and every object is a structure.
     public init(
         defaultListStyle: ListStyle = .wrapped(member: "member"),
         lists: [String: ListStyle] = [:],
@@ -80,13 +81,16 @@ public struct XMLMapping: Sendable {
                 return elements
             }
         case .object(let members):
-            guard let style = self.maps[name] else { return [XML.Element(name, children: try self.children(of: members))] }
+            guard let style = self.maps[name] else {
+                return [XML.Element(name, children: try self.children(of: members))]
+            }
             let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             switch style {
             case .wrapped(let entry, let keyName, let valueName):
                 var entries: [XML.Element] = []
                 for key in keys {
-                    let pair = try self.elements(named: keyName, for: .string(key))
+                    let pair =
+                        try self.elements(named: keyName, for: .string(key))
                         + self.elements(named: valueName, for: members[key] ?? .null)
                     try Self.checkName(entry)
                     entries.append(XML.Element(entry, children: pair))
@@ -95,7 +99,8 @@ public struct XMLMapping: Sendable {
             case .flattened(let keyName, let valueName):
                 var elements: [XML.Element] = []
                 for key in keys {
-                    let pair = try self.elements(named: keyName, for: .string(key))
+                    let pair =
+                        try self.elements(named: keyName, for: .string(key))
                         + self.elements(named: valueName, for: members[key] ?? .null)
                     elements.append(XML.Element(name, children: pair))
                 }
@@ -118,7 +123,9 @@ public struct XMLMapping: Sendable {
         case .number(let n):
             if n.isNaN { return "NaN" }
             if n.isInfinite { return n < 0 ? "-Infinity" : "Infinity" }
-            if n.rounded() == n, n >= -9_223_372_036_854_775_808, n < 9_223_372_036_854_775_808 { return String(Int64(n)) }
+            if n.rounded() == n, n >= -9_223_372_036_854_775_808, n < 9_223_372_036_854_775_808 {
+                return String(Int64(n))
+            }
             return String(n)
         default: return ""
         }

@@ -54,7 +54,10 @@ struct XMLParserState {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
                 guard XML.isCharacter(scalar) else {
-                    throw self.error("character U+\(String(scalar.value, radix: 16, uppercase: true)) is not allowed in XML", at: position)
+                    throw self.error(
+                        "character U+\(String(scalar.value, radix: 16, uppercase: true)) is not allowed in XML",
+                        at: position
+                    )
                 }
                 position += UTF8.width(scalar)
             case .emptyInput: return
@@ -95,7 +98,9 @@ struct XMLParserState {
             default: (4, lead & 0x07)
             }
         var value = initial
-        for continuation in self.bytes[(index + 1)..<(index + length)] { value = value << 6 | UInt32(continuation & 0x3f) }
+        for continuation in self.bytes[(index + 1)..<(index + length)] {
+            value = value << 6 | UInt32(continuation & 0x3f)
+        }
         // Valid UTF-8 decodes only to scalar values.
         return (Unicode.Scalar(value) ?? "\u{fffd}", length)
     }
@@ -164,7 +169,9 @@ struct XMLParserState {
 
     func refuseDeclaration() throws(WireFormatError) -> Never {
         if self.isAt("<!DOCTYPE") {
-            throw self.error("DOCTYPE declarations are not allowed: no DTD, entity declaration or external entity is processed")
+            throw self.error(
+                "DOCTYPE declarations are not allowed: no DTD, entity declaration or external entity is processed"
+            )
         }
         for keyword in ["<!ENTITY", "<!ELEMENT", "<!ATTLIST", "<!NOTATION"] where self.isAt(keyword) {
             throw self.error("markup declarations (\(keyword.dropFirst(2))) are not allowed")
@@ -256,6 +263,7 @@ struct XMLParserState {
         }
         self.offset += 1
         var element = XML.Element(try self.parseName("an element name after \"<\""))
+        var attributeNames = Set<String>()
         while true {
             let hadSpace = self.skipSpace()
             if self.isAt("/>") {
@@ -275,7 +283,7 @@ struct XMLParserState {
             try self.expect("=", "\"=\" after attribute \(name)")
             self.skipSpace()
             let value = try self.parseAttributeValue()
-            guard element[attribute: name] == nil else {
+            guard attributeNames.insert(name).inserted else {
                 throw self.error("attribute \(name) appears twice in <\(element.name)>", at: nameStart)
             }
             element.attributes.append(XML.Attribute(name, value))
@@ -364,7 +372,10 @@ struct XMLParserState {
         case "quot": return "\""
         case "apos": return "'"
         default:
-            throw self.error("undefined entity &\(name); (no DTD is read, so only the five predefined entities exist)", at: start)
+            throw self.error(
+                "undefined entity &\(name); (no DTD is read, so only the five predefined entities exist)",
+                at: start
+            )
         }
     }
 

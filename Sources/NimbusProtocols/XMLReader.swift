@@ -22,6 +22,7 @@ public struct XMLReader: Sendable {
         /// The most elements in the document.
         public var maximumElements: Int
 
+        /// Limits sized for S3's request bodies.
         public init(maximumBytes: Int = 4 << 20, maximumDepth: Int = 32, maximumElements: Int = 100_000) {
             self.maximumBytes = maximumBytes
             self.maximumDepth = maximumDepth
@@ -29,8 +30,10 @@ public struct XMLReader: Sendable {
         }
     }
 
+    /// The limits this reader applies.
     public var limits: Limits
 
+    /// A reader with these limits.
     public init(limits: Limits = Limits()) {
         self.limits = limits
     }

@@ -114,13 +114,6 @@ public final class AsyncDispatcher: Service {
     }
 
     func loop() async {
-        await withDiscardingTaskGroup { group in
-            await self.loop(dispatchingIn: &group)
-        }
-    }
-
-    /// Leases what the dispatch limit allows and runs each event as a child task of the dispatcher.
-    func loop(dispatchingIn group: inout DiscardingTaskGroup) async {
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             let free = self.configuration.maximumConcurrentDispatches - self.inFlight.withLock { $0 }
@@ -129,13 +122,15 @@ public final class AsyncDispatcher: Service {
                 do {
                     leased = try await self.queue.lease(
                         limit: free, nowMillis: Timestamp.nowMillis(), leaseMillis: Self.millis(self.configuration.lease))
+                } catch is CancellationError {
+                    break
                 } catch {
                     self.logger.error("Could not lease asynchronous events", metadata: ["error": "\(error)"])
                 }
             }
             for event in leased {
                 self.inFlight.withLock { $0 += 1 }
-                group.addTask {
+                Task {
                     defer { self.inFlight.withLock { $0 -= 1 } }
                     await self.dispatch(event)
                 }

@@ -238,8 +238,13 @@ public struct LinuxSandboxDriver: SandboxDriver {
         return PreparedLauncher(pid: pid, commandFD: command[1], outputFD: output[0], cgroup: cgroup, network: network)
     }
 
+    /// Where a Python function finds boto3 (AWS's runtimes have it under /var/runtime).
+    static let pythonSDKPath = "/var/sdk/python"
+
     public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
-        SandboxLayout(taskRoot: "/var/task", runtimeDirectory: "/var/runtime", temporaryDirectory: "/tmp")
+        SandboxLayout(
+            taskRoot: "/var/task", runtimeDirectory: "/var/runtime", temporaryDirectory: "/tmp",
+            pythonSDK: request.pythonSDK.map { _ in Self.pythonSDKPath })
     }
 
     public func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork? {
@@ -335,6 +340,11 @@ public struct LinuxSandboxDriver: SandboxDriver {
         for path in spec.extraReadOnlyPaths where fm.fileExists(atPath: path) {
             a += ["--ro-bind", path, path]
             destinations.append(path)
+        }
+        if let sdk = spec.pythonSDK, fm.fileExists(atPath: sdk) {
+            // Under a path of its own, not the host's: the repository or data directory it lives in stays invisible.
+            a += ["--ro-bind", sdk, Self.pythonSDKPath]
+            destinations.append(Self.pythonSDKPath)
         }
         a += [
             "--proc", "/proc", "--dev", "/dev",

@@ -42,7 +42,7 @@ public struct ProcessSandboxDriver: SandboxDriver {
     public func layout(for request: SandboxLayoutRequest) -> SandboxLayout {
         SandboxLayout(
             taskRoot: request.codeDirectory, runtimeDirectory: request.runtimeDirectory,
-            temporaryDirectory: "\(self.scratchDirectory)/\(request.scratchID)/tmp")
+            temporaryDirectory: "\(self.scratchDirectory)/\(request.scratchID)/tmp", pythonSDK: request.pythonSDK)
     }
 
     public func prepareNetwork(environmentID: String, mode: NetworkMode?) throws(SandboxError) -> PreparedNetwork? {

@@ -90,10 +90,9 @@ public final class RuntimeLauncher: Sendable {
         guard let interpreter = self.interpreters[runtime], RuntimeCatalog.family(of: runtime) != .provided else {
             return []
         }
-        let sdk = RuntimeCatalog.family(of: runtime) == .python ? self.pythonSDK.map { [$0] } ?? [] : []
-        for system in ["/usr/", "/bin/", "/lib/", "/sbin/"] where interpreter.hasPrefix(system) { return sdk }
+        for system in ["/usr/", "/bin/", "/lib/", "/sbin/"] where interpreter.hasPrefix(system) { return [] }
         let prefix = URL(fileURLWithPath: interpreter).deletingLastPathComponent().deletingLastPathComponent().path
-        return [prefix] + sdk
+        return [prefix]
     }
 
     /// The command that starts a runtime, or why it cannot start on this host.

@@ -63,12 +63,18 @@ public struct SandboxLayoutRequest: Sendable {
     public var scratchID: String
     public var codeDirectory: String
     public var runtimeDirectory: String
+    /// The host directory of boto3 and friends for a Python function, if any.
+    public var pythonSDK: String?
 
-    public init(environmentID: String, scratchID: String? = nil, codeDirectory: String, runtimeDirectory: String) {
+    public init(
+        environmentID: String, scratchID: String? = nil, codeDirectory: String, runtimeDirectory: String,
+        pythonSDK: String? = nil
+    ) {
         self.environmentID = environmentID
         self.scratchID = scratchID ?? environmentID
         self.codeDirectory = codeDirectory
         self.runtimeDirectory = runtimeDirectory
+        self.pythonSDK = pythonSDK
     }
 }
 
@@ -77,6 +83,8 @@ public struct SandboxLayout: Sendable {
     public var taskRoot: String
     public var runtimeDirectory: String
     public var temporaryDirectory: String
+    /// Where the Python SDK directory appears (read-only), when the request named one.
+    public var pythonSDK: String?
 }
 
 /// What to start.
@@ -94,12 +102,16 @@ public struct SandboxSpec: Sendable {
     public var network: PreparedNetwork?
     /// Host directories the executable needs besides the code and runtime (an interpreter's prefix).
     public var extraReadOnlyPaths: [String]
+    /// The host directory shown read-only at ``SandboxLayout/pythonSDK``.
+    public var pythonSDK: String?
 
     public init(
         environmentID: String, layout: SandboxLayout, codeDirectory: String, runtimeDirectory: String,
         executable: String, arguments: [String], environment: [String: String], memoryMB: Int,
-        ephemeralStorageMB: Int, network: PreparedNetwork? = nil, extraReadOnlyPaths: [String] = []
+        ephemeralStorageMB: Int, network: PreparedNetwork? = nil, extraReadOnlyPaths: [String] = [],
+        pythonSDK: String? = nil
     ) {
+        self.pythonSDK = pythonSDK
         self.network = network
         self.extraReadOnlyPaths = extraReadOnlyPaths
         self.environmentID = environmentID

@@ -80,7 +80,9 @@ public struct ServerConfiguration: Sendable {
 public final class NimbusServer: Sendable {
     public let configuration: ServerConfiguration
     let logger: Logger
-    let readiness = Mutex<(endpoint: String?, waiters: [CheckedContinuation<String, any Error>])>((nil, []))
+    /// The endpoint once listening, or why the server will never listen, and who waits for either.
+    let readiness = Mutex<(outcome: Result<String, any Error>?, waiters: [CheckedContinuation<String, any Error>])>(
+        (nil, []))
     let group = Mutex<ServiceGroup?>(nil)
     /// Components, available once ``run(handleSignals:)`` has built them.
     public let components = Mutex<Components?>(nil)
@@ -104,6 +106,17 @@ public final class NimbusServer: Sendable {
 
     /// Builds and runs the server until shutdown (SIGTERM/SIGINT when `handleSignals`, or ``shutdown()``).
     public func run(handleSignals: Bool = true) async throws {
+        do {
+            try await self.build(handleSignals: handleSignals).run()
+        } catch {
+            self.failReadiness(error)
+            throw error
+        }
+        self.failReadiness(CancellationError())
+    }
+
+    /// Every component, wired, as one service group.
+    func build(handleSignals: Bool) async throws -> ServiceGroup {
         let c = self.configuration
         if c.auth == .none, !Self.isLoopback(c.host) {
             throw ServerStartError(
@@ -190,13 +203,7 @@ public final class NimbusServer: Sendable {
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: self.logger))
         self.group.withLock { $0 = serviceGroup }
-        do {
-            try await serviceGroup.run()
-        } catch {
-            self.failReadiness(error)
-            throw error
-        }
-        self.failReadiness(CancellationError())
+        return serviceGroup
     }
 
     /// The sandbox driver the configuration asks for, and a sentence saying what is in force and why.
@@ -241,12 +248,12 @@ public final class NimbusServer: Sendable {
     /// The endpoint (`http://host:port`) once the HTTP server listens.
     public func endpoint() async throws -> String {
         try await withCheckedThrowingContinuation { c in
-            let ready = self.readiness.withLock { state -> String? in
-                if let endpoint = state.endpoint { return endpoint }
+            let outcome = self.readiness.withLock { state -> Result<String, any Error>? in
+                if let outcome = state.outcome { return outcome }
                 state.waiters.append(c)
                 return nil
             }
-            if let ready { c.resume(returning: ready) }
+            if let outcome { c.resume(with: outcome) }
         }
     }
 
@@ -257,20 +264,21 @@ public final class NimbusServer: Sendable {
     }
 
     func markReady(_ endpoint: String) {
-        let waiters = self.readiness.withLock { state in
-            state.endpoint = endpoint
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for w in waiters { w.resume(returning: endpoint) }
+        self.settle(.success(endpoint))
     }
 
+    /// Why the server stopped or never started; waiters for the endpoint get it (the first outcome stands).
     func failReadiness(_ error: any Error) {
-        let waiters = self.readiness.withLock { state in
+        self.settle(.failure(error))
+    }
+
+    func settle(_ outcome: Result<String, any Error>) {
+        let waiters = self.readiness.withLock { state -> [CheckedContinuation<String, any Error>] in
+            if state.outcome == nil { state.outcome = outcome }
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for w in waiters { w.resume(throwing: error) }
+        for w in waiters { w.resume(with: outcome) }
     }
 }
 

@@ -19,8 +19,10 @@ public struct AWSChunkedDecoder: Sendable {
     public var mode: StreamingPayload
     /// The request's signature, which the first chunk signature chains from.
     public var seedSignature: String
-    /// The key chunk and trailer signatures are checked with; nil reads them without checking (``unverified(for:)``).
+    /// The key chunk and trailer signatures are checked with; nil reads them unchecked (``unverified(for:)``), and
+    /// then ``seedSignature`` and ``timestamp`` are not used.
     public var signingKey: SigningKey?
+    /// The request's `X-Amz-Date`, the second line of every chunk's string to sign.
     public var timestamp: SigV4Timestamp
     /// `x-amz-trailer`: the trailing header(s) the body must end with, comma-separated.
     public var trailer: String?

@@ -33,8 +33,8 @@ public enum ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// The big-endian digest of `bytes`.
     public func digest(of bytes: [UInt8]) -> [UInt8] {
         switch self {
-        case .crc32: Self.bigEndian(UInt64(CRC.crc32.checksum(bytes)), size: 4)
-        case .crc32c: Self.bigEndian(UInt64(CRC.crc32c.checksum(bytes)), size: 4)
+        case .crc32: Self.bigEndian(UInt64(CRC32.standard.checksum(bytes)), size: 4)
+        case .crc32c: Self.bigEndian(UInt64(CRC32.castagnoli.checksum(bytes)), size: 4)
         case .crc64nvme: Self.bigEndian(CRC64.nvme.checksum(bytes), size: 8)
         case .sha1: Array(Insecure.SHA1.hash(data: bytes))
         case .sha256: Array(SHA256.hash(data: bytes))
@@ -63,11 +63,11 @@ public enum ChecksumAlgorithm: String, Sendable, Hashable, CaseIterable {
 
 /// Reflected, table-driven 32-bit CRCs. Written here because nothing this package may depend on provides them:
 /// swift-crypto has only cryptographic hashes, and zlib's `crc32` would not give CRC-32C (Castagnoli) anyway.
-struct CRC: Sendable {
+struct CRC32: Sendable {
     /// CRC-32 (ISO-HDLC, zlib's): check value of "123456789" is 0xCBF43926.
-    static let crc32 = CRC(reflectedPolynomial: 0xEDB8_8320)
+    static let standard = CRC32(reflectedPolynomial: 0xEDB8_8320)
     /// CRC-32C (Castagnoli, iSCSI): check value of "123456789" is 0xE3069283.
-    static let crc32c = CRC(reflectedPolynomial: 0x82F6_3B78)
+    static let castagnoli = CRC32(reflectedPolynomial: 0x82F6_3B78)
 
     private let table: [UInt32]
 
@@ -79,16 +79,18 @@ struct CRC: Sendable {
         }
     }
 
-    func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var value = UInt32.max
-        for byte in bytes {
-            value = self.table[Int((value ^ UInt32(byte)) & 0xFF)] ^ (value >> 8)
+    func checksum(_ bytes: [UInt8]) -> UInt32 {
+        self.table.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { bytes in
+                var value = UInt32.max
+                for byte in bytes { value = table[Int((value ^ UInt32(byte)) & 0xFF)] ^ (value >> 8) }
+                return ~value
+            }
         }
-        return ~value
     }
 }
 
-/// Reflected, table-driven 64-bit CRC, for S3's CRC-64/NVME (same reasons as ``CRC``).
+/// Reflected, table-driven 64-bit CRC, for S3's CRC-64/NVME (same reasons as ``CRC32``).
 struct CRC64: Sendable {
     /// CRC-64/NVME: check value of "123456789" is 0xAE8B14860A799888.
     static let nvme = CRC64(reflectedPolynomial: 0x9A6C_9329_AC4B_C9B5)
@@ -103,11 +105,13 @@ struct CRC64: Sendable {
         }
     }
 
-    func checksum(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var value = UInt64.max
-        for byte in bytes {
-            value = self.table[Int((value ^ UInt64(byte)) & 0xFF)] ^ (value >> 8)
+    func checksum(_ bytes: [UInt8]) -> UInt64 {
+        self.table.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { bytes in
+                var value = UInt64.max
+                for byte in bytes { value = table[Int((value ^ UInt64(byte)) & 0xFF)] ^ (value >> 8) }
+                return ~value
+            }
         }
-        return ~value
     }
 }

@@ -62,7 +62,7 @@ public struct SigV4Authorization: Sendable, Equatable {
         }
     }
 
-    static let presignedMarkers: Set<String> = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"]
+    private static let presignedMarkers: Set<String> = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"]
 
     // MARK: Authorization header
 
@@ -90,17 +90,7 @@ public struct SigV4Authorization: Sendable, Equatable {
         for name in ["Credential", "Signature", "SignedHeaders"] where parameters[Substring(name)] == nil {
             problems.append(.missingParameter(name))
         }
-        let timestamp: SigV4Timestamp?
-        if let amzDate = request.header("X-Amz-Date") {
-            timestamp = SigV4Timestamp(basic: amzDate)
-            if timestamp == nil { problems.append(.malformedDate(amzDate)) }
-        } else if let date = request.header("Date") {
-            timestamp = SigV4Timestamp(httpDate: date)
-            if timestamp == nil { problems.append(.malformedDate(date)) }
-        } else {
-            timestamp = nil
-            problems.append(.missingDate)
-        }
+        let timestamp = Self.timestamp(of: request, problems: &problems)
         guard problems.isEmpty, let credential = parameters["Credential"], let signature = parameters["Signature"],
             let signedHeaders = parameters["SignedHeaders"], let timestamp
         else { throw malformed(problems) }
@@ -110,6 +100,28 @@ public struct SigV4Authorization: Sendable, Equatable {
         return Self(
             form: .header, scope: scope, signedHeaders: names, signature: String(signature), timestamp: timestamp,
             sessionToken: request.header("X-Amz-Security-Token"))
+    }
+
+    /// `X-Amz-Date`, else the `Date` header; a problem when neither is there or the one there does not parse.
+    private static func timestamp(
+        of request: SigV4Request, problems: inout [MalformedAuthorization.Problem]
+    ) -> SigV4Timestamp? {
+        if let amzDate = request.header("X-Amz-Date") {
+            guard let timestamp = SigV4Timestamp(basic: amzDate) else {
+                problems.append(.malformedDate(amzDate))
+                return nil
+            }
+            return timestamp
+        }
+        guard let date = request.header("Date") else {
+            problems.append(.missingDate)
+            return nil
+        }
+        guard let timestamp = SigV4Timestamp(httpDate: date) else {
+            problems.append(.malformedDate(date))
+            return nil
+        }
+        return timestamp
     }
 
     /// The first word of the header and what follows it.

@@ -80,11 +80,16 @@ import Testing
         }
     }
 
+    func failure(_ head: Router.Head) -> Router.Failure? {
+        guard case .failure(let failure) = self.router.route(head) else { return nil }
+        return failure
+    }
+
     @Test func aScopeNamingAnotherServiceIsRefusedWithItsName() {
-        #expect(self.router.route(self.head("POST", "/", signing: "dynamodb")) == .failure(.unknownService("dynamodb")))
+        #expect(self.failure(self.head("POST", "/", signing: "dynamodb")) == .unknownService("dynamodb"))
         #expect(
-            self.router.route(self.head("POST", "/", target: "DynamoDB_20120810.ListTables", signing: "dynamodb"))
-                == .failure(.unknownService("dynamodb")))
+            self.failure(self.head("POST", "/", target: "DynamoDB_20120810.ListTables", signing: "dynamodb"))
+                == .unknownService("dynamodb"))
     }
 
     @Test func queryServicesByScopeOrVersion() {

@@ -1,8 +1,7 @@
 import Foundation
 import NimbusCore
+import NimbusProtocols
 import Testing
-
-@testable import NimbusProtocols
 
 /// smithy-rpc-v2-cbor documents ↔ awsJson-shaped JSONValue documents.
 @Suite struct CBORJSONTests {
@@ -13,7 +12,8 @@ import Testing
         6f6e7381a2644e616d65624f706556616c7565634765746954696d657374616d70c11a65937d256556616c7565fb3ff800000000000064
         556e69746c4d696c6c697365636f6e64736656616c75657382fb3ff0000000000000fb400400000000000066436f756e747382fb400800
         0000000000fb4010000000000000
-        """)
+        """
+    )
 
     @Test func readsBotocoresPutMetricDataAsTheAWSJSONDocument() throws {
         let value = try CBORDecoder().decode(Self.putMetricData)
@@ -111,6 +111,7 @@ import Testing
         #expect(
             try CBORDecoder().decode(body) == [
                 "__type": "com.amazonaws.cloudwatch#ResourceNotFound", "message": "No alarm named a",
-            ])
+            ]
+        )
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
+import NimbusProtocols
 import Testing
-
-@testable import NimbusProtocols
 
 /// RFC 8949 Appendix A, decoded and re-encoded byte for byte.
 @Suite struct CBORTests {
@@ -24,7 +23,8 @@ import Testing
         ("f4", false), ("f5", true), ("f6", .null), ("f7", .undefined), ("f0", .simple(16)), ("f8ff", .simple(255)),
         ("c074323031332d30332d32315432303a30343a30305a", .tagged(0, "2013-03-21T20:04:00Z")),
         ("c11a514b67b0", .tagged(1, 1_363_896_240)), ("c1fb41d452d9ec200000", .tagged(1, 1_363_896_240.5)),
-        ("d74401020304", .tagged(23, .bytes([1, 2, 3, 4]))), ("d818456449455446", .tagged(24, .bytes(Array("dIETF".utf8)))),
+        ("d74401020304", .tagged(23, .bytes([1, 2, 3, 4]))),
+        ("d818456449455446", .tagged(24, .bytes(Array("dIETF".utf8)))),
         ("d82076687474703a2f2f7777772e6578616d706c652e636f6d", .tagged(32, "http://www.example.com")),
         ("40", .bytes([])), ("4401020304", .bytes([1, 2, 3, 4])),
         ("60", ""), ("6161", "a"), ("6449455446", "IETF"), ("62225c", "\"\\"), ("62c3bc", "\u{00fc}"),
@@ -68,7 +68,11 @@ import Testing
     ]
 
     @Test(arguments: Self.indefinite)
-    func decodesIndefiniteLengthsAndReencodesThemDefinite(_ input: String, _ expected: CBORValue, _ definite: String) throws {
+    func decodesIndefiniteLengthsAndReencodesThemDefinite(
+        _ input: String,
+        _ expected: CBORValue,
+        _ definite: String
+    ) throws {
         let decoded = try CBORDecoder().decode(hex(input))
         #expect(decoded == expected)
         #expect(hexString(decoded.encoded()) == definite)

@@ -1,7 +1,9 @@
 /// Bytes from hex digits (spaces ignored), for test vectors.
 func hex(_ digits: String) -> [UInt8] {
     let clean = Array(digits.filter { !$0.isWhitespace }.utf8)
-    return stride(from: 0, to: clean.count, by: 2).map { UInt8(String(decoding: clean[$0...$0 + 1], as: UTF8.self), radix: 16)! }
+    return stride(from: 0, to: clean.count, by: 2).map {
+        UInt8(String(decoding: clean[$0...$0 + 1], as: UTF8.self), radix: 16)!
+    }
 }
 
 /// Lowercase hex of bytes, for readable expectations.

@@ -1,6 +1,5 @@
+import NimbusProtocols
 import Testing
-
-@testable import NimbusProtocols
 
 /// Writing XML: declaration, namespace, escaping, determinism.
 @Suite struct XMLElementTests {
@@ -13,13 +12,17 @@ import Testing
                 XML.Element("Prefix"),
             ]
         )
-        let document = String(decoding: result.document(namespace: "http://s3.amazonaws.com/doc/2006-03-01/"), as: UTF8.self)
+        let document = String(
+            decoding: result.document(namespace: "http://s3.amazonaws.com/doc/2006-03-01/"),
+            as: UTF8.self
+        )
         #expect(
             document == """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Owner><ID>abc</ID></Owner>\
                 <Buckets><Bucket><Name>b1</Name></Bucket></Buckets><Prefix></Prefix></ListAllMyBucketsResult>
-                """)
+                """
+        )
     }
 
     @Test func putsTheNamespaceFirstAndReplacesAnExistingOne() {
@@ -48,16 +51,21 @@ import Testing
         #expect(read == element)
     }
 
-    @Test(arguments: [("Key", true), ("s3:Key", true), ("_a-b.c9", true), ("ünï", true), ("9a", false), ("-a", false),
-        ("a b", false), ("", false), ("a<", false)])
+    @Test(arguments: [
+        ("Key", true), ("s3:Key", true), ("_a-b.c9", true), ("ünï", true), ("9a", false), ("-a", false),
+        ("a b", false), ("", false), ("a<", false),
+    ])
     func recognisesXMLNames(_ name: String, _ isName: Bool) {
         #expect(XML.isName(name) == isName)
     }
 
     @Test func readsChildrenAndAttributes() {
         let element = XML.Element(
-            "Delete", attributes: [.init("id", "7")],
-            children: [XML.Element("Object", text: "a"), XML.Element("Quiet", text: "true"), XML.Element("Object", text: "b")]
+            "Delete",
+            attributes: [.init("id", "7")],
+            children: [
+                XML.Element("Object", text: "a"), XML.Element("Quiet", text: "true"), XML.Element("Object", text: "b"),
+            ]
         )
         #expect(element.first("Quiet")?.text == "true")
         #expect(element.all("Object").map(\.text) == ["a", "b"])

@@ -1,7 +1,6 @@
 import NimbusCore
+import NimbusProtocols
 import Testing
-
-@testable import NimbusProtocols
 
 /// JSONValue documents to XML, following botocore's rest-xml and query conventions.
 @Suite struct XMLMappingTests {
@@ -18,7 +17,8 @@ import Testing
                 <?xml version="1.0" encoding="UTF-8"?>
                 <Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>k</Key><Value>v</Value></Tag>\
                 </TagSet></Tagging>
-                """)
+                """
+        )
     }
 
     @Test func writesAQueryResponseWithFlattenedListsAndMaps() throws {
@@ -39,14 +39,16 @@ import Testing
                 <R><Attribute><Name>DelaySeconds</Name><Value>0</Value></Attribute><Attribute><Name>VisibilityTimeout</Name>\
                 <Value>30</Value></Attribute><QueueUrl>https://q/1</QueueUrl><QueueUrl>https://q/2</QueueUrl><Tags><entry>\
                 <key>env</key><value>prod</value></entry></Tags><Topics><member><TopicArn>arn:a</TopicArn></member></Topics></R>
-                """)
+                """
+        )
     }
 
     @Test func writesScalarsAsBotocoreParsesThem() throws {
         let values: [(JSONValue, String)] = [
             (true, "true"), (false, "false"), (10, "10"), (.number(-3), "-3"), (.number(1.5), "1.5"),
             (.number(1e300), "1e+300"), (.number(.nan), "NaN"), (.number(.infinity), "Infinity"),
-            (.number(-.infinity), "-Infinity"), (.number(9_007_199_254_740_992), "9007199254740992"), (.number(1e19), "1e+19"),
+            (.number(-.infinity), "-Infinity"), (.number(9_007_199_254_740_992), "9007199254740992"),
+            (.number(1e19), "1e+19"),
             ("a<b", "a<b"),
         ]
         for (value, text) in values {
@@ -58,7 +60,8 @@ import Testing
         let elements = try XMLMapping().elements(named: "L", for: [[1, 2], [3]])
         #expect(
             elements.first?.fragment
-                == "<L><member><member>1</member><member>2</member></member><member><member>3</member></member></L>")
+                == "<L><member><member>1</member><member>2</member></member><member><member>3</member></member></L>"
+        )
         let flattened = try XMLMapping(defaultListStyle: .flattened).elements(named: "L", for: [1, 2])
         #expect(flattened.map(\.fragment) == ["<L>1</L>", "<L>2</L>"])
     }

@@ -689,9 +689,9 @@ def test_control_plane_and_host_loopback_unreachable(mode, servers, egress_targe
     body = ok(lam, probe, {"ops": ["connect", "scan"], "targets": targets})
     reached = [t for t in body["connect"] if t[2] == "connected"]
     assert not reached, f"[{mode}] the control plane (port {server.port}) is reachable from inside: {body['connect']}"
-    # Nothing on the sandbox's loopback but its own Runtime API: not the control plane, no other environment's
-    # Runtime API, no host service.
-    assert body["scan"] == [9001], f"[{mode}] open loopback ports inside the sandbox: {body['scan']}"
+    # Nothing on the sandbox's loopback but its own Runtime API and its own service endpoint (AWS_ENDPOINT_URL,
+    # SigV4-checked against its own keys): not the control plane, no other environment's Runtime API, no host service.
+    assert body["scan"] == [9001, 9002], f"[{mode}] open loopback ports inside the sandbox: {body['scan']}"
 
 
 def test_cannot_reach_another_environments_runtime_api(lam_egress, fns_egress, probe_egress):
@@ -720,7 +720,7 @@ def test_cannot_reach_another_environments_runtime_api(lam_egress, fns_egress, p
     assert token not in json.dumps(api), f"the probe received the other environment's event: {api}"
     assert api["next"].get("status") != 200, api
     assert api["foreign_response"].get("status") != 202, api
-    assert body["scan"] == [9001], body["scan"]
+    assert body["scan"] == [9001, 9002], body["scan"]
     r, vbody = result["r"]
     assert "FunctionError" not in r and vbody["token"] == token, vbody
     assert vbody["requestId"] == r["ResponseMetadata"]["RequestId"]

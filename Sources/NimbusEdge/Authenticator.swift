@@ -54,10 +54,14 @@ public struct Authenticator: Sendable {
     func authenticate(_ head: EdgeHead, body: ByteBuffer, service: ServiceDefinition, origin: ServiceEdge.Origin)
         throws -> Authenticated
     {
-        let request = SigV4Request(
+        // The body is copied in only where it is read (a signature to verify, aws-chunked framing to remove): an
+        // unsigned 6 MB Invoke payload is not copied on its way to the function.
+        var request = SigV4Request(
             method: head.routing.method, path: head.rawPath, query: head.rawQuery,
-            headers: head.headers.map { (name: $0.0, value: $0.1) }, body: Array(body.readableBytesView))
+            headers: head.headers.map { (name: $0.0, value: $0.1) })
         let mustVerify = origin != .outside || self.mode == .sigv4
+        let streaming = head.headers.contains { $0.0 == "x-amz-content-sha256" && $0.1.hasPrefix("STREAMING-") }
+        if mustVerify || streaming { request.body = Array(body.readableBytesView) }
         let authorization: SigV4Authorization?
         do {
             authorization = try SigV4Authorization(parsing: request)

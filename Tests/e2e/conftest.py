@@ -9,11 +9,9 @@ process behind (every descendant, and every process that mentions the session's 
 """
 
 import os
-import select
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import boto3
@@ -25,9 +23,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 pytest.register_assert_rewrite("helpers")
 
 import helpers  # noqa: E402
+from servers import follow_banner  # noqa: E402
 from helpers import PY, REGION, ROLE, shutdown_problems, unique  # noqa: E402
 
-BANNER = "Nimbus is listening on "
 START_LIMIT = 60.0
 STOP_LIMIT = 20.0
 PER_TEST_LIMIT = 90  # seconds; a hung test fails instead of hanging the suite
@@ -178,35 +176,8 @@ class NimbusServer:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        deadline = time.monotonic() + START_LIMIT
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while self.endpoint is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._abort(f"no '{BANNER}…' line on stdout within {START_LIMIT:.0f}s")
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.proc.wait(timeout=10)
-                self._abort(f"server exited with status {self.proc.returncode} before listening")
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                text = line.decode("utf-8", "replace")
-                self.stdout_lines.append(text)
-                if text.startswith(BANNER):
-                    self.endpoint = text[len(BANNER):].strip()
+        self.endpoint = follow_banner(self.proc, self.stdout_lines, START_LIMIT, self._abort)
         assert self.endpoint.startswith("http://127.0.0.1:"), self.endpoint
-        threading.Thread(target=self._drain, args=(buf,), daemon=True).start()
-
-    def _drain(self, pending):
-        if pending:
-            self.stdout_lines.append(pending.decode("utf-8", "replace"))
-        for line in self.proc.stdout:
-            self.stdout_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
 
     def stderr_text(self, limit=20000):
         try:

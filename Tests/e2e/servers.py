@@ -115,6 +115,43 @@ def descendants(root):
 # ------------------------------------------------------------------------------------------
 
 
+def follow_banner(proc, lines, limit, abort):
+    """Reads `proc`'s stdout into `lines` until the `Nimbus is listening on …` line (bounded by `limit` seconds;
+    `abort(why)` otherwise), then keeps collecting lines in a background thread. Returns the endpoint."""
+    deadline = time.monotonic() + limit
+    buf = b""
+    fd = proc.stdout.fileno()
+    endpoint = None
+    while endpoint is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            abort(f"no '{BANNER}…' line on stdout within {limit:.0f}s")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            proc.wait(timeout=10)
+            abort(f"exited with status {proc.returncode} before listening")
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode("utf-8", "replace")
+            lines.append(text)
+            if text.startswith(BANNER):
+                endpoint = text[len(BANNER):].strip()
+
+    def drain(pending):
+        if pending:
+            lines.append(pending.decode("utf-8", "replace"))
+        for line in proc.stdout:
+            lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    threading.Thread(target=drain, args=(buf,), daemon=True).start()
+    return endpoint
+
+
+
 class SandboxServer:
     """`nimbus serve --sandbox linux …` on 127.0.0.1:0 with its own data directory."""
 
@@ -141,40 +178,13 @@ class SandboxServer:
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=self.stderr_file, stdin=subprocess.DEVNULL, start_new_session=True
         )
-        deadline = time.monotonic() + limit
-        buf = b""
-        fd = self.proc.stdout.fileno()
-        while self.endpoint is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self._abort(f"no '{BANNER}…' line within {limit:.0f}s")
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                self.proc.wait(timeout=10)
-                self._abort(f"exited with status {self.proc.returncode} before listening")
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                text = line.decode("utf-8", "replace")
-                self.stdout_lines.append(text)
-                if text.startswith(BANNER):
-                    self.endpoint = text[len(BANNER):].strip()
+        self.endpoint = follow_banner(self.proc, self.stdout_lines, limit, self._abort)
         m = re.fullmatch(r"http://127\.0\.0\.1:(\d+)", self.endpoint)
         assert m, f"unexpected endpoint {self.endpoint!r}"
         self.port = int(m.group(1))
-        threading.Thread(target=self._drain, args=(buf,), daemon=True).start()
         # The banner's remaining lines (isolation, runtimes) follow the listening line.
         poll(lambda: any("isolation:" in line for line in self.stdout_lines), timeout=10, what="the isolation line")
         return self
-
-    def _drain(self, pending):
-        if pending:
-            self.stdout_lines.append(pending.decode("utf-8", "replace"))
-        for line in self.proc.stdout:
-            self.stdout_lines.append(line.decode("utf-8", "replace").rstrip("\n"))
 
     def stderr_text(self, limit=6000):
         try:

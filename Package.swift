@@ -181,6 +181,7 @@ let package = Package(
                 "NimbusCore", "NimbusStore", "NimbusRuntimeAPI", "NimbusInvoker", "NimbusQueue",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

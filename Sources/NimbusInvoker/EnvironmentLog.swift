@@ -6,6 +6,7 @@ import Synchronization
 /// the log sink under the environment's stream, and keeps the tail of the current invocation for
 /// `X-Amz-Log-Result`.
 final class EnvironmentLog: Sendable {
+    let namespace: AccountContext
     let group: String
     let stream: String
     let sink: any LogSink
@@ -18,7 +19,8 @@ final class EnvironmentLog: Sendable {
 
     let state = Mutex<State>(State())
 
-    init(group: String, stream: String, sink: any LogSink) {
+    init(namespace: AccountContext, group: String, stream: String, sink: any LogSink) {
+        self.namespace = namespace
         self.group = group
         self.stream = stream
         self.sink = sink
@@ -65,7 +67,8 @@ final class EnvironmentLog: Sendable {
                 s.partial.removeAll(keepingCapacity: true)
             }
             Self.appendCapture(&s.capture, Array((line + "\n").utf8))
-            events.append(FunctionLogEvent(group: self.group, stream: self.stream, timestampMillis: now, message: line))
+            events.append(FunctionLogEvent(
+                namespace: self.namespace, group: self.group, stream: self.stream, timestampMillis: now, message: line))
             return events
         }
         self.sink.append(events)
@@ -107,7 +110,7 @@ final class EnvironmentLog: Sendable {
     func event(_ line: some Collection<UInt8>, _ now: Int64) -> FunctionLogEvent {
         let text = line.contains(Self.innerNewline) ? line.map { $0 == Self.innerNewline ? 0x0A : $0 } : Array(line)
         return FunctionLogEvent(
-            group: self.group, stream: self.stream, timestampMillis: now, message: String(decoding: text, as: UTF8.self))
+            namespace: self.namespace, group: self.group, stream: self.stream, timestampMillis: now, message: String(decoding: text, as: UTF8.self))
     }
 
     static func appendCapture(_ capture: inout [UInt8], _ bytes: some Collection<UInt8>) {

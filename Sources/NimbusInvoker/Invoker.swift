@@ -270,7 +270,8 @@ public final class Invoker: Service {
         }
         let networkReady = ContinuousClock.now
         let stream = "\(Timestamp.streamDate(millis: Timestamp.nowMillis()))/[\(config.version)]\(id)"
-        let log = EnvironmentLog(group: config.effectiveLogGroup, stream: stream, sink: self.logSink)
+        let log = EnvironmentLog(
+            namespace: self.configuration.account, group: config.effectiveLogGroup, stream: stream, sink: self.logSink)
         let driver = self.driver
         let env = ExecutionEnvironment(
             id: id, scratchID: layoutRequest.scratchID, removeScratch: { driver.removeScratch($0) },

@@ -43,14 +43,17 @@ public actor FunctionRegistry {
     let invoker: Invoker
     let account: AccountContext
     let logger: Logger
+    /// Whether any function (of any namespace) still refers to a code package.
+    let codeInUse: @Sendable (String) -> Bool
     /// Functions with a change under way. A change suspends while it writes; a second change of the same function
     /// meanwhile gets AWS's 409 instead of interleaving with it (AWS: "An update is in progress").
     var changing: Set<String> = []
 
     public init(
         store: FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
-        account: AccountContext, logger: Logger
+        account: AccountContext, logger: Logger, codeInUse: (@Sendable (String) -> Bool)? = nil
     ) {
+        self.codeInUse = codeInUse ?? { digest in catalog.all().contains { $0.codeDigests.contains(digest) } }
         self.store = store
         self.codeStore = codeStore
         self.catalog = catalog
@@ -241,8 +244,7 @@ public actor FunctionRegistry {
 
     /// Deletes a package once no function version (`$LATEST` or published) refers to it.
     func collectGarbage(_ digest: String) {
-        let used = self.catalog.all().contains { $0.codeDigests.contains(digest) }
-        if !used { self.codeStore.remove(digestHex: digest) }
+        if !self.codeInUse(digest) { self.codeStore.remove(digestHex: digest) }
     }
 
     static func checkRuntimeAndHandler(runtime: String?, handler: String?) throws {

@@ -106,7 +106,10 @@ extension LambdaAPI: AsyncEventHandler {
         let id = try FunctionIdentifier.parse(arn)
         try await self.eventQueue.enqueue(
             QueuedEvent(
-                requestID: UUID().uuidString.lowercased(), functionName: id.name, qualifier: id.qualifier,
+                requestID: UUID().uuidString.lowercased(),
+                namespace: AccountContext(
+                    region: id.region ?? self.account.region, accountID: id.account ?? self.account.accountID),
+                functionName: id.name, qualifier: id.qualifier,
                 payload: record.serialized()))
     }
 

@@ -49,7 +49,7 @@ extension LambdaAPI {
             // 202 only once the event is committed to the durable queue (synchronous = FULL).
             try await self.eventQueue.enqueue(
                 QueuedEvent(
-                    requestID: requestID, functionName: config.name, qualifier: target.qualifier,
+                    requestID: requestID, namespace: self.account, functionName: config.name, qualifier: target.qualifier,
                     payload: Array(payload.readableBytesView)))
             return ServiceResponse.empty(202)
         default:
@@ -73,7 +73,7 @@ extension LambdaAPI {
         }
         try await self.eventQueue.enqueue(
             QueuedEvent(
-                requestID: p.requestID, functionName: target.function.configuration.name, qualifier: target.qualifier,
+                requestID: p.requestID, namespace: self.account, functionName: target.function.configuration.name, qualifier: target.qualifier,
                 payload: Array(payload.readableBytesView)))
         return ServiceResponse.document(202, ["Status": 202])
     }

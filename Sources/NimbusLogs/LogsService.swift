@@ -18,33 +18,33 @@ struct LogsError: ServiceErrorConvertible {
 /// DescribeLogStreams, GetLogEvents, FilterLogEvents, DeleteLogGroup.
 public struct LogsService: Sendable {
     let store: LogStore
-    let account: AccountContext
 
-    public init(store: LogStore, account: AccountContext) {
+    public init(store: LogStore) {
         self.store = store
-        self.account = account
     }
 
     public var definition: ServiceDefinition {
-        func op(_ name: String, _ handler: @escaping @Sendable (JSONValue) async throws -> JSONValue) -> ServiceOperation {
+        func op(
+            _ name: String, _ handler: @escaping @Sendable (JSONValue, AccountContext) async throws -> JSONValue
+        ) -> ServiceOperation {
             ServiceOperation(name) { request in
                 guard let body = request.jsonDocument, body.objectValue != nil else {
                     throw LogsError(type: "SerializationException", message: "The request body is not a JSON object.")
                 }
-                return .document(200, try await handler(body))
+                return .document(200, try await handler(body, request.namespace))
             }
         }
         return ServiceDefinition(
             name: "logs", signingNames: ["logs"], wire: .json(version: "1.1"), targetPrefix: "Logs_20140328",
             operations: [
-                op("FilterLogEvents") { try await self.filter($0) },
-                op("GetLogEvents") { try await self.getEvents($0) },
-                op("DescribeLogStreams") { try await self.describeStreams($0) },
-                op("DescribeLogGroups") { try await self.describeGroups($0) },
-                op("DeleteLogGroup") { body in
+                op("FilterLogEvents") { try await self.filter($0, $1) },
+                op("GetLogEvents") { try await self.getEvents($0, $1) },
+                op("DescribeLogStreams") { try await self.describeStreams($0, $1) },
+                op("DescribeLogGroups") { try await self.describeGroups($0, $1) },
+                op("DeleteLogGroup") { body, namespace in
                     let group = try self.groupName(body)
-                    guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
-                    try await self.store.deleteGroup(group)
+                    guard try await self.store.groupExists(namespace, group) else { throw LogsError.groupNotFound }
+                    try await self.store.deleteGroup(namespace, group)
                     return .object([:])
                 },
             ])
@@ -66,15 +66,15 @@ public struct LogsService: Sendable {
 
     func int64(_ value: JSONValue?) -> Int64? { value?.numberValue.map { Int64($0) } }
 
-    func filter(_ body: JSONValue) async throws -> JSONValue {
+    func filter(_ body: JSONValue, _ namespace: AccountContext) async throws -> JSONValue {
         let group = try self.groupName(body)
-        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
+        guard try await self.store.groupExists(namespace, group) else { throw LogsError.groupNotFound }
         let limit = min(Int(body["limit"]?.numberValue ?? 10_000), 10_000)
         let afterID = body["nextToken"]?.stringValue.flatMap { Int64($0) }
         let streams = body["logStreamNames"]?.arrayValue?.compactMap(\.stringValue)
         let (events, more) = try await self.store.filter(
             LogStore.Filter(
-                group: group, streams: streams, streamPrefix: body["logStreamNamePrefix"]?.stringValue,
+                namespace: namespace, group: group, streams: streams, streamPrefix: body["logStreamNamePrefix"]?.stringValue,
                 startMillis: self.int64(body["startTime"]), endMillis: self.int64(body["endTime"]),
                 pattern: body["filterPattern"]?.stringValue, limit: max(limit, 1), afterID: afterID))
         var result: [String: JSONValue] = [
@@ -92,17 +92,17 @@ public struct LogsService: Sendable {
         return .object(result)
     }
 
-    func getEvents(_ body: JSONValue) async throws -> JSONValue {
+    func getEvents(_ body: JSONValue, _ namespace: AccountContext) async throws -> JSONValue {
         let group = try self.groupName(body)
         guard let stream = body["logStreamName"]?.stringValue else {
             throw LogsError(type: "InvalidParameterException", message: "logStreamName is required.")
         }
-        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
+        guard try await self.store.groupExists(namespace, group) else { throw LogsError.groupNotFound }
         let token = body["nextToken"]?.stringValue
         let afterID = token.flatMap { $0.hasPrefix("f/") ? Int64($0.dropFirst(2)) : nil }
         let (events, _) = try await self.store.filter(
             LogStore.Filter(
-                group: group, streams: [stream], startMillis: self.int64(body["startTime"]),
+                namespace: namespace, group: group, streams: [stream], startMillis: self.int64(body["startTime"]),
                 endMillis: self.int64(body["endTime"]), limit: min(Int(body["limit"]?.numberValue ?? 10_000), 10_000),
                 afterID: afterID))
         let last = events.last?.id ?? afterID ?? 0
@@ -120,10 +120,10 @@ public struct LogsService: Sendable {
         ]
     }
 
-    func describeStreams(_ body: JSONValue) async throws -> JSONValue {
+    func describeStreams(_ body: JSONValue, _ namespace: AccountContext) async throws -> JSONValue {
         let group = try self.groupName(body)
-        guard try await self.store.groupExists(group) else { throw LogsError.groupNotFound }
-        let streams = try await self.store.streams(group: group, prefix: body["logStreamNamePrefix"]?.stringValue)
+        guard try await self.store.groupExists(namespace, group) else { throw LogsError.groupNotFound }
+        let streams = try await self.store.streams(namespace, group: group, prefix: body["logStreamNamePrefix"]?.stringValue)
         let limit = Int(body["limit"]?.numberValue ?? 50)
         return [
             "logStreams": .array(
@@ -135,21 +135,21 @@ public struct LogsService: Sendable {
                         "lastEventTimestamp": .number(Double(s.lastEventMillis)),
                         "lastIngestionTime": .number(Double(s.lastIngestionMillis)),
                         "arn": .string(
-                            "arn:aws:logs:\(self.account.region):\(self.account.accountID):log-group:\(group):log-stream:\(s.name)"),
+                            "arn:aws:logs:\(namespace.region):\(namespace.accountID):log-group:\(group):log-stream:\(s.name)"),
                         "storedBytes": 0,
                     ]
                 })
         ]
     }
 
-    func describeGroups(_ body: JSONValue) async throws -> JSONValue {
-        let groups = try await self.store.groups(prefix: body["logGroupNamePrefix"]?.stringValue)
+    func describeGroups(_ body: JSONValue, _ namespace: AccountContext) async throws -> JSONValue {
+        let groups = try await self.store.groups(namespace, prefix: body["logGroupNamePrefix"]?.stringValue)
         return [
             "logGroups": .array(
                 groups.map { g in
                     [
                         "logGroupName": .string(g), "creationTime": 0, "storedBytes": 0,
-                        "arn": .string("arn:aws:logs:\(self.account.region):\(self.account.accountID):log-group:\(g):*"),
+                        "arn": .string("arn:aws:logs:\(namespace.region):\(namespace.accountID):log-group:\(g):*"),
                     ]
                 })
         ]

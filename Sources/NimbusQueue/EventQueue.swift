@@ -12,6 +12,8 @@ public struct QueuedEvent: Sendable, Equatable {
 
     /// The invocation id: the 202's request id, unchanged across retries.
     public var requestID: String
+    /// The (account, region) of the function.
+    public var namespace: AccountContext
     public var functionName: String
     /// The qualifier the caller invoked (version or alias), nil for `$LATEST`.
     public var qualifier: String?
@@ -26,10 +28,11 @@ public struct QueuedEvent: Sendable, Equatable {
     public var lastError: String?
 
     public init(
-        requestID: String, functionName: String, qualifier: String?, payload: [UInt8],
-        enqueuedAtMillis: Int64 = Timestamp.nowMillis()
+        requestID: String, namespace: AccountContext = AccountContext(), functionName: String, qualifier: String?,
+        payload: [UInt8], enqueuedAtMillis: Int64 = Timestamp.nowMillis()
     ) {
         self.requestID = requestID
+        self.namespace = namespace
         self.functionName = functionName
         self.qualifier = qualifier
         self.payload = payload
@@ -43,6 +46,7 @@ public struct QueuedEvent: Sendable, Equatable {
 
     init(row: Row) {
         self.requestID = row["request_id"]
+        self.namespace = AccountContext(region: row["region"], accountID: row["account"])
         self.functionName = row["function_name"]
         self.qualifier = row["qualifier"]
         self.payload = Array((row["payload"] as Data?) ?? Data())
@@ -148,13 +152,13 @@ public final class EventQueue: Sendable {
                 let statement = try db.cachedStatement(
                     sql: """
                         INSERT OR IGNORE INTO async_events
-                            (request_id, function_name, qualifier, payload, enqueued_at, attempts, backoffs,
-                             next_attempt_at, state, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            (request_id, account, region, function_name, qualifier, payload, enqueued_at, attempts,
+                             backoffs, next_attempt_at, state, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """)
                 for e in events {
                     try statement.execute(arguments: [
-                        e.requestID, e.functionName, e.qualifier, Data(e.payload), e.enqueuedAtMillis, e.attempts,
+                        e.requestID, e.namespace.accountID, e.namespace.region, e.functionName, e.qualifier, Data(e.payload), e.enqueuedAtMillis, e.attempts,
                         e.backoffs, e.nextAttemptAtMillis, e.state.rawValue, now,
                     ])
                 }

@@ -88,7 +88,10 @@ public final class NimbusServer: Sendable {
     public let components = Mutex<Components?>(nil)
 
     public struct Components: Sendable {
+        /// The invoker of the default namespace (`--region`, `--account`).
         public var invoker: Invoker
+        /// Every namespace's cell.
+        public var lambda: LambdaService
         public var launcher: RuntimeLauncher
         public var driver: any SandboxDriver
         public var logStore: LogStore
@@ -133,7 +136,7 @@ public final class NimbusServer: Sendable {
             (operatorKey, keyCreated) = try OperatorKey.loadOrCreate(directory: root, account: c.account.accountID)
         }
         let credentials = CredentialStore(operatorKey: operatorKey)
-        let database = try NimbusDatabase(path: "\(root)/nimbus.sqlite")
+        let database = try NimbusDatabase(path: "\(root)/nimbus.sqlite", defaultNamespace: c.account)
         let codeStore = try CodeStore(root: "\(root)/code")
         let logStore = LogStore(
             database: database, configuration: .init(retentionDays: c.logRetentionDays), logger: self.logger)
@@ -147,35 +150,35 @@ public final class NimbusServer: Sendable {
         // The edge's services exist only once the registry does, but environments (started by the invoker) reach
         // the edge: the sandbox endpoints are given it below, before anything is invoked.
         let endpoints = SandboxEndpoints(logger: self.logger)
-        let invoker = Invoker(
-            configuration: {
-                var invoker = Invoker.Configuration(
-                    account: c.account, keepAlive: c.keepAlive, accountConcurrency: c.accountConcurrency,
-                    freezeIdle: c.freezeIdle)
-                invoker.scalingRate = c.scalingRate
-                invoker.keepAlivePolicy = c.keepAlivePolicy
-                return invoker
-            }(),
-            driver: driver, launcher: launcher,
-            codeDirectory: { codeStore.directory(for: $0) }, logSink: logStore,
-            services: FunctionCredentials(credentials: credentials, endpoints: endpoints), logger: self.logger)
-        let registry = FunctionRegistry(
-            store: FunctionStore(database: database), codeStore: codeStore, catalog: FunctionCatalog(),
-            invoker: invoker, account: c.account, logger: self.logger)
-        try await registry.load()
-        try await registry.loadEventInvokeConfigs()
+        let services = FunctionCredentials(credentials: credentials, endpoints: endpoints)
+        let logger = self.logger
         let eventQueue = EventQueue(database: database)
+        let lambda = LambdaService(
+            LambdaService.Shared(
+                database: database, codeStore: codeStore, eventQueue: eventQueue,
+                messageQueues: MessageQueues(database: database), credentials: credentials, logger: self.logger,
+                makeInvoker: { namespace in
+                    var configuration = Invoker.Configuration(
+                        account: namespace, keepAlive: c.keepAlive, accountConcurrency: c.accountConcurrency,
+                        freezeIdle: c.freezeIdle)
+                    configuration.scalingRate = c.scalingRate
+                    configuration.keepAlivePolicy = c.keepAlivePolicy
+                    return Invoker(
+                        configuration: configuration, driver: driver, launcher: launcher,
+                        codeDirectory: { codeStore.directory(for: $0) }, logSink: logStore, services: services,
+                        logger: logger)
+                }))
+        // Every namespace with functions, and the default one, is ready before the first request.
+        try await lambda.load([c.account])
+        guard let invoker = lambda.invoker(for: c.account) else { throw ServerStartError("the default namespace did not load") }
         self.components.withLock {
             $0 = Components(
-                invoker: invoker, launcher: launcher, driver: driver, logStore: logStore, isolation: isolation,
-                credentials: credentials, operatorKeyCreated: keyCreated)
+                invoker: invoker, lambda: lambda, launcher: launcher, driver: driver, logStore: logStore,
+                isolation: isolation, credentials: credentials, operatorKeyCreated: keyCreated)
         }
-        let lambda = LambdaAPI(
-            registry: registry, invoker: invoker, codeStore: codeStore, account: c.account, credentials: credentials,
-            logger: self.logger, eventQueue: eventQueue, messageQueues: MessageQueues(database: database))
         let edge = ServiceEdge(
             services: [
-                lambda.adminDefinition, lambda.definition, LogsService(store: logStore, account: c.account).definition,
+                lambda.adminDefinition, lambda.definition, LogsService(store: logStore).definition,
                 STSService().definition,
             ],
             authenticator: authenticator, logger: self.logger)
@@ -196,7 +199,7 @@ public final class NimbusServer: Sendable {
                 services: [
                     .init(service: logStore),
                     .init(service: endpoints),
-                    .init(service: invoker),
+                    .init(service: lambda),
                     .init(service: dispatcher),
                     .init(service: app),
                 ],

@@ -7,7 +7,8 @@ public final class NimbusDatabase: Sendable {
     public let pool: DatabasePool
 
     /// Opens (creating if needed) `<dataDirectory>/nimbus.sqlite` and runs the migrations.
-    public init(path: String) throws {
+    /// - Parameter defaultNamespace: the (account, region) that data from before namespaces existed moves into.
+    public init(path: String, defaultNamespace: AccountContext = AccountContext()) throws {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             // WAL + NORMAL: durable across a process crash; the async queue will ask for FULL on its own writes.
@@ -15,10 +16,19 @@ public final class NimbusDatabase: Sendable {
         }
         configuration.busyMode = .timeout(5)
         self.pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(self.pool)
+        try Self.migrator(defaultNamespace: defaultNamespace).migrate(self.pool)
     }
 
-    static var migrator: DatabaseMigrator {
+    /// The (account, region) pairs that have functions.
+    public func namespaces() async throws -> [AccountContext] {
+        try await self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT DISTINCT account, region FROM functions ORDER BY account, region").map {
+                AccountContext(region: $0["region"], accountID: $0["account"])
+            }
+        }
+    }
+
+    static func migrator(defaultNamespace: AccountContext) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(
@@ -116,6 +126,83 @@ public final class NimbusDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v5") { db in
+            // Regions and accounts (issue #11): every resource lives in an (account, region) namespace. The
+            // function tables are rebuilt with the namespace in their keys; what existed moves into the server's
+            // default namespace.
+            let account = Self.literal(defaultNamespace.accountID)
+            let region = Self.literal(defaultNamespace.region)
+            try db.execute(
+                sql: """
+                    CREATE TABLE functions_v5 (
+                        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                        config TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL,
+                        last_version INTEGER NOT NULL DEFAULT 0, reserved_concurrency INTEGER,
+                        PRIMARY KEY (account, region, name)
+                    );
+                    INSERT INTO functions_v5 SELECT \(account), \(region), name, config, tags, created_at, last_version,
+                        reserved_concurrency FROM functions;
+                    CREATE TABLE function_versions_v5 (
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        version INTEGER NOT NULL, config TEXT NOT NULL, source_revision TEXT NOT NULL,
+                        PRIMARY KEY (account, region, function_name, version),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    INSERT INTO function_versions_v5 SELECT \(account), \(region), function_name, version, config,
+                        source_revision FROM function_versions;
+                    CREATE TABLE function_aliases_v5 (
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        name TEXT NOT NULL, config TEXT NOT NULL,
+                        PRIMARY KEY (account, region, function_name, name),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    INSERT INTO function_aliases_v5 SELECT \(account), \(region), function_name, name, config
+                        FROM function_aliases;
+                    CREATE TABLE provisioned_concurrency_v5 (
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        qualifier TEXT NOT NULL, requested INTEGER NOT NULL, last_modified INTEGER NOT NULL,
+                        PRIMARY KEY (account, region, function_name, qualifier),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    INSERT INTO provisioned_concurrency_v5 SELECT \(account), \(region), function_name, qualifier,
+                        requested, last_modified FROM provisioned_concurrency;
+                    CREATE TABLE event_invoke_configs_v5 (
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        qualifier TEXT NOT NULL, config TEXT NOT NULL,
+                        PRIMARY KEY (account, region, function_name, qualifier),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    INSERT INTO event_invoke_configs_v5 SELECT \(account), \(region), function_name, qualifier, config
+                        FROM event_invoke_configs;
+                    DROP TABLE event_invoke_configs;
+                    DROP TABLE provisioned_concurrency;
+                    DROP TABLE function_aliases;
+                    DROP TABLE function_versions;
+                    DROP TABLE functions;
+                    ALTER TABLE functions_v5 RENAME TO functions;
+                    ALTER TABLE function_versions_v5 RENAME TO function_versions;
+                    ALTER TABLE function_aliases_v5 RENAME TO function_aliases;
+                    ALTER TABLE provisioned_concurrency_v5 RENAME TO provisioned_concurrency;
+                    ALTER TABLE event_invoke_configs_v5 RENAME TO event_invoke_configs;
+                    ALTER TABLE async_events ADD COLUMN account TEXT NOT NULL DEFAULT \(account);
+                    ALTER TABLE async_events ADD COLUMN region TEXT NOT NULL DEFAULT \(region);
+                    ALTER TABLE log_events ADD COLUMN account TEXT NOT NULL DEFAULT \(account);
+                    ALTER TABLE log_events ADD COLUMN region TEXT NOT NULL DEFAULT \(region);
+                    DROP INDEX log_events_group_time;
+                    DROP INDEX log_events_group_stream;
+                    CREATE INDEX log_events_group_time ON log_events(account, region, log_group, timestamp);
+                    CREATE INDEX log_events_group_stream ON log_events(account, region, log_group, log_stream, id);
+                    """)
+        }
         return migrator
+    }
+
+    /// A SQL string literal (the default namespace is the operator's configuration, but quote it properly anyway).
+    static func literal(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

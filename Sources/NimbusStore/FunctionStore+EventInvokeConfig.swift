@@ -7,7 +7,10 @@ extension FunctionStore {
     public func loadEventInvokeConfigs() async throws -> [String: [String: EventInvokeConfig]] {
         try await self.database.pool.read { db in
             var result: [String: [String: EventInvokeConfig]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT function_name, qualifier, config FROM event_invoke_configs") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT function_name, qualifier, config FROM event_invoke_configs WHERE account = ? AND region = ?",
+                arguments: self.scope)
+            {
                 result[row["function_name"], default: [:]][row["qualifier"]] = try Self.decode(
                     EventInvokeConfig.self, row["config"])
             }
@@ -19,16 +22,19 @@ extension FunctionStore {
         let text = try Self.encode(config)
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO event_invoke_configs (function_name, qualifier, config) VALUES (?, ?, ?)",
-                arguments: [name, qualifier, text])
+                sql: """
+                    INSERT OR REPLACE INTO event_invoke_configs (account, region, function_name, qualifier, config)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: self.scope + [name, qualifier, text])
         }
     }
 
     public func deleteEventInvokeConfig(function name: String, qualifier: String) async throws {
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "DELETE FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?",
-                arguments: [name, qualifier])
+                sql: "DELETE FROM event_invoke_configs WHERE account = ? AND region = ? AND function_name = ? AND qualifier = ?",
+                arguments: self.scope + [name, qualifier])
         }
     }
 }

@@ -10,7 +10,8 @@ extension FunctionStore {
             for row in try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT function_name, qualifier, requested, last_modified FROM provisioned_concurrency ORDER BY qualifier"
+                    "SELECT function_name, qualifier, requested, last_modified FROM provisioned_concurrency WHERE account = ? AND region = ? ORDER BY qualifier",
+                arguments: self.scope
             ) {
                 result[row["function_name"], default: []].append(
                     ProvisionedConcurrencyConfig(
@@ -29,10 +30,10 @@ extension FunctionStore {
         try await self.database.pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO provisioned_concurrency (function_name, qualifier, requested, last_modified)
-                    VALUES (?, ?, ?, ?)
+                    INSERT OR REPLACE INTO provisioned_concurrency (account, region, function_name, qualifier, requested, last_modified)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [name, config.qualifier, config.requested, config.lastModifiedMillis]
+                arguments: self.scope + [name, config.qualifier, config.requested, config.lastModifiedMillis]
             )
         }
     }
@@ -41,8 +42,8 @@ extension FunctionStore {
     public func deleteProvisioned(function name: String, qualifier: String) async throws {
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "DELETE FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?",
-                arguments: [name, qualifier]
+                sql: "DELETE FROM provisioned_concurrency WHERE account = ? AND region = ? AND function_name = ? AND qualifier = ?",
+                arguments: self.scope + [name, qualifier]
             )
         }
     }

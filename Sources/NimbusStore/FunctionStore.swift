@@ -2,33 +2,45 @@ import Foundation
 import GRDB
 import NimbusCore
 
-/// Persistence of function metadata: functions, their published versions and aliases. Callers serialise writes per
-/// function; reads on the invocation path go to the in-memory catalog, never here.
+/// Persistence of function metadata of one (account, region): functions, their published versions and aliases.
+/// Callers serialise writes per function; reads on the invocation path go to the in-memory catalog, never here.
 public struct FunctionStore: Sendable {
     let database: NimbusDatabase
+    public let namespace: AccountContext
 
-    public init(database: NimbusDatabase) {
+    public init(database: NimbusDatabase, namespace: AccountContext = AccountContext()) {
         self.database = database
+        self.namespace = namespace
     }
+
+    /// `account = ? AND region = ?` and its arguments: every statement is confined to the store's namespace.
+    var scope: StatementArguments { [self.namespace.accountID, self.namespace.region] }
 
     /// Every function with its versions and aliases, in creation order.
     public func loadAll() async throws -> [StoredFunction] {
         try await self.database.pool.read { db in
             var versions: [String: [PublishedVersion]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT function_name, config, source_revision FROM function_versions ORDER BY version")
+                db,
+                sql: "SELECT function_name, config, source_revision FROM function_versions WHERE account = ? AND region = ? ORDER BY version",
+                arguments: self.scope)
             {
                 let config = try Self.decode(FunctionConfiguration.self, row["config"])
                 versions[row["function_name"], default: []].append(
                     PublishedVersion(configuration: config, sourceRevisionID: row["source_revision"]))
             }
             var aliases: [String: [AliasConfiguration]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT function_name, config FROM function_aliases ORDER BY name") {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT function_name, config FROM function_aliases WHERE account = ? AND region = ? ORDER BY name",
+                arguments: self.scope)
+            {
                 aliases[row["function_name"], default: []].append(try Self.decode(AliasConfiguration.self, row["config"]))
             }
             return try Row.fetchAll(
                 db,
-                sql: "SELECT name, config, tags, last_version, reserved_concurrency FROM functions ORDER BY created_at, name"
+                sql:
+                    "SELECT name, config, tags, last_version, reserved_concurrency FROM functions WHERE account = ? AND region = ? ORDER BY created_at, name",
+                arguments: self.scope
             ).map { row in
                 let name: String = row["name"]
                 return StoredFunction(
@@ -46,21 +58,27 @@ public struct FunctionStore: Sendable {
         let config = try Self.encode(function.configuration)
         let tags = try Self.encode(function.tags)
         let name = function.configuration.name
+        let (account, region) = (self.namespace.accountID, self.namespace.region)
         let versions = try function.versions.map { ($0.number, try Self.encode($0.configuration), $0.sourceRevisionID) }
         let inserted = try await self.database.pool.write { db -> Bool in
             try db.execute(
                 sql: """
-                    INSERT OR IGNORE INTO functions (name, config, tags, created_at, last_version, reserved_concurrency)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO functions
+                        (account, region, name, config, tags, created_at, last_version, reserved_concurrency)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    name, config, tags, Timestamp.nowMillis(), function.lastVersionNumber, function.reservedConcurrency,
+                    account, region, name, config, tags, Timestamp.nowMillis(), function.lastVersionNumber,
+                    function.reservedConcurrency,
                 ])
             guard db.changesCount == 1 else { return false }
             for (number, versionConfig, source) in versions {
                 try db.execute(
-                    sql: "INSERT INTO function_versions (function_name, version, config, source_revision) VALUES (?, ?, ?, ?)",
-                    arguments: [name, number, versionConfig, source])
+                    sql: """
+                        INSERT INTO function_versions (account, region, function_name, version, config, source_revision)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [account, region, name, number, versionConfig, source])
             }
             return true
         }
@@ -72,9 +90,8 @@ public struct FunctionStore: Sendable {
     public func update(_ function: StoredFunction) async throws {
         let config = try Self.encode(function.configuration)
         let tags = try Self.encode(function.tags)
-        let name = function.configuration.name
         try await self.database.pool.write { db in
-            try Self.updateRow(db, name: name, config: config, tags: tags, function: function)
+            try self.updateRow(db, config: config, tags: tags, function: function)
         }
     }
 
@@ -86,17 +103,21 @@ public struct FunctionStore: Sendable {
         let versionConfig = try Self.encode(version.configuration)
         let name = function.configuration.name
         try await self.database.pool.write { db in
-            try Self.updateRow(db, name: name, config: config, tags: tags, function: function)
+            try self.updateRow(db, config: config, tags: tags, function: function)
             try db.execute(
-                sql: "INSERT INTO function_versions (function_name, version, config, source_revision) VALUES (?, ?, ?, ?)",
-                arguments: [name, version.number, versionConfig, version.sourceRevisionID])
+                sql: """
+                    INSERT INTO function_versions (account, region, function_name, version, config, source_revision)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: self.scope + [name, version.number, versionConfig, version.sourceRevisionID])
         }
     }
 
     public func deleteVersion(function name: String, number: Int) async throws {
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "DELETE FROM function_versions WHERE function_name = ? AND version = ?", arguments: [name, number])
+                sql: "DELETE FROM function_versions WHERE account = ? AND region = ? AND function_name = ? AND version = ?",
+                arguments: self.scope + [name, number])
         }
     }
 
@@ -105,33 +126,40 @@ public struct FunctionStore: Sendable {
         let config = try Self.encode(alias)
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO function_aliases (function_name, name, config) VALUES (?, ?, ?)",
-                arguments: [name, alias.name, config])
+                sql: "INSERT OR REPLACE INTO function_aliases (account, region, function_name, name, config) VALUES (?, ?, ?, ?, ?)",
+                arguments: self.scope + [name, alias.name, config])
         }
     }
 
     public func deleteAlias(function name: String, alias: String) async throws {
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "DELETE FROM function_aliases WHERE function_name = ? AND name = ?", arguments: [name, alias])
+                sql: "DELETE FROM function_aliases WHERE account = ? AND region = ? AND function_name = ? AND name = ?",
+                arguments: self.scope + [name, alias])
         }
     }
 
-    /// Deletes a function with all its versions and aliases.
+    /// Deletes a function with all its versions, aliases and settings.
     public func delete(name: String) async throws {
         try await self.database.pool.write { db in
-            try db.execute(sql: "DELETE FROM function_aliases WHERE function_name = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM function_versions WHERE function_name = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM functions WHERE name = ?", arguments: [name])
+            for table in ["function_aliases", "function_versions", "provisioned_concurrency", "event_invoke_configs"] {
+                try db.execute(
+                    sql: "DELETE FROM \(table) WHERE account = ? AND region = ? AND function_name = ?",
+                    arguments: self.scope + [name])
+            }
+            try db.execute(
+                sql: "DELETE FROM functions WHERE account = ? AND region = ? AND name = ?", arguments: self.scope + [name])
         }
     }
 
-    static func updateRow(_ db: Database, name: String, config: String, tags: String, function: StoredFunction) throws {
+    func updateRow(_ db: Database, config: String, tags: String, function: StoredFunction) throws {
         try db.execute(
             sql: """
-                UPDATE functions SET config = ?, tags = ?, last_version = ?, reserved_concurrency = ? WHERE name = ?
+                UPDATE functions SET config = ?, tags = ?, last_version = ?, reserved_concurrency = ?
+                WHERE account = ? AND region = ? AND name = ?
                 """,
-            arguments: [config, tags, function.lastVersionNumber, function.reservedConcurrency, name])
+            arguments: [config, tags, function.lastVersionNumber, function.reservedConcurrency] + self.scope
+                + [function.configuration.name])
     }
 
     static func encode(_ value: some Encodable) throws -> String {

@@ -66,10 +66,15 @@ public final class LogStore: LogSink, Service {
             do {
                 try await self.database.pool.write { db in
                     let statement = try db.cachedStatement(
-                        sql: "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message) VALUES (?, ?, ?, ?, ?)"
+                        sql: """
+                            INSERT INTO log_events (account, region, log_group, log_stream, timestamp, ingestion_time, message)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """
                     )
                     for e in events {
-                        try statement.execute(arguments: [e.group, e.stream, e.timestampMillis, now, e.message])
+                        try statement.execute(arguments: [
+                            e.namespace.accountID, e.namespace.region, e.group, e.stream, e.timestampMillis, now, e.message,
+                        ])
                     }
                 }
             } catch {
@@ -84,14 +89,16 @@ public final class LogStore: LogSink, Service {
         do {
             try await self.database.pool.write { db in
                 try db.execute(sql: "DELETE FROM log_events WHERE timestamp < ?", arguments: [cutoff])
-                let groups = try String.fetchAll(db, sql: "SELECT DISTINCT log_group FROM log_events")
-                for group in groups {
+                let groups = try Row.fetchAll(db, sql: "SELECT DISTINCT account, region, log_group FROM log_events")
+                for row in groups {
+                    let (account, region, group): (String, String, String) = (row[0], row[1], row[2])
                     try db.execute(
                         sql: """
-                            DELETE FROM log_events WHERE log_group = ? AND id <= (
-                                SELECT id FROM log_events WHERE log_group = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                            DELETE FROM log_events WHERE account = ? AND region = ? AND log_group = ? AND id <= (
+                                SELECT id FROM log_events WHERE account = ? AND region = ? AND log_group = ?
+                                ORDER BY id DESC LIMIT 1 OFFSET ?)
                             """,
-                        arguments: [group, group, keep])
+                        arguments: [account, region, group, account, region, group, keep])
                 }
             }
         } catch {
@@ -110,6 +117,7 @@ public final class LogStore: LogSink, Service {
 
     /// A query in the shape of CloudWatch Logs' FilterLogEvents.
     public struct Filter: Sendable {
+        public var namespace: AccountContext
         public var group: String
         public var streams: [String]?
         public var streamPrefix: String?
@@ -121,8 +129,9 @@ public final class LogStore: LogSink, Service {
         /// Resume after this event id.
         public var afterID: Int64?
 
-        public init(group: String, streams: [String]? = nil, streamPrefix: String? = nil, startMillis: Int64? = nil,
+        public init(namespace: AccountContext, group: String, streams: [String]? = nil, streamPrefix: String? = nil, startMillis: Int64? = nil,
                     endMillis: Int64? = nil, pattern: String? = nil, limit: Int = 10_000, afterID: Int64? = nil) {
+            self.namespace = namespace
             self.group = group
             self.streams = streams
             self.streamPrefix = streamPrefix
@@ -137,8 +146,9 @@ public final class LogStore: LogSink, Service {
     /// Events matching a filter in ingestion order, and whether more remain.
     public func filter(_ f: Filter) async throws -> (events: [StoredEvent], more: Bool) {
         await self.flush()
-        var sql = "SELECT id, log_stream, timestamp, ingestion_time, message FROM log_events WHERE log_group = ?"
-        var args: [any DatabaseValueConvertible] = [f.group]
+        var sql =
+            "SELECT id, log_stream, timestamp, ingestion_time, message FROM log_events WHERE account = ? AND region = ? AND log_group = ?"
+        var args: [any DatabaseValueConvertible] = [f.namespace.accountID, f.namespace.region, f.group]
         if let streams = f.streams, !streams.isEmpty {
             sql += " AND log_stream IN (\(Array(repeating: "?", count: streams.count).joined(separator: ",")))"
             args += streams as [any DatabaseValueConvertible]
@@ -183,44 +193,53 @@ public final class LogStore: LogSink, Service {
     }
 
     /// The streams of a group, newest last event first.
-    public func streams(group: String, prefix: String?) async throws -> [Stream] {
+    public func streams(_ namespace: AccountContext, group: String, prefix: String?) async throws -> [Stream] {
         await self.flush()
         return try await self.database.pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT log_stream, MIN(timestamp), MAX(timestamp), MAX(ingestion_time) FROM log_events
-                    WHERE log_group = ? AND substr(log_stream, 1, ?) = ? GROUP BY log_stream ORDER BY MAX(id) DESC
+                    WHERE account = ? AND region = ? AND log_group = ? AND substr(log_stream, 1, ?) = ?
+                    GROUP BY log_stream ORDER BY MAX(id) DESC
                     """,
-                arguments: [group, (prefix ?? "").count, prefix ?? ""])
+                arguments: [namespace.accountID, namespace.region, group, (prefix ?? "").count, prefix ?? ""])
             return rows.map { Stream(name: $0[0], firstEventMillis: $0[1], lastEventMillis: $0[2], lastIngestionMillis: $0[3]) }
         }
     }
 
     /// Whether any event was ever stored for a group.
-    public func groupExists(_ group: String) async throws -> Bool {
+    public func groupExists(_ namespace: AccountContext, _ group: String) async throws -> Bool {
         await self.flush()
         return try await self.database.pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM log_events WHERE log_group = ?)", arguments: [group])
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS(SELECT 1 FROM log_events WHERE account = ? AND region = ? AND log_group = ?)",
+                arguments: [namespace.accountID, namespace.region, group])
                 ?? false
         }
     }
 
     /// Names of every log group, sorted.
-    public func groups(prefix: String?) async throws -> [String] {
+    public func groups(_ namespace: AccountContext, prefix: String?) async throws -> [String] {
         await self.flush()
         return try await self.database.pool.read { db in
             try String.fetchAll(
-                db, sql: "SELECT DISTINCT log_group FROM log_events WHERE substr(log_group, 1, ?) = ? ORDER BY log_group",
-                arguments: [(prefix ?? "").count, prefix ?? ""])
+                db,
+                sql: """
+                    SELECT DISTINCT log_group FROM log_events
+                    WHERE account = ? AND region = ? AND substr(log_group, 1, ?) = ? ORDER BY log_group
+                    """,
+                arguments: [namespace.accountID, namespace.region, (prefix ?? "").count, prefix ?? ""])
         }
     }
 
     /// Deletes a group's events (DeleteLogGroup).
-    public func deleteGroup(_ group: String) async throws {
+    public func deleteGroup(_ namespace: AccountContext, _ group: String) async throws {
         await self.flush()
         try await self.database.pool.write { db in
-            try db.execute(sql: "DELETE FROM log_events WHERE log_group = ?", arguments: [group])
+            try db.execute(
+                sql: "DELETE FROM log_events WHERE account = ? AND region = ? AND log_group = ?",
+                arguments: [namespace.accountID, namespace.region, group])
         }
     }
 }

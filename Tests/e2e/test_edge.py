@@ -338,3 +338,77 @@ def test_sts_answers_the_anonymous_caller_with_the_servers_account(endpoint):
     other = boto3.client("sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="123456789012",
                          aws_secret_access_key="test")
     assert other.get_caller_identity()["Account"] == "123456789012"
+
+
+# ------------------------------------------------------------------------------------------
+# Regions and accounts from the request
+# ------------------------------------------------------------------------------------------
+
+REGION_PROBE = """
+import os
+def handler(event, context):
+    return {"region": os.environ["AWS_REGION"], "arn": context.invoked_function_arn,
+            "group": os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]}
+"""
+
+
+def test_the_same_name_in_two_regions_and_two_accounts_is_three_functions(endpoint):
+    import boto3
+
+    name = f"ns-{uuid.uuid4().hex[:10]}"
+    places = [("us-east-1", "test"), ("us-west-2", "test"), ("us-west-2", "123456789012")]
+    clients = {}
+    for region, key in places:
+        clients[(region, key)] = {
+            service: boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id=key,
+                                  aws_secret_access_key="test")
+            for service in ("lambda", "logs", "sts")
+        }
+    account_of = {key: ("123456789012" if key == "123456789012" else ACCOUNT) for _, key in places}
+    try:
+        for (region, key), c in clients.items():
+            arn = f"arn:aws:lambda:{region}:{account_of[key]}:function:{name}"
+            created = c["lambda"].create_function(
+                FunctionName=name, Runtime=PY, Role=ROLE, Handler="app.handler",
+                Code={"ZipFile": make_zip({"app.py": REGION_PROBE})}, Tags={"place": f"{region}/{key}"})
+            assert created["FunctionArn"] == arn
+            assert c["sts"].get_caller_identity()["Account"] == account_of[key]
+        for (region, key), c in clients.items():
+            arn = f"arn:aws:lambda:{region}:{account_of[key]}:function:{name}"
+            got = c["lambda"].get_function(FunctionName=name)
+            assert got["Configuration"]["FunctionArn"] == arn
+            assert got["Tags"] == {"place": f"{region}/{key}"}, "another namespace's function answered"
+            out = json.loads(c["lambda"].invoke(FunctionName=name)["Payload"].read())
+            assert out == {"region": region, "arn": arn, "group": f"/aws/lambda/{name}"}
+            listed = [f["FunctionArn"] for f in c["lambda"].list_functions()["Functions"] if f["FunctionName"] == name]
+            assert listed == [arn]
+        # Limits are per account and region: a reservation in one namespace leaves the others' pools alone.
+        east = clients[("us-east-1", "test")]["lambda"]
+        west = clients[("us-west-2", "test")]["lambda"]
+        before = west.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+        east.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=50)
+        assert east.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before - 50
+        assert west.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == before
+        assert "Concurrency" not in west.get_function(FunctionName=name)
+        # Logs live in their namespace too.
+        for (region, key), c in clients.items():
+            def streams():
+                try:
+                    return c["logs"].describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+                except ClientError:
+                    return None
+            from helpers import poll
+            found = poll(streams, timeout=20, what=f"the log streams in {region}/{key}")
+            assert len(found) == 1, found
+            assert f":{region}:{account_of[key]}:" in found[0]["arn"]
+        # Deleting one leaves the others.
+        clients[("us-west-2", "123456789012")]["lambda"].delete_function(FunctionName=name)
+        assert west.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+        with pytest.raises(ClientError):
+            clients[("us-west-2", "123456789012")]["lambda"].get_function(FunctionName=name)
+    finally:
+        for c in clients.values():
+            try:
+                c["lambda"].delete_function(FunctionName=name)
+            except ClientError:
+                pass

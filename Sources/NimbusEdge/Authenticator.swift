@@ -73,6 +73,7 @@ public struct Authenticator: Sendable {
         }
         guard mustVerify else { return try self.anonymous(authorization, request: request, body: body, service: service) }
         guard let authorization else { throw AuthError(.missingAuthentication, service: service) }
+        try self.checkRegion(authorization.scope.region, service: service)
         let keyID = authorization.accessKeyID
         guard let entry = self.credentials.lookup(keyID, now: self.now()) else {
             throw AuthError(.unknownAccessKey(accessKeyID: keyID), service: service)
@@ -100,6 +101,28 @@ public struct Authenticator: Sendable {
             caller: entry.caller, namespace: namespace, body: payload.map { ByteBuffer(bytes: $0) } ?? body)
     }
 
+    /// AWS's region names (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`): anything else in a scope is
+    /// refused, as AWS refuses it, so that callers cannot invent namespaces.
+    static func isRegion(_ region: String) -> Bool {
+        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
+        guard region.utf8.count <= 32, parts.count >= 3, let number = parts.last, (1...2).contains(number.count),
+            number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber)
+        else { return false }
+        return parts.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isLowercase } }
+    }
+
+    func checkRegion(_ region: String, service: ServiceDefinition) throws {
+        guard region.isEmpty || Self.isRegion(region) else {
+            let code =
+                switch service.wire {
+                case .restXML: "AuthorizationHeaderMalformed"
+                case .query: "SignatureDoesNotMatch"
+                default: "InvalidSignatureException"
+                }
+            throw ServiceError(code: code, status: 403, message: "Credential should be scoped to a valid region.")
+        }
+    }
+
     /// `--auth none`: the region from the scope, the account from a 12-digit key id, aws-chunked framing removed
     /// without checking its signatures (a malformed framing is still an error).
     func anonymous(_ authorization: SigV4Authorization?, request: SigV4Request, body: ByteBuffer, service: ServiceDefinition)
@@ -108,6 +131,7 @@ public struct Authenticator: Sendable {
         var namespace = self.defaultNamespace
         var keyID = ""
         if let scope = authorization?.scope {
+            try self.checkRegion(scope.region, service: service)
             keyID = scope.accessKeyID
             if !scope.region.isEmpty { namespace.region = scope.region }
             if keyID.utf8.count == 12, keyID.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { namespace.accountID = keyID }

@@ -58,14 +58,22 @@ public final class LambdaService: Service, Sendable {
     /// The cell of a namespace, created (and its functions loaded) on first use.
     public func api(for namespace: AccountContext) async throws -> LambdaAPI {
         if let api = self.ready.withLock({ $0[namespace] }) { return api }
-        let task = self.creating.withLock { tasks -> Task<LambdaAPI, any Error> in
+        let task = try self.creating.withLock { tasks -> Task<LambdaAPI, any Error> in
             if let existing = tasks[namespace] { return existing }
+            // Each cell runs an invoker: a caller inventing regions or accounts must not make unbounded many.
+            guard tasks.count < Self.maximumNamespaces else {
+                throw NimbusError(
+                    .service,
+                    "Nimbus serves at most \(Self.maximumNamespaces) (account, region) namespaces; \(namespace.accountID)/\(namespace.region) would be one more.")
+            }
             let task = Task { try await self.makeCell(namespace) }
             tasks[namespace] = task
             return task
         }
         return try await task.value
     }
+
+    static let maximumNamespaces = 256
 
     /// Creates the cells of every namespace that has functions (server start: provisioned concurrency, reserved
     /// concurrency and event invoke configs come back) and of `namespaces`.

@@ -143,3 +143,15 @@ import Testing
         #expect(self.code { try auth.authenticate(good, body: body, service: self.lambda, origin: origin) } == "UnrecognizedClientException")
     }
 }
+
+@Suite struct RegionNameTests {
+    @Test(arguments: ["us-east-1", "eu-central-1", "ap-southeast-2", "us-gov-west-1", "cn-north-1", "eu-isoe-west-1"])
+    func awsRegionsAreRegions(_ region: String) {
+        #expect(Authenticator.isRegion(region))
+    }
+
+    @Test(arguments: ["", "us", "us-east", "US-EAST-1", "us-east-123", "us--1", "x" + String(repeating: "-a", count: 20) + "-1", "us-east-1\u{0}"])
+    func othersAreNot(_ region: String) {
+        #expect(!Authenticator.isRegion(region))
+    }
+}

@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 pytest.register_assert_rewrite("helpers")
 
 import helpers  # noqa: E402
-from servers import follow_banner  # noqa: E402
+from servers import _pids, _stat, descendants, follow_banner  # noqa: E402
 from helpers import PY, REGION, ROLE, shutdown_problems, unique  # noqa: E402
 
 START_LIMIT = 60.0
@@ -78,34 +78,6 @@ def _server_still_running(request):
 # ------------------------------------------------------------------------------------------
 
 
-def _proc_stat(pid):
-    """(ppid, starttime, state) of a live process, or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            rest = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(rest[1]), rest[19], rest[0]
-
-
-def _all_pids():
-    return [int(d) for d in os.listdir("/proc") if d.isdigit()]
-
-
-def _descendants(root):
-    children = {}
-    for pid in _all_pids():
-        st = _proc_stat(pid)
-        if st:
-            children.setdefault(st[0], []).append(pid)
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def _mentions(pid, marker):
     """True if the process's command line, environment or working directory mentions marker."""
     marker_b = marker.encode()
@@ -125,11 +97,11 @@ def _mentions(pid, marker):
 def _session_processes(server_pid, marker):
     """{pid: starttime} of live (non-zombie) processes that belong to this session's server."""
     me = os.getpid()
-    pids = set(_descendants(server_pid)) if server_pid else set()
-    pids |= {p for p in _all_pids() if p not in (me, server_pid) and _mentions(p, marker)}
+    pids = set(descendants(server_pid)) if server_pid else set()
+    pids |= {p for p in _pids() if p not in (me, server_pid) and _mentions(p, marker)}
     result = {}
     for pid in pids:
-        st = _proc_stat(pid)
+        st = _stat(pid)
         if st and st[2] != "Z":
             result[pid] = st[1]
     return result
@@ -223,7 +195,7 @@ class NimbusServer:
         def leftovers():
             now = _session_processes(None, self.data_dir)
             for pid, start in before.items():
-                st = _proc_stat(pid)
+                st = _stat(pid)
                 if st and st[1] == start and st[2] != "Z":
                     now[pid] = start
             return now

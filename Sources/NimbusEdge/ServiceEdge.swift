@@ -79,10 +79,11 @@ public struct ServiceEdge: Sendable {
                 operation = found
             }
             guard let operation else { throw Self.error(for: .unknownOperation(service: service.name, description: head.routing.target ?? "")) }
+            let input = try service.wire.decodeInput(authenticated.body, form: query)
             let serviceRequest = ServiceRequest(
                 operation: operation.name, namespace: authenticated.namespace, caller: authenticated.caller,
                 requestID: requestID, labels: route.labels, query: query, headers: head.headers,
-                body: authenticated.body, host: head.routing.host, eventLoop: eventLoop)
+                body: authenticated.body, input: input, host: head.routing.host, eventLoop: eventLoop)
             let response: ServiceResponse
             if operation.onConnectionLoop, let eventLoop {
                 response = try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {

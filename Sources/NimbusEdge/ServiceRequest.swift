@@ -21,6 +21,9 @@ public struct ServiceRequest: Sendable {
     public var headers: [(String, String)]
     /// The request body, collected up to the operation's limit (and decoded from aws-chunked framing).
     public var body: ByteBuffer
+    /// The body as a document, decoded by the protocol: json and rpc-v2-cbor bodies, query-protocol forms (dotted
+    /// names nested, `.N` indices as arrays). Nil for rest protocols, whose operations bind their own input.
+    public var input: JSONValue?
     /// The `Host` (authority) the client addressed.
     public var host: String
     /// The event loop of the connection the request came on (the invoker prefers environments on it).
@@ -29,8 +32,10 @@ public struct ServiceRequest: Sendable {
     public init(
         operation: String, namespace: AccountContext, caller: Caller, requestID: String,
         labels: [String: String] = [:], query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: ByteBuffer = ByteBuffer(), host: String = "127.0.0.1", eventLoop: (any EventLoop)? = nil
+        body: ByteBuffer = ByteBuffer(), input: JSONValue? = nil, host: String = "127.0.0.1",
+        eventLoop: (any EventLoop)? = nil
     ) {
+        self.input = input
         self.operation = operation
         self.namespace = namespace
         self.caller = caller
@@ -61,11 +66,6 @@ public struct ServiceRequest: Sendable {
         self.labels[name] ?? ""
     }
 
-    /// The body as a JSON document: `{}` when empty, nil when it is not JSON.
-    public var jsonDocument: JSONValue? {
-        if self.body.readableBytes == 0 { return .object([:]) }
-        return JSONValue.parse(self.body.readableBytesView)
-    }
 }
 
 /// The principal behind a request's access key.

@@ -34,6 +34,34 @@ public enum WireProtocol: Sendable, Equatable {
         }
     }
 
+    /// The request's input as a document (json, rpc-v2-cbor, query); nil for rest protocols.
+    /// - Throws: AWS's `SerializationException` (`MalformedQueryString` for forms) when the body does not decode.
+    func decodeInput(_ body: ByteBuffer, form: [(String, String)]) throws -> JSONValue? {
+        switch self {
+        case .restJSON, .restXML:
+            return nil
+        case .json:
+            if body.readableBytes == 0 { return .object([:]) }
+            guard let document = JSONValue.parse(body.readableBytesView) else {
+                throw ServiceError(code: "SerializationException", message: "The request body is not valid JSON.")
+            }
+            return document
+        case .rpcV2CBOR:
+            if body.readableBytes == 0 { return .object([:]) }
+            do {
+                return try CBORDecoder().decode(body.readableBytesView).jsonValue()
+            } catch {
+                throw ServiceError(code: "SerializationException", message: "The request body is not valid CBOR: \(error)")
+            }
+        case .query:
+            do {
+                return try QueryForm(form.map { QueryForm.Parameter($0.0, $0.1) }).structured()
+            } catch {
+                throw ServiceError(code: "MalformedQueryString", message: "\(error)")
+            }
+        }
+    }
+
     /// Encodes an operation's answer.
     func encode(_ response: ServiceResponse, operation: String, service: ServiceDefinition, requestID: String)
         -> Encoded

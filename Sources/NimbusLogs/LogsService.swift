@@ -28,7 +28,7 @@ public struct LogsService: Sendable {
             _ name: String, _ handler: @escaping @Sendable (JSONValue, AccountContext) async throws -> JSONValue
         ) -> ServiceOperation {
             ServiceOperation(name) { request in
-                guard let body = request.jsonDocument, body.objectValue != nil else {
+                guard let body = request.input, body.objectValue != nil else {
                     throw LogsError(type: "SerializationException", message: "The request body is not a JSON object.")
                 }
                 return .document(200, try await handler(body, request.namespace))

@@ -85,4 +85,24 @@ import Testing
         #expect(self.header(e, "Content-Type") == "application/zip")
         #expect(self.header(e, "X-Amz-Executed-Version") == "1")
     }
+
+    @Test func inputsDecodePerProtocolAndMalformedBodiesAreSerializationErrors() throws {
+        #expect(try WireProtocol.json(version: "1.1").decodeInput(ByteBuffer(string: #"{"a":1}"#), form: []) == ["a": 1])
+        #expect(try WireProtocol.json(version: "1.1").decodeInput(ByteBuffer(), form: []) == .object([:]))
+        #expect(try WireProtocol.restJSON.decodeInput(ByteBuffer(string: "{"), form: []) == nil)
+        let cbor = CBORValue.map([.init("Namespace", "App")]).encoded()
+        #expect(try WireProtocol.rpcV2CBOR.decodeInput(ByteBuffer(bytes: cbor), form: []) == ["Namespace": "App"])
+        let form = try WireProtocol.query.decodeInput(
+            ByteBuffer(), form: [("Action", "SendMessage"), ("MessageAttribute.1.Name", "a"), ("MessageAttribute.1.Value.StringValue", "b")])
+        #expect(form?["MessageAttribute"]?.arrayValue?.first?["Name"] == "a")
+        for (wire, body) in [(WireProtocol.json(version: "1.0"), Array("{nope".utf8)), (.rpcV2CBOR, [0xbf, 0xff, 0x00, 0x61])] {
+            do {
+                _ = try wire.decodeInput(ByteBuffer(bytes: body), form: [])
+                Issue.record("\(wire) accepted a malformed body")
+            } catch let error as ServiceError {
+                #expect(error.code == "SerializationException")
+                #expect(error.status == 400)
+            }
+        }
+    }
 }

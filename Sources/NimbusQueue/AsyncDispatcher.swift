@@ -130,6 +130,8 @@ public final class AsyncDispatcher: Service {
             }
             for event in leased {
                 self.inFlight.withLock { $0 += 1 }
+                // Unstructured on purpose: shutdown cancels the leasing loop, but an event that is running must
+                // still record its outcome (run() waits for in-flight events, bounded, before it returns).
                 Task {
                     defer { self.inFlight.withLock { $0 -= 1 } }
                     await self.dispatch(event)

@@ -106,6 +106,9 @@ public final class EventQueue: Sendable {
                 return true
             }
             if startFlush {
+                // Deliberately unstructured: the batch holds other callers' events, so its write must not inherit
+                // the cancellation of whichever caller happened to start it (a client that hung up). It ends when
+                // no event is waiting.
                 Task { await self.flushLoop() }
             }
         }

@@ -35,7 +35,7 @@ public final class FunctionCatalog: Sendable {
 /// catalog and tells the invoker. One actor, so that changes to a function are serialised and a reader never sees
 /// a half-made change.
 public actor FunctionRegistry {
-    let store: FunctionStore
+    let store: any FunctionStore
     let codeStore: CodeStore
     public nonisolated let catalog: FunctionCatalog
     /// Asynchronous-invocation settings per function and qualifier (FunctionRegistry+EventInvokeConfig.swift).
@@ -50,7 +50,7 @@ public actor FunctionRegistry {
     var changing: Set<String> = []
 
     public init(
-        store: FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
+        store: any FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
         account: AccountContext, logger: Logger, codeInUse: (@Sendable (String) -> Bool)? = nil
     ) {
         self.codeInUse = codeInUse ?? { digest in catalog.all().contains { $0.codeDigests.contains(digest) } }

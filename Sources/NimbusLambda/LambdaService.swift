@@ -87,7 +87,7 @@ public final class LambdaService: Service, Sendable {
     func makeCell(_ namespace: AccountContext) async throws -> LambdaAPI {
         let invoker = self.shared.makeInvoker(namespace)
         let registry = FunctionRegistry(
-            store: FunctionStore(database: self.shared.database, namespace: namespace), codeStore: self.shared.codeStore,
+            store: SQLiteFunctionStore(database: self.shared.database, namespace: namespace), codeStore: self.shared.codeStore,
             catalog: FunctionCatalog(), invoker: invoker, account: namespace, logger: self.shared.logger,
             codeInUse: { [weak self] digest in self?.codeInUse(digest) ?? true })
         do {

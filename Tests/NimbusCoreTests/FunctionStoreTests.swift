@@ -23,7 +23,7 @@ import Testing
 
     @Test func versionsAliasesAndReservationsPersist() async throws {
         try await self.withDatabase { path in
-            let store = FunctionStore(database: try NimbusDatabase(path: path))
+            let store = SQLiteFunctionStore(database: try NimbusDatabase(path: path))
             var function = StoredFunction(
                 configuration: Self.configuration("fn", revision: "r1"), tags: ["k": "v"],
                 versions: [PublishedVersion(configuration: Self.configuration("fn", version: "1", revision: "v1"), sourceRevisionID: "r1")],
@@ -41,7 +41,7 @@ import Testing
             function.reservedConcurrency = 7
             try await store.update(function)
 
-            let reopened = try await FunctionStore(database: try NimbusDatabase(path: path)).loadAll()
+            let reopened = try await SQLiteFunctionStore(database: try NimbusDatabase(path: path)).loadAll()
             #expect(reopened == [function])
 
             try await store.deleteVersion(function: "fn", number: 1)

@@ -33,10 +33,10 @@ import Testing
         }
         let database = try NimbusDatabase(path: path, defaultNamespace: home)
         #expect(try await database.namespaces() == [home])
-        let functions = try await FunctionStore(database: database, namespace: home).loadAll()
+        let functions = try await SQLiteFunctionStore(database: database, namespace: home).loadAll()
         #expect(functions.map(\.configuration.name) == ["old"])
         #expect(functions.first?.versions.map(\.number) == [1])
-        let elsewhere = FunctionStore(database: database, namespace: AccountContext(region: "us-east-1", accountID: "210987654321"))
+        let elsewhere = SQLiteFunctionStore(database: database, namespace: AccountContext(region: "us-east-1", accountID: "210987654321"))
         #expect(try await elsewhere.loadAll().isEmpty)
         let logs = LogStore(database: database, configuration: .init(retentionDays: 7), logger: .init(label: "test"))
         #expect(try await logs.groups(home, prefix: nil) == ["/aws/lambda/old"])

@@ -11,7 +11,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = "\(root)/nimbus.sqlite"
-        let store = FunctionStore(database: try NimbusDatabase(path: path))
+        let store = SQLiteFunctionStore(database: try NimbusDatabase(path: path))
         try await store.insert(
             StoredFunction(configuration: FunctionStoreTests.configuration("fn", revision: "r1"), tags: [:])
         )
@@ -19,7 +19,7 @@ import Testing
         try await store.putProvisioned(function: "fn", .init(qualifier: "live", requested: 1, lastModifiedMillis: 6))
         try await store.putProvisioned(function: "fn", .init(qualifier: "1", requested: 3, lastModifiedMillis: 7))
         try await store.deleteProvisioned(function: "fn", qualifier: "live")
-        let reopened = FunctionStore(database: try NimbusDatabase(path: path))
+        let reopened = SQLiteFunctionStore(database: try NimbusDatabase(path: path))
         #expect(
             try await reopened.loadProvisioned()
                 == ["fn": [ProvisionedConcurrencyConfig(qualifier: "1", requested: 3, lastModifiedMillis: 7)]]

@@ -2,7 +2,7 @@ import GRDB
 import NimbusCore
 
 /// Persistence of `FunctionEventInvokeConfig`, one row per function and qualifier (`$LATEST` for unqualified).
-extension FunctionStore {
+extension SQLiteFunctionStore {
     /// Every stored configuration: function name → qualifier → configuration.
     public func loadEventInvokeConfigs() async throws -> [String: [String: EventInvokeConfig]] {
         try await self.database.pool.read { db in

@@ -2,7 +2,7 @@ import GRDB
 import NimbusCore
 
 /// Persistence of provisioned concurrency configurations (table `provisioned_concurrency`, migration v3).
-extension FunctionStore {
+extension SQLiteFunctionStore {
     /// Every configuration, per function name, sorted by qualifier.
     public func loadProvisioned() async throws -> [String: [ProvisionedConcurrencyConfig]] {
         try await self.database.pool.read { db in

@@ -77,11 +77,7 @@ public final class CredentialStore: Sendable {
         self.entries.withLock { $0 = $0.filter { $0.value.functionKey != key } }
     }
 
-    public var temporaryCount: Int {
-        self.entries.withLock { $0.values.filter { $0.environmentID != nil }.count }
-    }
-
-    /// Environments are replaced before their credentials expire (the invoker retires them at 90% of this).
+    /// Environments are replaced before their credentials expire (the invoker retires idle environments after 11 hours).
     public static let temporaryLifetime: Duration = .seconds(12 * 3600)
 
     static func functionKey(_ function: String, _ namespace: AccountContext) -> String {

@@ -1,8 +1,8 @@
 /// A rest protocol's request URI (`/2015-03-31/functions/{FunctionName}/invocations`, `/{Bucket}/{Key+}`,
 /// `/…/provisioned-concurrency?List=ALL`): literal segments, `{label}` capturing one segment, `{label+}` capturing
 /// the rest of the path, and literal query parameters the request must carry.
-public struct URITemplate: Sendable, Equatable {
-    enum Segment: Sendable, Equatable {
+public struct URITemplate: Sendable {
+    enum Segment: Sendable {
         case literal(String)
         case label(String)
         case greedy(String)
@@ -26,11 +26,6 @@ public struct URITemplate: Sendable, Equatable {
                 let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
                 return (kv[0], kv.count > 1 ? kv[1] : nil)
             } : []
-    }
-
-    public static func == (a: URITemplate, b: URITemplate) -> Bool {
-        a.segments == b.segments && a.requiredQuery.map(\.0) == b.requiredQuery.map(\.0)
-            && a.requiredQuery.map(\.1) == b.requiredQuery.map(\.1)
     }
 
     /// How specific the template is: literal query constraints and more literal segments win.

@@ -120,14 +120,14 @@ public enum WireProtocol: Sendable, Equatable {
         case .restJSON:
             var body = error.fields
             body[error.messageMember] = .string(error.message)
-            headers.append(("Content-Type", "application/json"))
+            headers.append(("Content-Type", self.contentType))
             headers.append(("x-amzn-ErrorType", error.code))
             return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: JSONValue.object(body).serialized()))
-        case .json(let version, let queryCompatible):
+        case .json(_, let queryCompatible):
             var body = error.fields
             body["__type"] = .string(error.code)
             body[error.messageMember] = .string(error.message)
-            headers.append(("Content-Type", "application/x-amz-json-\(version)"))
+            headers.append(("Content-Type", self.contentType))
             headers.append(("x-amzn-ErrorType", error.code))
             if queryCompatible, let queryCode = error.queryCode {
                 headers.append(("x-amzn-query-error", "\(queryCode);\(error.senderFault ? "Sender" : "Receiver")"))
@@ -137,7 +137,7 @@ public enum WireProtocol: Sendable, Equatable {
             var body = error.fields
             body["__type"] = .string(error.code)
             body[error.messageMember] = .string(error.message)
-            headers.append(("Content-Type", "application/cbor"))
+            headers.append(("Content-Type", self.contentType))
             headers.append(("smithy-protocol", "rpc-v2-cbor"))
             return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: CBORValue(json: .object(body)).encoded()))
         case .restXML:
@@ -163,7 +163,7 @@ public enum WireProtocol: Sendable, Equatable {
                         ]),
                     XML.Element("RequestId", text: requestID),
                 ])
-            headers.append(("Content-Type", "text/xml"))
+            headers.append(("Content-Type", self.contentType))
             return Encoded(
                 status: error.status, headers: headers, body: ByteBuffer(bytes: root.document(namespace: service?.xmlNamespace)))
         }

@@ -22,13 +22,16 @@ public struct NimbusError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownOperation = "UnknownOperationException"
         case notImplemented = "NotImplementedException"
         case provisionedConcurrencyConfigNotFound = "ProvisionedConcurrencyConfigNotFoundException"
+        case accessDenied = "AccessDeniedException"
+        case policyLengthExceeded = "PolicyLengthExceededException"
 
         /// HTTP status AWS uses for this exception.
         public var status: Int {
             switch self {
             case .resourceNotFound, .unknownOperation, .provisionedConcurrencyConfigNotFound: 404
             case .resourceConflict: 409
-            case .invalidParameterValue, .validation, .invalidRequestContent, .codeStorageExceeded: 400
+            case .accessDenied: 403
+            case .invalidParameterValue, .validation, .invalidRequestContent, .codeStorageExceeded, .policyLengthExceeded: 400
             case .requestTooLarge: 413
             case .tooManyRequests: 429
             case .preconditionFailed: 412
@@ -42,7 +45,7 @@ public struct NimbusError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Whether the service model names the message member `Message` (true) or `message` (false).
         public var capitalisedMessage: Bool {
             switch self {
-            case .resourceNotFound, .service, .requestTooLarge, .unknownOperation, .notImplemented: true
+            case .resourceNotFound, .service, .requestTooLarge, .unknownOperation, .notImplemented, .accessDenied: true
             default: false
             }
         }

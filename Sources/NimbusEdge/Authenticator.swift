@@ -51,15 +51,16 @@ public struct Authenticator: Sendable {
         return parts.count == 5 ? String(parts[3]) : nil
     }
 
-    func authenticate(_ head: EdgeHead, body: ByteBuffer, service: ServiceDefinition, origin: ServiceEdge.Origin)
-        throws -> Authenticated
-    {
+    /// - Parameter verify: check the signature even when `--auth none` would accept any.
+    func authenticate(
+        _ head: EdgeHead, body: ByteBuffer, service: ServiceDefinition, origin: ServiceEdge.Origin, verify: Bool = false
+    ) throws -> Authenticated {
         // The body is copied in only where it is read (a signature to verify, aws-chunked framing to remove): an
         // unsigned 6 MB Invoke payload is not copied on its way to the function.
         var request = SigV4Request(
             method: head.routing.method, path: head.rawPath, query: head.rawQuery,
             headers: head.headers.map { (name: $0.0, value: $0.1) })
-        let mustVerify = origin != .outside || self.mode == .sigv4
+        let mustVerify = verify || origin != .outside || self.mode == .sigv4
         let streaming = head.headers.contains { $0.0 == "x-amz-content-sha256" && $0.1.hasPrefix("STREAMING-") }
         if mustVerify || streaming { request.body = Array(body.readableBytesView) }
         let authorization: SigV4Authorization?

@@ -6,10 +6,13 @@ import NIOCore
 public struct EdgeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let eventLoop: any EventLoop
+    /// The connection, for its peer's address (function URLs' and API Gateway's `sourceIp`).
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.eventLoop = source.channel.eventLoop
+        self.channel = source.channel
     }
 }
 

@@ -37,6 +37,9 @@ struct Router: Sendable {
         for service in reachable {
             for rule in service.hostRules {
                 if let captured = rule.match(head.host) {
+                    if service.wire == .http, let operation = service.operations.first {
+                        return .success(Route(service: service, operation: operation, labels: captured))
+                    }
                     return self.restRoute(head, in: service, labels: captured).map { .success($0) }
                         ?? .failure(.unknownOperation(service: service.name, description: self.describe(head)))
                 }
@@ -95,7 +98,7 @@ struct Router: Sendable {
                 .map { .success($0) } ?? .failure(.unknownOperation(service: service.name, description: self.describe(head)))
         case .query:
             return .success(Route(service: service, operation: nil, labels: [:]))
-        case .json, .rpcV2CBOR:
+        case .json, .rpcV2CBOR, .http:
             return .failure(.unknownOperation(service: service.name, description: self.describe(head)))
         }
     }

@@ -92,7 +92,7 @@ public final class SandboxEndpoints: Service, Sendable {
         }
         let logger = self.logger
         let http = HTTP1Channel(responder: { request, writer, channel in
-            let response = await edge.respond(to: request, origin: origin, eventLoop: channel.eventLoop)
+            let response = await edge.respond(to: request, origin: origin, eventLoop: channel.eventLoop, peer: channel)
             try await writer.write(response: response.head, body: response.body)
         })
         let bootstrap = ServerBootstrap(group: self.group)

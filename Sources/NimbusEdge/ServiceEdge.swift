@@ -32,11 +32,14 @@ public struct ServiceEdge: Sendable {
     /// The responder of the server's listener.
     public func responder() -> CallbackResponder<EdgeRequestContext> {
         CallbackResponder { request, context in
-            await self.respond(to: request, origin: .outside, eventLoop: context.eventLoop)
+            await self.respond(to: request, origin: .outside, eventLoop: context.eventLoop, peer: context.channel)
         }
     }
 
-    public func respond(to request: Request, origin: Origin, eventLoop: (any EventLoop)?) async -> Response {
+    /// - Parameter peer: the connection, read for the caller's address by ``WireProtocol/http`` services only.
+    public func respond(to request: Request, origin: Origin, eventLoop: (any EventLoop)?, peer: (any Channel)? = nil)
+        async -> Response
+    {
         let requestID = UUID().uuidString.lowercased()
         let head = EdgeHead(request, isSandbox: origin != .outside)
         let route: Router.Route
@@ -56,6 +59,11 @@ public struct ServiceEdge: Sendable {
                     code: "RequestEntityTooLargeException", status: 413,
                     message: "Request must be smaller than \(limit) bytes for the \(route.operation.map { $0.limitName ?? $0.name } ?? service.name) operation",
                     messageMember: "Message")
+            }
+            if service.wire == .http, let operation = route.operation {
+                return try await self.pass(
+                    request, head: head, body: collected, to: operation, of: service, origin: origin, route: route,
+                    requestID: requestID, eventLoop: eventLoop, peer: peer)
             }
             let authenticated = try self.authenticator.authenticate(head, body: collected, service: service, origin: origin)
             var operation = route.operation
@@ -110,6 +118,42 @@ public struct ServiceEdge: Sendable {
                 message: "Nimbus could not complete the request: \(error)", messageMember: "Message")
             return Self.render(failure, wire: service.wire, service: service, requestID: requestID)
         }
+    }
+
+    /// A ``WireProtocol/http`` service's request: the signature is checked whatever `--auth` says and its verdict
+    /// handed on; the operation answers on the connection's loop.
+    func pass(
+        _ request: Request, head: EdgeHead, body: ByteBuffer, to operation: ServiceOperation, of service: ServiceDefinition,
+        origin: Origin, route: Router.Route, requestID: String, eventLoop: (any EventLoop)?, peer: (any Channel)?
+    ) async throws -> Response {
+        var caller = Caller(kind: .anonymous, accessKeyID: "", account: self.authenticator.defaultNamespace.accountID)
+        var namespace = self.authenticator.defaultNamespace
+        var signature = ServiceRequest.SignatureCheck.absent
+        var body = body
+        if head.routing.signingName != nil || head.headers.contains(where: { $0.0 == "authorization" }) {
+            do {
+                let verified = try self.authenticator.authenticate(head, body: body, service: service, origin: origin, verify: true)
+                (caller, namespace, body, signature) = (verified.caller, verified.namespace, verified.body, .valid)
+            } catch let error as any ServiceErrorConvertible {
+                signature = .invalid(error.serviceError)
+            }
+        }
+        var serviceRequest = ServiceRequest(
+            operation: operation.name, namespace: namespace, caller: caller, requestID: requestID, labels: route.labels,
+            query: head.routing.query, headers: head.headers, body: body, host: head.routing.host, eventLoop: eventLoop)
+        serviceRequest.http = ServiceRequest.HTTPExchange(
+            method: head.routing.method, rawPath: head.rawPath, rawQuery: head.rawQuery ?? "", protocolVersion: "HTTP/1.1",
+            sourceIP: peer?.remoteAddress?.ipAddress ?? "127.0.0.1")
+        serviceRequest.signature = signature
+        let response: ServiceResponse
+        if let eventLoop {
+            response = try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+                try await operation.handler(serviceRequest)
+            }
+        } else {
+            response = try await operation.handler(serviceRequest)
+        }
+        return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
     }
 
     static func error(for failure: Router.Failure) -> ServiceError {

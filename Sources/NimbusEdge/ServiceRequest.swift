@@ -28,6 +28,11 @@ public struct ServiceRequest: Sendable {
     public var host: String
     /// The event loop of the connection the request came on (the invoker prefers environments on it).
     public var eventLoop: (any EventLoop)?
+    /// The request as sent, for ``WireProtocol/http`` services (function URLs, API Gateway's invoke endpoints).
+    public var http: HTTPExchange?
+    /// What the edge found of a signature, for ``WireProtocol/http`` services: they decide whether one is needed.
+    /// Every other service's requests were authenticated before they got here (`.notChecked`).
+    public var signature: SignatureCheck = .notChecked
 
     public init(
         operation: String, namespace: AccountContext, caller: Caller, requestID: String,
@@ -46,6 +51,40 @@ public struct ServiceRequest: Sendable {
         self.body = body
         self.host = host
         self.eventLoop = eventLoop
+    }
+
+    /// The request line and connection of a request to a ``WireProtocol/http`` service.
+    public struct HTTPExchange: Sendable {
+        public var method: String
+        /// The path exactly as sent (still percent-encoded).
+        public var rawPath: String
+        /// The query string as sent, without `?` (empty when there is none).
+        public var rawQuery: String
+        /// `HTTP/1.1`.
+        public var protocolVersion: String
+        /// The peer's address (`127.0.0.1`).
+        public var sourceIP: String
+
+        public init(method: String, rawPath: String, rawQuery: String, protocolVersion: String, sourceIP: String) {
+            self.method = method
+            self.rawPath = rawPath
+            self.rawQuery = rawQuery
+            self.protocolVersion = protocolVersion
+            self.sourceIP = sourceIP
+        }
+    }
+
+    /// A signature's verdict, whatever `--auth` says: an IAM-authenticated function URL must refuse unsigned and
+    /// tampered requests even on a server that accepts any.
+    public enum SignatureCheck: Sendable {
+        /// Not an ``WireProtocol/http`` service: the edge authenticated the request by `--auth`.
+        case notChecked
+        /// The request carries no signature.
+        case absent
+        /// A valid signature of a known key; ``ServiceRequest/caller`` and ``ServiceRequest/namespace`` are its.
+        case valid
+        /// A signature that does not verify (wrong key, tampered request, expired), in the JSON services' words.
+        case invalid(ServiceError)
     }
 
     public func queryValue(_ name: String) -> String? {

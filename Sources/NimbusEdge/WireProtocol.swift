@@ -17,6 +17,10 @@ public enum WireProtocol: Sendable, Equatable {
     case query
     /// CloudWatch: `/service/<name>/operation/<op>`, CBOR bodies.
     case rpcV2CBOR
+    /// Plain HTTP, not an AWS protocol: the front doors that hand any request to a function (function URLs,
+    /// API Gateway's invoke endpoints). One operation takes every method and path; it sees the request as sent
+    /// (``ServiceRequest/http``), checks signatures itself (``ServiceRequest/signature``), and answers bytes.
+    case http
 
     /// A protocol-level encoded response.
     public struct Encoded: Sendable {
@@ -31,6 +35,7 @@ public enum WireProtocol: Sendable, Equatable {
         case .json(let version, _): "application/x-amz-json-\(version)"
         case .restXML, .query: "text/xml"
         case .rpcV2CBOR: "application/cbor"
+        case .http: "application/json"
         }
     }
 
@@ -38,7 +43,7 @@ public enum WireProtocol: Sendable, Equatable {
     /// - Throws: AWS's `SerializationException` (`MalformedQueryString` for forms) when the body does not decode.
     func decodeInput(_ body: ByteBuffer, form: [(String, String)]) throws -> JSONValue? {
         switch self {
-        case .restJSON, .restXML:
+        case .restJSON, .restXML, .http:
             return nil
         case .json:
             if body.readableBytes == 0 { return .object([:]) }
@@ -67,7 +72,7 @@ public enum WireProtocol: Sendable, Equatable {
         -> Encoded
     {
         var headers = response.headers
-        headers.append(("x-amzn-RequestId", requestID))
+        if self != .http { headers.append(("x-amzn-RequestId", requestID)) }
         if self == .rpcV2CBOR { headers.append(("smithy-protocol", "rpc-v2-cbor")) }
         switch response.body {
         case .empty:
@@ -94,7 +99,7 @@ public enum WireProtocol: Sendable, Equatable {
         -> [UInt8]
     {
         switch self {
-        case .restJSON, .json: return document.serialized()
+        case .restJSON, .json, .http: return document.serialized()
         case .rpcV2CBOR: return CBORValue(json: document).encoded()
         case .restXML:
             let children = try XMLMapping().children(of: document.objectValue ?? [:])
@@ -117,6 +122,12 @@ public enum WireProtocol: Sendable, Equatable {
         var headers = error.headers
         headers.append(("x-amzn-RequestId", requestID))
         switch self {
+        case .http:
+            // API Gateway's and function URLs' own errors: `{"Message": "..."}` (or `message`), no error type header.
+            var body = error.fields
+            body[error.messageMember] = .string(error.message)
+            headers.append(("Content-Type", self.contentType))
+            return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: JSONValue.object(body).serialized()))
         case .restJSON:
             var body = error.fields
             body[error.messageMember] = .string(error.message)

@@ -64,6 +64,8 @@ extension FunctionRegistry {
         defer { self.endChange(name) }
         guard function.alias(aliasName) != nil else { return }
         try await self.removeProvisioned(&function, qualifier: aliasName)
+        // The alias's policy goes with it; its URL stays (and answers 403 until the alias exists again), as on AWS.
+        try await self.removePolicy(&function, qualifier: aliasName)
         function.aliases.removeAll { $0.name == aliasName }
         try await self.store.deleteAlias(function: name, alias: aliasName)
         self.catalog.put(function)

@@ -61,6 +61,7 @@ extension FunctionRegistry {
             )
         }
         try await self.removeProvisioned(&function, qualifier: version)
+        try await self.removePolicy(&function, qualifier: version)
         let removed = function.versions.remove(at: index)
         try await self.store.deleteVersion(function: name, number: removed.number)
         self.catalog.put(function)

@@ -45,14 +45,18 @@ public actor FunctionRegistry {
     let logger: Logger
     /// Whether any function (of any namespace) still refers to a code package.
     let codeInUse: @Sendable (String) -> Bool
+    /// Function URL ids of every namespace (FunctionRegistry+Permissions.swift).
+    public nonisolated let urlIndex: FunctionURLIndex
     /// Functions with a change under way. A change suspends while it writes; a second change of the same function
     /// meanwhile gets AWS's 409 instead of interleaving with it (AWS: "An update is in progress").
     var changing: Set<String> = []
 
     public init(
         store: any FunctionStore, codeStore: CodeStore, catalog: FunctionCatalog, invoker: Invoker,
-        account: AccountContext, logger: Logger, codeInUse: (@Sendable (String) -> Bool)? = nil
+        account: AccountContext, logger: Logger, codeInUse: (@Sendable (String) -> Bool)? = nil,
+        urlIndex: FunctionURLIndex = FunctionURLIndex()
     ) {
+        self.urlIndex = urlIndex
         self.codeInUse = codeInUse ?? { digest in catalog.all().contains { $0.codeDigests.contains(digest) } }
         self.store = store
         self.codeStore = codeStore
@@ -77,6 +81,7 @@ public actor FunctionRegistry {
             }
         }
         try await self.loadProvisioned()
+        try await self.loadPoliciesAndURLs()
     }
 
     /// Stores a zip off the cooperative pool (unpacking can take a second for large packages).
@@ -176,6 +181,7 @@ public actor FunctionRegistry {
         defer { self.endChange(name) }
         try await self.store.delete(name: name)
         self.catalog.remove(name)
+        for url in function.urls.values { self.urlIndex.set(url.urlID, nil) }
         self.eventInvokeConfigs.removeAll(of: name)
         self.invoker.functionRemoved(name: name)
         for digest in function.codeDigests { self.collectGarbage(digest) }

@@ -47,6 +47,8 @@ public final class LambdaService: Service, Sendable {
     let ready = Mutex<[AccountContext: LambdaAPI]>([:])
     /// Cells being created (loading a namespace's functions), so that concurrent first requests share one.
     let creating = Mutex<[AccountContext: Task<LambdaAPI, any Error>]>([:])
+    /// Function URL ids of every cell.
+    public let urlIndex = FunctionURLIndex()
     let invokers: AsyncStream<Invoker>
     let newInvoker: AsyncStream<Invoker>.Continuation
 
@@ -89,7 +91,7 @@ public final class LambdaService: Service, Sendable {
         let registry = FunctionRegistry(
             store: SQLiteFunctionStore(database: self.shared.database, namespace: namespace), codeStore: self.shared.codeStore,
             catalog: FunctionCatalog(), invoker: invoker, account: namespace, logger: self.shared.logger,
-            codeInUse: { [weak self] digest in self?.codeInUse(digest) ?? true })
+            codeInUse: { [weak self] digest in self?.codeInUse(digest) ?? true }, urlIndex: self.urlIndex)
         do {
             try await registry.load()
             try await registry.loadEventInvokeConfigs()
@@ -213,6 +215,24 @@ public final class LambdaService: Service, Sendable {
             op("ListFunctionEventInvokeConfigs", "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config/list") {
                 try $0.listEventInvokeConfigs($1, name: $2)
             },
+            op("AddPermission", "POST", fn + "/policy") { try await $0.addPermission($1, name: $2) },
+            op("RemovePermission", "DELETE", fn + "/policy/{StatementId}") {
+                try await $0.removePermission($1, name: $2, sid: $1.label("StatementId"))
+            },
+            op("GetPolicy", "GET", fn + "/policy") { try $0.getPolicy($1, name: $2) },
+            op("CreateFunctionUrlConfig", "POST", "/2021-10-31/functions/{FunctionName}/url") {
+                try await $0.createURLConfig($1, name: $2)
+            },
+            op("GetFunctionUrlConfig", "GET", "/2021-10-31/functions/{FunctionName}/url") { try $0.getURLConfig($1, name: $2) },
+            op("UpdateFunctionUrlConfig", "PUT", "/2021-10-31/functions/{FunctionName}/url") {
+                try await $0.updateURLConfig($1, name: $2)
+            },
+            op("DeleteFunctionUrlConfig", "DELETE", "/2021-10-31/functions/{FunctionName}/url") {
+                try await $0.deleteURLConfig($1, name: $2)
+            },
+            op("ListFunctionUrlConfigs", "GET", "/2021-10-31/functions/{FunctionName}/urls") {
+                try $0.listURLConfigs($1, name: $2)
+            },
             op("GetAccountSettings", "GET", "/2016-08-19/account-settings") { api, p, _ in api.accountSettings(p) },
             op("TagResource", "POST", "/2017-03-31/tags/{ARN}") { api, p, _ in try await api.tagResource(p, arn: p.label("ARN")) },
             op("UntagResource", "DELETE", "/2017-03-31/tags/{ARN}") { api, p, _ in try await api.untagResource(p, arn: p.label("ARN")) },
@@ -270,5 +290,16 @@ extension LambdaService: AsyncEventHandler {
 
     public func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
         try await self.api(for: event.namespace).complete(event, result: result, completion: completion)
+    }
+}
+
+/// Triggers (API Gateway, and later S3, EventBridge, pollers) invoke through the function's resource policy.
+extension LambdaService: FunctionInvoking {
+    public func invoke(_ invocation: TriggeredInvocation) async throws -> InvokeResult {
+        let id = try FunctionIdentifier.parse(invocation.function)
+        var namespace = invocation.namespace
+        if let region = id.region { namespace.region = region }
+        if let account = id.account { namespace.accountID = account }
+        return try await self.api(for: namespace).invoke(triggered: invocation, id: id)
     }
 }

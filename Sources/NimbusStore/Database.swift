@@ -198,6 +198,40 @@ public final class NimbusDatabase: Sendable {
                     CREATE INDEX log_events_group_stream ON log_events(account, region, log_group, log_stream, id);
                     """)
         }
+        migrator.registerMigration("v6") { db in
+            // HTTP triggers (issue #12): resource-based policies per function qualifier ('' = the unqualified
+            // function), function URLs (the URL id routes a request: unique across namespaces), and API Gateway HTTP
+            // APIs (one row per API; its integrations, routes, stages and deployments as child documents).
+            try db.execute(
+                sql: """
+                    CREATE TABLE function_policies (
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        qualifier TEXT NOT NULL, document TEXT NOT NULL, revision_id TEXT NOT NULL,
+                        PRIMARY KEY (account, region, function_name, qualifier),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    CREATE TABLE function_urls (
+                        url_id TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        qualifier TEXT NOT NULL, config TEXT NOT NULL,
+                        UNIQUE (account, region, function_name, qualifier),
+                        FOREIGN KEY (account, region, function_name) REFERENCES functions(account, region, name)
+                            ON DELETE CASCADE
+                    );
+                    CREATE TABLE apigateway_apis (
+                        api_id TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL, region TEXT NOT NULL,
+                        document TEXT NOT NULL, created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX apigateway_apis_namespace ON apigateway_apis(account, region, created_at);
+                    CREATE TABLE apigateway_children (
+                        api_id TEXT NOT NULL REFERENCES apigateway_apis(api_id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL, id TEXT NOT NULL, document TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        PRIMARY KEY (api_id, kind, id)
+                    );
+                    """)
+        }
         return migrator
     }
 

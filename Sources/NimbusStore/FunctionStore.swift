@@ -29,4 +29,11 @@ public protocol FunctionStore: Sendable {
     func loadEventInvokeConfigs() async throws -> [String: [String: EventInvokeConfig]]
     func putEventInvokeConfig(function name: String, qualifier: String, _ config: EventInvokeConfig) async throws
     func deleteEventInvokeConfig(function name: String, qualifier: String) async throws
+
+    /// Resource-based policies and function URLs per function and qualifier (`""` for the unqualified function).
+    func loadPoliciesAndURLs() async throws -> (policies: [String: [String: ResourcePolicy]], urls: [String: [String: FunctionURLConfig]])
+    /// Stores a qualifier's policy, or deletes it when nil (its last statement was removed).
+    func putPolicy(function name: String, qualifier: String, _ policy: ResourcePolicy?) async throws
+    /// Stores a function URL, or deletes it when nil.
+    func putURL(function name: String, qualifier: String, _ config: FunctionURLConfig?) async throws
 }

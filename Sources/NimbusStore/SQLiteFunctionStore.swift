@@ -142,7 +142,10 @@ public struct SQLiteFunctionStore: FunctionStore {
     /// Deletes a function with all its versions, aliases and settings.
     public func delete(name: String) async throws {
         try await self.database.pool.write { db in
-            for table in ["function_aliases", "function_versions", "provisioned_concurrency", "event_invoke_configs"] {
+            for table in [
+                "function_aliases", "function_versions", "provisioned_concurrency", "event_invoke_configs",
+                "function_policies", "function_urls",
+            ] {
                 try db.execute(
                     sql: "DELETE FROM \(table) WHERE account = ? AND region = ? AND function_name = ?",
                     arguments: self.scope + [name])

@@ -15,6 +15,10 @@ public struct StoredFunction: Sendable, Equatable {
     public var lastVersionNumber: Int
     /// Provisioned concurrency configurations, one per qualifier (a published version or an alias).
     public var provisioned: [ProvisionedConcurrencyConfig] = []
+    /// Resource-based policies by qualifier (`""` for the unqualified function, a version number or an alias).
+    public var policies: [String: ResourcePolicy] = [:]
+    /// Function URLs by qualifier (`""` for the unqualified function, or an alias).
+    public var urls: [String: FunctionURLConfig] = [:]
 
     public init(
         configuration: FunctionConfiguration, tags: [String: String], versions: [PublishedVersion] = [],

@@ -1,0 +1,54 @@
+import NIOCore
+import NimbusCore
+
+/// How Lambda's triggers hand an event to a function — API Gateway's integrations now, S3 notifications, EventBridge
+/// targets and queue pollers later: Lambda checks the function's resource-based policy for the calling service (as
+/// AWS does: the trigger needs a statement allowing its principal), then runs the invocation on the paths Invoke
+/// uses (concurrency, throttling, warm pools, logs).
+public protocol FunctionInvoking: Sendable {
+    /// Runs the function synchronously (RequestResponse). A function's own failure is a result with
+    /// `functionError`; everything else is thrown as a ``NimbusError``: `ResourceNotFoundException` (no such
+    /// function or qualifier), `AccessDeniedException` (the policy does not allow the principal),
+    /// `TooManyRequestsException` (throttled), `RequestEntityTooLargeException` (payload over 6 MB), or another
+    /// Lambda error (`ServiceException`, `ResourceNotReadyException`…).
+    func invoke(_ invocation: TriggeredInvocation) async throws -> InvokeResult
+}
+
+/// One event a trigger hands to a function.
+public struct TriggeredInvocation: Sendable {
+    /// The function as the trigger's configuration names it: an ARN (`arn:aws:lambda:us-east-1:123456789012:function:f`,
+    /// with an optional `:qualifier`), or a name in `namespace`.
+    public var function: String
+    /// The (account, region) of the resource that triggers the function (the API, the bucket, the rule).
+    public var namespace: AccountContext
+    public var payload: ByteBuffer
+    /// The calling service's principal (`apigateway.amazonaws.com`), matched against the policy's `Principal`.
+    public var principal: String
+    /// The action the policy must allow.
+    public var action: String
+    /// The triggering resource (`arn:aws:execute-api:us-east-1:123456789012:a1b2c3/$default/GET/items`), matched
+    /// against `AWS:SourceArn` conditions.
+    public var sourceARN: String?
+    /// The account that owns the triggering resource, matched against `AWS:SourceAccount` conditions.
+    public var sourceAccount: String?
+    /// The invocation's request id (the trigger's own request id when it has one).
+    public var requestID: String
+    /// The caller's connection loop, when the trigger answers an HTTP request.
+    public var eventLoop: (any EventLoop)?
+
+    public init(
+        function: String, namespace: AccountContext, payload: ByteBuffer, principal: String,
+        action: String = "lambda:InvokeFunction", sourceARN: String? = nil, sourceAccount: String? = nil,
+        requestID: String, eventLoop: (any EventLoop)? = nil
+    ) {
+        self.function = function
+        self.namespace = namespace
+        self.payload = payload
+        self.principal = principal
+        self.action = action
+        self.sourceARN = sourceARN
+        self.sourceAccount = sourceAccount
+        self.requestID = requestID
+        self.eventLoop = eventLoop
+    }
+}

@@ -57,6 +57,13 @@ let package = Package(
             dependencies: ["NimbusCore"],
             swiftSettings: swiftSettings
         ),
+        // HTTP triggers' wire formats, shared by function URLs and API Gateway HTTP APIs: payload format 2.0 and 1.0
+        // events, response mapping, the front doors' own errors and CORS. Pure; no HTTP server.
+        .target(
+            name: "NimbusHTTPEvents",
+            dependencies: ["NimbusCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         // The Lambda Runtime API (2018-06-01), one loopback listener per execution environment.
         .target(
             name: "NimbusRuntimeAPI",
@@ -194,6 +201,11 @@ let package = Package(
         .testTarget(
             name: "NimbusProtocolsTests",
             dependencies: ["NimbusProtocols", "NimbusCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusHTTPEventsTests",
+            dependencies: ["NimbusHTTPEvents", "NimbusCore", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

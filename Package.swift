@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "NimbusLambda",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue", "NimbusEdge",
+                "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue", "NimbusEdge", "NimbusHTTPEvents",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -178,7 +178,7 @@ public final class NimbusServer: Sendable {
         }
         let edge = ServiceEdge(
             services: [
-                lambda.adminDefinition, lambda.definition, LogsService(store: logStore).definition,
+                lambda.adminDefinition, lambda.urlDefinition, lambda.definition, LogsService(store: logStore).definition,
                 STSService().definition,
             ],
             authenticator: authenticator, logger: self.logger)

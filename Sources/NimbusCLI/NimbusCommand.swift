@@ -7,7 +7,8 @@ public struct NimbusCommand: AsyncParsableCommand {
         commandName: "nimbus",
         abstract: "A self-hosted AWS Lambda: the Lambda API and Runtime API on your own machine.",
         subcommands: [
-            Serve.self, Deploy.self, Invoke.self, Logs.self, List.self, Delete.self, Bench.self, Doctor.self, Queue.self,
+            Serve.self, Deploy.self, Invoke.self, FunctionURLCommand.self, Logs.self, List.self, Delete.self, Bench.self, Doctor.self,
+            Queue.self,
         ])
 
     public init() {}

@@ -179,10 +179,8 @@ public enum PayloadFormatV2 {
         _ object: [String: JSONValue]
     ) throws(HTTPResponseMappingError) -> HTTPTriggerResponse {
         let status = try ResponseMembers.statusCode(object["statusCode"])
-        var headers = try ResponseMembers.singleValueHeaders(object["headers"])
-        if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
-            headers.append(("content-type", "application/json"))
-        }
+        // Cookies first: when a function also sets `Set-Cookie` in `headers`, AWS sends both, the array's first.
+        var headers: [(name: String, value: String)] = []
         switch object["cookies"] {
         case nil, .null?:
             break
@@ -196,6 +194,10 @@ public enum PayloadFormatV2 {
         default:
             throw HTTPResponseMappingError(.invalidCookies, "cookies must be an array of strings")
         }
+        headers += try ResponseMembers.singleValueHeaders(object["headers"])
+        if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+            headers.append(("content-type", "application/json"))
+        }
         let body = try ResponseMembers.body(object["body"], isBase64Encoded: object["isBase64Encoded"])
         return HTTPTriggerResponse(status: status, headers: headers, body: body)
     }
@@ -207,9 +209,16 @@ public enum PayloadFormatV2 {
 
 /// Reading the members both formats' response objects share.
 enum ResponseMembers {
-    /// `statusCode`: a JSON integer in 100…599 (a number with a fraction, a string or anything else is refused).
+    /// `statusCode`: an integer in 100…599, as a JSON number or a string of digits (`"418"`: function URLs accept it,
+    /// recorded on AWS). A fraction, another string or any other type is refused.
     static func statusCode(_ value: JSONValue?) throws(HTTPResponseMappingError) -> Int {
-        guard case .number(let number)? = value else {
+        let number: Double
+        switch value {
+        case .number(let n)?:
+            number = n
+        case .string(let text)? where !text.isEmpty && text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }):
+            number = Double(text) ?? 0
+        default:
             throw HTTPResponseMappingError(.invalidStatusCode, "statusCode must be an integer")
         }
         guard number.rounded() == number, number >= 100, number <= 599 else {

@@ -102,24 +102,19 @@ public enum HTTPBodyEncoding {
     /// Whether a body with this `Content-Type` is passed as text (when it is also valid UTF-8); every other body is
     /// base64-encoded.
     ///
-    /// Text types, compared case-insensitively on the media type (parameters such as `charset` ignored): `text/*`,
-    /// and the `application/` types `json`, `javascript`, `xml`, `yaml`, `x-yaml`, `ld+json`, `graphql`,
-    /// `x-www-form-urlencoded`? — see docs/http-triggers-wire.md for the exact list and its sources. A missing
-    /// content type is binary.
+    /// Text: `text/*`, `application/json`, `application/xml` and `application/javascript`, compared
+    /// case-insensitively on the media type (parameters such as `charset` ignored). Everything else is binary,
+    /// including a missing content type, `application/x-www-form-urlencoded`, `multipart/form-data` and suffixed
+    /// types such as `application/problem+json` — the split observed on AWS (docs/http-triggers-wire.md).
     public static func isTextContentType(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map {
             $0.trimmingASCIIWhitespace().lowercased()
         } ?? ""
-        if mediaType.hasPrefix("text/") { return true }
-        guard mediaType.hasPrefix("application/") else { return false }
-        let subtype = mediaType.dropFirst("application/".count)
-        if Self.textApplicationSubtypes.contains(String(subtype)) { return true }
-        // Structured-syntax suffixes (RFC 6839): application/problem+json, application/atom+xml…
-        return subtype.hasSuffix("+json") || subtype.hasSuffix("+xml")
+        return mediaType.hasPrefix("text/") || Self.textApplicationTypes.contains(mediaType)
     }
 
-    static let textApplicationSubtypes: Set<String> = ["json", "javascript", "xml", "yaml", "x-yaml"]
+    static let textApplicationTypes: Set<String> = ["application/json", "application/xml", "application/javascript"]
 
     /// Whether `body` goes into the event base64-encoded: it is non-empty and either its content type is not text
     /// or it is not valid UTF-8.

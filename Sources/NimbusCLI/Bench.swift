@@ -211,6 +211,12 @@ struct Bench: AsyncParsableCommand {
                 throw LambdaClient.error(from: reply)
             }
         }
+        // The same no-op behind a public function URL (issue #12: a URL request should cost at most 1.2× an Invoke).
+        let urlHost = try await self.publicURLHost(client, provided)
+        let urlProvided: @Sendable () async throws -> Void = {
+            let reply = try await client.send(.GET, "/", headers: [("Host", urlHost)])
+            guard reply.status == 200 else { throw LambdaClient.error(from: reply) }
+        }
         let invokePython: @Sendable () async throws -> Void = {
             let reply = try await self.invoke(client, python)
             guard reply.status == 200, reply.headers.first(name: "X-Amz-Function-Error") == nil else {
@@ -221,12 +227,14 @@ struct Bench: AsyncParsableCommand {
         // Warm everything up: connections, JIT-less caches, and `concurrency` environments per function.
         try await self.throughput(count: self.concurrency * 4, concurrency: self.concurrency, health)
         try await self.throughput(count: self.concurrency * 4, concurrency: self.concurrency, invokeProvided)
+        try await self.throughput(count: self.concurrency * 4, concurrency: self.concurrency, urlProvided)
         if pythonAvailable { try await self.throughput(count: self.concurrency * 4, concurrency: self.concurrency, invokePython) }
 
         // Interleaved rounds: each round measures the baseline and then every function, so that a noisy moment on
         // a shared machine hits both sides of a ratio; the median over rounds is reported.
         var targets: [(String, @Sendable () async throws -> Void)] = [
             ("baseline GET /_nimbus/health", health), ("warm invoke, provided no-op", invokeProvided),
+            ("function URL GET, provided no-op", urlProvided),
         ]
         if pythonAvailable { targets.append(("warm invoke, \(self.pythonRuntime) no-op", invokePython)) }
         var latencies = Array(repeating: [Latency](), count: targets.count)
@@ -262,7 +270,10 @@ struct Bench: AsyncParsableCommand {
             ]
         }
         let pLatency = Latency(p50: median(latencies[1].map(\.p50)), p99: 0, mean: 0)
-        let pythonWarmP50 = targets.count > 2 ? median(latencies[2].map(\.p50)) : 0
+        let pythonWarmP50 = targets.count > 3 ? median(latencies[3].map(\.p50)) : 0
+        // A URL request against a direct Invoke of the same function, per round.
+        let urlLatencyRatio = median((0..<self.rounds).map { latencies[2][$0].p50 / latencies[1][$0].p50 })
+        let urlRateRatio = median((0..<self.rounds).map { rates[1][$0] / rates[2][$0] })
 
         print("\nCold starts (\(self.coldStarts) each; every one after a configuration change, so no warm environment exists):")
         print("| function | cold invoke p50 ms | p99 ms | p50 / warm p50 |")
@@ -285,9 +296,12 @@ struct Bench: AsyncParsableCommand {
         print(
             "\nTargets (issue #2), medians of \(self.rounds) interleaved rounds:\n"
                 + "  warm invoke p50 ≤ 3× baseline p50: \(Self.f(latencyRatios[1]))× (provided)"
-                + (targets.count > 2 ? ", \(Self.f(latencyRatios[2]))× (python)" : "") + "\n"
+                + (targets.count > 3 ? ", \(Self.f(latencyRatios[3]))× (python)" : "") + "\n"
                 + "  throughput at c=\(self.concurrency) ≥ 35% of baseline: \(Self.f(rateRatios[1] * 100))% (provided)"
-                + (targets.count > 2 ? ", \(Self.f(rateRatios[2] * 100))% (python)" : ""))
+                + (targets.count > 3 ? ", \(Self.f(rateRatios[3] * 100))% (python)" : "") + "\n"
+                + "Target (issue #12): a function URL request costs ≤ 1.2× a direct Invoke: \(Self.f(urlLatencyRatio))× at p50, "
+                + "\(Self.f(urlRateRatio))× in time per request at c=\(self.concurrency)")
+        figures["function URL / invoke"] = ["p50Ratio": .number(urlLatencyRatio), "timePerRequestRatio": .number(urlRateRatio)]
         if let path = self.json {
             try Data(JSONValue.object(figures).serialized()).write(to: URL(fileURLWithPath: path))
         }
@@ -316,6 +330,21 @@ struct Bench: AsyncParsableCommand {
                 "Role": "arn:aws:iam::000000000000:role/bench", "Timeout": 30,
                 "Code": ["ZipFile": .string(Data(zip).base64EncodedString())],
             ])
+    }
+
+    /// Creates a public (`NONE`) URL for the function and returns the Host its requests carry.
+    func publicURLHost(_ client: LambdaClient, _ name: String) async throws -> String {
+        let created = try await client.call(.POST, "/2021-10-31/functions/\(name)/url", json: ["AuthType": "NONE"])
+        _ = try await client.call(
+            .POST, "/2015-03-31/functions/\(name)/policy",
+            json: [
+                "StatementId": "public", "Action": "lambda:InvokeFunctionUrl", "Principal": "*",
+                "FunctionUrlAuthType": "NONE",
+            ])
+        guard let url = created.json?["FunctionUrl"]?.stringValue, let host = URL(string: url)?.host else {
+            throw LambdaClient.APIError(status: created.status, type: "Bench", message: "no FunctionUrl in \(created.text)")
+        }
+        return host
     }
 
     func invoke(_ client: LambdaClient, _ name: String) async throws -> LambdaClient.Reply {

@@ -141,6 +141,17 @@ let package = Package(
         .target(name: "NimbusLogs", dependencies: ["NimbusCore", "NimbusStore", "NimbusEdge"], swiftSettings: swiftSettings),
         // STS: GetCallerIdentity for every key the edge accepts.
         .target(name: "NimbusSTS", dependencies: ["NimbusCore", "NimbusEdge"], swiftSettings: swiftSettings),
+        // API Gateway HTTP APIs (apigatewayv2): the control plane and the invoke endpoint
+        // (`<api-id>.execute-api.localhost`), which hands requests to functions through FunctionInvoking.
+        .target(
+            name: "NimbusAPIGateway",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusHTTPEvents",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root for `nimbus serve` and the integration tests.
         .target(
             name: "NimbusServer",
@@ -206,6 +217,15 @@ let package = Package(
         .testTarget(
             name: "NimbusHTTPEventsTests",
             dependencies: ["NimbusHTTPEvents", "NimbusCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusAPIGatewayTests",
+            dependencies: [
+                "NimbusAPIGateway", "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusHTTPEvents",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

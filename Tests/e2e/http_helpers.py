@@ -252,13 +252,15 @@ def curl():
     return path
 
 
-def curl_get(host, port, path, extra=()):
-    """curl http://host{path} with --resolve pinning the host to 127.0.0.1 (as the README tells users to)."""
+def curl_get(host, port, path, extra=(), host_header=False):
+    """curl http://host{path} with --resolve pinning the host to 127.0.0.1 (as the README tells users to), or with
+    host_header to http://127.0.0.1:port{path} and `-H "Host: host"`."""
     bare = host.rsplit(":", 1)[0]
-    proc = subprocess.run(
-        [curl(), "-sS", "-i", "--max-time", "30", "--resolve", f"{bare}:{port}:127.0.0.1", *extra,
-         f"http://{host}{path}"],
-        capture_output=True, timeout=60)
+    if host_header:
+        target = ["-H", f"Host: {host}", f"http://127.0.0.1:{port}{path}"]
+    else:
+        target = ["--resolve", f"{bare}:{port}:127.0.0.1", f"http://{host}{path}"]
+    proc = subprocess.run([curl(), "-sS", "-i", "--max-time", "30", *extra, *target], capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     head, _, body = proc.stdout.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])

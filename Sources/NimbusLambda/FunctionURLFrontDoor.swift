@@ -38,7 +38,7 @@ extension LambdaService {
             method: http.method, rawPath: http.rawPath, rawQuery: http.rawQuery,
             headers: p.headers.map { (name: $0.0, value: $0.1) }, body: p.body, sourceIP: http.sourceIP,
             protocol: http.protocolVersion, host: p.host, requestID: p.requestID, timeEpochMillis: Timestamp.nowMillis())
-        let cors = config.cors.map(Self.corsPolicy)
+        let cors = config.cors.map(LambdaAPI.corsPolicy)
         if let cors, let preflight = cors.preflightResponse(for: request) {
             return Self.serviceResponse(preflight)
         }
@@ -112,7 +112,7 @@ extension LambdaService {
     /// The front doors' failure for a platform error of the invocation.
     static func failure(for error: NimbusError) -> HTTPTriggerFailure {
         switch error.code {
-        case .tooManyRequests: .throttled
+        case .tooManyRequests: .throttled(reason: error.extra["Reason"] ?? "ConcurrentInvocationLimitExceeded")
         case .requestTooLarge: .requestTooLarge
         case .resourceNotFound: .functionNotFound
         case .accessDenied: .forbidden
@@ -129,15 +129,6 @@ extension LambdaService {
         }
     }
 
-    /// A function URL's `Cors` block (validated when it was stored) as the policy the platform applies.
-    static func corsPolicy(_ cors: JSONValue) -> CORSPolicy {
-        let o = cors.objectValue ?? [:]
-        func list(_ key: String) -> [String] { o[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
-        return CORSPolicy(
-            allowCredentials: o["AllowCredentials"]?.boolValue ?? false, allowHeaders: list("AllowHeaders"),
-            allowMethods: list("AllowMethods"), allowOrigins: list("AllowOrigins"), exposeHeaders: list("ExposeHeaders"),
-            maxAge: o["MaxAge"]?.numberValue.map { Int($0) })
-    }
 
     /// The SigV4 scope's service name of a signed request (`lambda` for function URLs).
     static func signingService(_ p: ServiceRequest) -> String? {

@@ -1,6 +1,7 @@
 import Foundation
 import NimbusCore
 import NimbusEdge
+import NimbusHTTPEvents
 
 /// `Create/Get/Update/Delete/ListFunctionUrlConfigs` (`/2021-10-31/functions/{Fn}/url`): a URL for `$LATEST` or an
 /// alias, with AWS's validation and recorded messages. The URL itself is served by ``LambdaService/urlDefinition``.
@@ -108,29 +109,28 @@ extension LambdaAPI {
                 .object(raw), operation: r.operation,
                 known: ["AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge"])
             _ = try c.bool("AllowCredentials")
-            func list(_ key: String, _ member: String, maxItems: Int, maxLength: Int, minLength: Int = 0) throws {
-                guard let items = try c.stringList(key) else { return }
-                if items.count > maxItems {
-                    errors.append("Value '\(items)' at 'cors.\(member)' failed to satisfy constraint: Member must have length less than or equal to \(maxItems)")
-                }
-                for item in items where item.count > maxLength || item.count < minLength {
-                    errors.append(
-                        item.count > maxLength
-                            ? "Value '\(item)' at 'cors.\(member)' failed to satisfy constraint: Member must have length less than or equal to \(maxLength)"
-                            : "Value '\(item)' at 'cors.\(member)' failed to satisfy constraint: Member must have length greater than or equal to \(minLength)")
-                }
-            }
-            try list("AllowHeaders", "allowHeaders", maxItems: 100, maxLength: 1024)
-            try list("AllowMethods", "allowMethods", maxItems: 6, maxLength: 6)
-            try list("AllowOrigins", "allowOrigins", maxItems: 100, maxLength: 253, minLength: 1)
-            try list("ExposeHeaders", "exposeHeaders", maxItems: 100, maxLength: 1024)
-            if let maxAge = try c.int("MaxAge"), maxAge < 0 || maxAge > 86_400 {
-                errors.append(
-                    "Value '\(maxAge)' at 'cors.maxAge' failed to satisfy constraint: Member must have value \(maxAge < 0 ? "greater than or equal to 0" : "less than or equal to 86400")")
-            }
+            for key in ["AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders"] { _ = try c.stringList(key) }
+            _ = try c.int("MaxAge")
             cors = .object(raw)
         }
         if !errors.isEmpty { throw NimbusError.validation(errors) }
+        if let cors {
+            do {
+                try Self.corsPolicy(cors).validate()
+            } catch {
+                throw NimbusError(.validation, error.message)
+            }
+        }
         return (authType, cors, mode)
+    }
+
+    /// A function URL's `Cors` block (type-checked when it was stored) as the policy the platform applies.
+    static func corsPolicy(_ cors: JSONValue) -> CORSPolicy {
+        let o = cors.objectValue ?? [:]
+        func list(_ key: String) -> [String] { o[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+        return CORSPolicy(
+            frontDoor: .functionURL, allowCredentials: o["AllowCredentials"]?.boolValue ?? false,
+            allowHeaders: list("AllowHeaders"), allowMethods: list("AllowMethods"), allowOrigins: list("AllowOrigins"),
+            exposeHeaders: list("ExposeHeaders"), maxAge: o["MaxAge"]?.numberValue.map { Int($0) })
     }
 }

@@ -206,7 +206,6 @@ def test_url_config_errors_match_aws(lam, functions):
     lam.publish_version(FunctionName=name)
     lam.create_alias(FunctionName=name, Name="urlalias", FunctionVersion="1")
     missing = f"{name}-doesnotexist"
-    alias_arn = function_arn(name, "urlalias")
 
     ops = {
         "create": (lambda **kw: lam.create_function_url_config(AuthType="NONE", **kw), NO_FUNCTION),
@@ -223,10 +222,10 @@ def test_url_config_errors_match_aws(lam, functions):
                                 qualifier_pattern_error(qualifier))
         expect_client_error(lambda: call(FunctionName=missing, Qualifier="1"), "ValidationException", 400,
                             qualifier_pattern_error("1"))
-        expect_client_error(lambda: call(FunctionName=name, Qualifier="aliasdoesnotexist"),
+        expect_client_error(lambda: call(FunctionName=name, Qualifier="v1"),
                             "ResourceNotFoundException", 404, missing_message)
         if op != "delete":  # AWS answers delete with an internal failure here (recorded as <aws_internal_failure>)
-            expect_client_error(lambda: call(FunctionName=alias_arn, Qualifier="other"),
+            expect_client_error(lambda: call(FunctionName=f"{name}:urlalias-doesnotmatch", Qualifier="urlalias"),
                                 "InvalidParameterValueException", 400, QUALIFIER_MISMATCH)
         if op != "create":  # no configuration yet
             expect_client_error(lambda: call(FunctionName=name), "ResourceNotFoundException", 404, NO_RESOURCE)

@@ -180,20 +180,23 @@ def test_permission_errors_match_aws(lam, versioned):
     base = dict(Action="lambda:InvokeFunction", Principal="s3.amazonaws.com", SourceArn=BUCKET_ARN)
 
     def add(**kwargs):
-        return lambda: lam.add_permission(**{**base, "FunctionName": name, "StatementId": "s3", **kwargs})
+        params = {**base, "FunctionName": name, "StatementId": "s3", **kwargs}
+        return lambda: lam.add_permission(**{k: v for k, v in params.items() if v is not None})
 
     expect_client_error(
         add(StatementId="example.com"), "ValidationException", 400,
         "1 validation error detected: Value 'example.com' at 'statementId' failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: ([a-zA-Z0-9-_]+)")
-    expect_client_error(add(FunctionName=f"{name}:live", Qualifier="1"), "InvalidParameterValueException", 400,
-                        QUALIFIER_MISMATCH)
-    expect_client_error(add(Qualifier="$LATEST"), "InvalidParameterValueException", 400, LATEST_POLICY)
-    expect_client_error(add(Principal="invalid.nonamazonaws.com"), "InvalidParameterValueException", 400,
-                        BAD_PRINCIPAL)
+    expect_client_error(add(FunctionName=f"{name}:alias-not-42", Qualifier="42"), "InvalidParameterValueException",
+                        400, QUALIFIER_MISMATCH)
+    expect_client_error(add(FunctionName=f"{name}:$LATEST", Qualifier="$LATEST"), "InvalidParameterValueException",
+                        400, LATEST_POLICY)
+    # The recorded request: a service-like principal that is not an AWS service (AWS checks a list of services).
+    expect_client_error(add(StatementId="lambda", Principal="invalid.nonaws.com", SourceArn=None, SourceAccount=ACCOUNT),
+                        "InvalidParameterValueException", 400, BAD_PRINCIPAL)
     expect_client_error(add(FunctionName="doesnotexist"), "ResourceNotFoundException", 404,
                         f"Function not found: {function_arn('doesnotexist')}")
-    expect_client_error(add(Qualifier="alias-doesnotexist"), "ResourceNotFoundException", 404,
+    expect_client_error(add(FunctionName=f"{name}:alias-doesnotexist"), "ResourceNotFoundException", 404,
                         f"Cannot find alias arn: {function_arn(name, 'alias-doesnotexist')}")
     expect_client_error(add(Qualifier="42"), "ResourceNotFoundException", 404,
                         f"Function not found: {function_arn(name, '42')}")
@@ -206,7 +209,7 @@ def test_permission_errors_match_aws(lam, versioned):
 
     expect_client_error(lambda: lam.get_policy(FunctionName="doesnotexist"), "ResourceNotFoundException", 404,
                         NO_RESOURCE)
-    expect_client_error(lambda: lam.get_policy(FunctionName=name, Qualifier="42"), "ResourceNotFoundException", 404,
+    expect_client_error(lambda: lam.get_policy(FunctionName=name, Qualifier="77"), "ResourceNotFoundException", 404,
                         NO_RESOURCE)
     expect_client_error(lambda: lam.remove_permission(FunctionName="doesnotexist", StatementId="s3"),
                         "ResourceNotFoundException", 404, f"No policy found for: {function_arn('doesnotexist')}")

@@ -21,6 +21,11 @@ public struct ResourcePolicy: Sendable, Equatable, Codable {
         ]
     }
 
+    /// `GetPolicy`'s `Policy` text, keys in AWS's order (`Version`, `Id`, `Statement`).
+    public var text: String {
+        #"{"Version":"2012-10-17","Id":"default","Statement":["# + self.statements.map(\.text).joined(separator: ",") + "]}"
+    }
+
     public func statement(_ sid: String) -> PolicyStatement? {
         self.statements.first { $0.sid == sid }
     }
@@ -94,17 +99,45 @@ public struct PolicyStatement: Sendable, Equatable, Codable {
         return .object(statement)
     }
 
+    /// The statement as AWS writes it (`AddPermission`'s `Statement`, an element of `GetPolicy`'s): keys in AWS's
+    /// order, `Sid`, `Effect`, `Principal`, `Action`, `Resource`, `Condition`; condition operators in the order their
+    /// first condition was added.
+    public var text: String {
+        func string(_ value: String) -> String { String(decoding: JSONValue.string(value).serialized(), as: UTF8.self) }
+        let principal: String
+        switch self.principal {
+        case .anyone: principal = string("*")
+        case .service(let name): principal = #"{"Service":\#(string(name))}"#
+        case .aws(let arn): principal = #"{"AWS":\#(string(arn))}"#
+        }
+        var out = #"{"Sid":\#(string(self.sid)),"Effect":"Allow","Principal":\#(principal),"Action":\#(string(self.action)),"Resource":\#(string(self.resource))"#
+        if !self.conditions.isEmpty {
+            var operations: [String] = []
+            for condition in self.conditions where !operations.contains(condition.operation) {
+                operations.append(condition.operation)
+            }
+            let blocks = operations.map { operation in
+                let entries = self.conditions.filter { $0.operation == operation }.map { "\(string($0.key)):\(string($0.value))" }
+                return "\(string(operation)):{\(entries.joined(separator: ","))}"
+            }
+            out += #","Condition":{"# + blocks.joined(separator: ",") + "}"
+        }
+        return out + "}"
+    }
+
     /// AddPermission's `Principal` parameter as AWS reads it: `*`, a service principal (`s3.amazonaws.com`), an
     /// account id, or an IAM ARN; nil for anything else ("The provided principal was invalid…").
     public static func principal(parsing raw: String) -> Principal? {
         if raw == "*" { return .anyone }
         if raw.count == 12, raw.allSatisfy(\.isASCIIDigit) { return .aws("arn:aws:iam::\(raw):root") }
         if raw.hasPrefix("arn:aws:iam::") || raw.hasPrefix("arn:aws:sts::") { return .aws(raw) }
-        let labels = raw.split(separator: ".", omittingEmptySubsequences: false)
-        if labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCIILetterOrDigit || $0 == "-" } }) {
-            return .service(raw)
+        // Service principals are AWS's own names: `s3.amazonaws.com`, `alexa-appkit.amazon.com`.
+        guard let domain = [".amazonaws.com", ".amazon.com", ".amazonaws.com.cn"].first(where: { raw.hasSuffix($0) }) else {
+            return nil
         }
-        return nil
+        let service = raw.dropLast(domain.count)
+        guard !service.isEmpty, service.allSatisfy({ $0.isASCIILetterOrDigit || $0 == "-" || $0 == "." }) else { return nil }
+        return .service(raw)
     }
 
     func allows(_ request: PolicyRequest) -> Bool {

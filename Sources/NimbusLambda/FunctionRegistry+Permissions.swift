@@ -68,9 +68,10 @@ extension FunctionRegistry {
         }
         policy.statements.append(statement)
         policy.revisionID = UUID().uuidString.lowercased()
-        if JSONValue.object(["Policy": policy.document]).serialized().count > Self.maximumPolicyBytes {
+        let size = policy.text.utf8.count
+        if size > Self.maximumPolicyBytes {
             throw NimbusError(
-                .policyLengthExceeded, "The final policy size (\(policy.document.serialized().count)) is bigger than the limit (\(Self.maximumPolicyBytes)).")
+                .policyLengthExceeded, "The final policy size (\(size)) is bigger than the limit (\(Self.maximumPolicyBytes)).")
         }
         try await self.store.putPolicy(function: name, qualifier: qualifier, policy)
         function.policies[qualifier] = policy

@@ -64,7 +64,8 @@ extension LambdaService {
         let policyRequest: PolicyRequest
         let context = ["lambda:FunctionUrlAuthType": config.authType, "lambda:InvokedViaFunctionUrl": "true"]
         if config.authType == "AWS_IAM" {
-            guard case .valid = p.signature, Self.signingService(p) == "lambda" else {
+            // A signature for another service or region does not open a URL (AWS checks both).
+            guard case .valid = p.signature, let scope = Self.signingScope(p), scope == ("lambda", entry.namespace.region) else {
                 return Self.failure(.forbidden)
             }
             caller = IAMCallerIdentity(
@@ -130,18 +131,16 @@ extension LambdaService {
     }
 
 
-    /// The SigV4 scope's service name of a signed request (`lambda` for function URLs).
-    static func signingService(_ p: ServiceRequest) -> String? {
+    /// The SigV4 scope's service and region of a signed request (`lambda` and the URL's region for function URLs).
+    static func signingScope(_ p: ServiceRequest) -> (service: String, region: String)? {
+        var credential: Substring?
         if let authorization = p.header("authorization"), let range = authorization.range(of: "Credential=") {
-            let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
-            let parts = scope.split(separator: "/")
-            return parts.count == 5 ? String(parts[3]) : nil
+            credential = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
+        } else if let query = p.queryValue("X-Amz-Credential") {
+            credential = Substring(query)
         }
-        if let credential = p.queryValue("X-Amz-Credential") {
-            let parts = credential.split(separator: "/")
-            return parts.count == 5 ? String(parts[3]) : nil
-        }
-        return nil
+        guard let parts = credential?.split(separator: "/"), parts.count == 5 else { return nil }
+        return (String(parts[3]), String(parts[2]))
     }
 
     /// The answer as the edge sends it; `x-amzn-RequestId` names the invocation, as Lambda's frontend does.

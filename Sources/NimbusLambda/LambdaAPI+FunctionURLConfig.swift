@@ -77,7 +77,9 @@ extension LambdaAPI {
             guard let after = Self.decodeMarker(marker) else {
                 throw NimbusError.invalidParameter("Invalid pagination marker: \(marker)")
             }
-            configs = configs.filter { ($0.qualifier ?? "") > after }
+            // Markers name the last listed qualifier, `$` for the unqualified function (never an alias name).
+            let last = after == "$" ? "" : after
+            configs = configs.filter { ($0.qualifier ?? "") > last }
         }
         let page = Array(configs.prefix(maxItems))
         var body: [String: JSONValue] = [
@@ -85,7 +87,7 @@ extension LambdaAPI {
                 page.map { $0.wire(account: self.account, port: Self.port(of: p.host), full: true, includeLastModified: true) })
         ]
         if configs.count > page.count, let last = page.last {
-            body["NextMarker"] = .string(Self.encodeMarker(last.qualifier ?? ""))
+            body["NextMarker"] = .string(Self.encodeMarker(last.qualifier ?? "$"))
         }
         return .document(200, .object(body))
     }

@@ -88,7 +88,7 @@ extension LambdaAPI {
             conditions: conditions)
         let added = try await self.registry.addPermission(
             function: target.name, qualifier: target.qualifier, statement, revisionID: try r.string("RevisionId"))
-        return .document(201, ["Statement": .string(String(decoding: added.document.serialized(), as: UTF8.self))])
+        return .document(201, ["Statement": .string(added.text)])
     }
 
     /// `DELETE /2015-03-31/functions/{Fn}/policy/{StatementId}`.
@@ -112,7 +112,7 @@ extension LambdaAPI {
         return .document(
             200,
             [
-                "Policy": .string(String(decoding: policy.document.serialized(), as: UTF8.self)),
+                "Policy": .string(policy.text),
                 "RevisionId": .string(policy.revisionID),
             ])
     }

@@ -17,6 +17,8 @@ import Testing
                 == .aws("arn:aws:iam::123456789012:user/alice"))
         #expect(PolicyStatement.principal(parsing: "not a principal") == nil)
         #expect(PolicyStatement.principal(parsing: "12345") == nil)
+        #expect(PolicyStatement.principal(parsing: "invalid.nonamazonaws.com") == nil)
+        #expect(PolicyStatement.principal(parsing: "alexa-appkit.amazon.com") == .service("alexa-appkit.amazon.com"))
     }
 
     @Test func statementDocumentHasAWSShape() {
@@ -125,5 +127,24 @@ import Testing
         try await reopened.delete(name: "fn")
         let after = try await reopened.loadPoliciesAndURLs()
         #expect(after.policies.isEmpty && after.urls.isEmpty)
+    }
+}
+
+extension ResourcePolicyTests {
+    /// The text keeps AWS's key order and parses to the same document.
+    @Test func textKeepsAWSOrder() throws {
+        let statement = PolicyStatement(
+            sid: "u\"rl", principal: .anyone, action: "lambda:InvokeFunctionUrl", resource: Self.arn,
+            conditions: [
+                .init("StringEquals", "AWS:SourceAccount", "111111111111"), .init("ArnLike", "AWS:SourceArn", "arn:aws:s3:::b"),
+                .init("StringEquals", "lambda:FunctionUrlAuthType", "NONE"),
+            ])
+        let text = statement.text
+        #expect(text.hasPrefix(#"{"Sid":"u\"rl","Effect":"Allow","Principal":"*","Action":"#))
+        #expect(text.contains(#""Condition":{"StringEquals":{"AWS:SourceAccount":"111111111111","lambda:FunctionUrlAuthType":"NONE"},"ArnLike""#))
+        #expect(JSONValue.parse(Array(text.utf8)) == statement.document)
+        let policy = ResourcePolicy(statements: [statement, statement], revisionID: "r")
+        #expect(policy.text.hasPrefix(#"{"Version":"2012-10-17","Id":"default","Statement":[{"Sid""#))
+        #expect(JSONValue.parse(Array(policy.text.utf8)) == policy.document)
     }
 }

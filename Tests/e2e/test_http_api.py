@@ -177,6 +177,7 @@ def test_quick_create_needs_the_apigateway_permission(lam, apigw, created, echo_
     assert event["rawQueryString"] == "a=1&a=2"
     assert event["queryStringParameters"] == {"a": "1,2"}
     assert event["cookies"] == ["s=1", "t=2"]
+    assert "cookie" not in event["headers"], "HTTP APIs move the Cookie header into `cookies`"
     assert event["headers"]["x-multi"] == "1,2"
     assert all(k == k.lower() for k in event["headers"])
     assert event["body"] == '{"k": "v"}' and event["isBase64Encoded"] is False

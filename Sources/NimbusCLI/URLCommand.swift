@@ -3,7 +3,8 @@ import Foundation
 import NimbusCore
 
 /// `nimbus url`: a function's URL, created on first use. With `--auth none` (the default) it also adds the resource
-/// policy statement that makes the URL public, as the AWS console does (`FunctionURLAllowPublicAccess`).
+/// policy statements that make the URL public, as the AWS console does (`FunctionURLAllowPublicAccess`,
+/// `FunctionURLAllowInvokeAction`).
 struct FunctionURLCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "url", abstract: "Create (or show) a function's URL and print how to call it.")
@@ -25,6 +26,7 @@ struct FunctionURLCommand: AsyncParsableCommand {
     }
 
     static let publicStatement = "FunctionURLAllowPublicAccess"
+    static let invokeStatement = "FunctionURLAllowInvokeAction"
 
     func run() async throws {
         let client = self.endpoint.client
@@ -33,7 +35,9 @@ struct FunctionURLCommand: AsyncParsableCommand {
         try await reportingErrors {
             if self.delete {
                 _ = try await client.call(.DELETE, "/2021-10-31/functions/\(function)/url\(query)")
-                _ = try? await client.call(.DELETE, "/2015-03-31/functions/\(function)/policy/\(Self.publicStatement)\(query)")
+                for statement in [Self.publicStatement, Self.invokeStatement] {
+                    _ = try? await client.call(.DELETE, "/2015-03-31/functions/\(function)/policy/\(statement)\(query)")
+                }
                 print("Deleted the URL of \(self.name)")
                 return
             }
@@ -48,11 +52,19 @@ struct FunctionURLCommand: AsyncParsableCommand {
                 }
                 config = try await client.call(.POST, "/2021-10-31/functions/\(function)/url\(query)", json: .object(body))
                 if self.auth == .none {
+                    // The two statements the AWS console adds for a public URL (AWS requires both for URLs made since
+                    // October 2025; Nimbus needs the first).
                     _ = try await client.call(
                         .POST, "/2015-03-31/functions/\(function)/policy\(query)",
                         json: [
                             "StatementId": .string(Self.publicStatement), "Action": "lambda:InvokeFunctionUrl",
                             "Principal": "*", "FunctionUrlAuthType": "NONE",
+                        ])
+                    _ = try await client.call(
+                        .POST, "/2015-03-31/functions/\(function)/policy\(query)",
+                        json: [
+                            "StatementId": .string(Self.invokeStatement), "Action": "lambda:InvokeFunction",
+                            "Principal": "*", "InvokedViaFunctionUrl": true,
                         ])
                 }
                 print("Created a URL for \(self.name)")

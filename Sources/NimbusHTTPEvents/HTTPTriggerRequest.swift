@@ -60,6 +60,24 @@ public struct HTTPTriggerRequest: Sendable {
     public func header(_ name: String) -> String? {
         self.headers.first(where: { $0.name == name })?.value
     }
+
+    /// Appends the headers a function URL adds in front of the function (a real event has them): `x-forwarded-for`
+    /// (the client's address, after any the client sent), `x-forwarded-port`, `x-forwarded-proto` and
+    /// `x-amzn-trace-id` (when given). Call before building the event.
+    public mutating func appendForwardedHeaders(port: Int, proto: String = "http", traceID: String? = nil) {
+        if let index = self.headers.firstIndex(where: { $0.name == "x-forwarded-for" }) {
+            self.headers[index].value += ", " + self.sourceIP
+        } else {
+            self.headers.append(("x-forwarded-for", self.sourceIP))
+        }
+        self.headers.removeAll { $0.name == "x-forwarded-port" || $0.name == "x-forwarded-proto" }
+        self.headers.append(("x-forwarded-port", String(port)))
+        self.headers.append(("x-forwarded-proto", proto))
+        if let traceID {
+            self.headers.removeAll { $0.name == "x-amzn-trace-id" }
+            self.headers.append(("x-amzn-trace-id", traceID))
+        }
+    }
 }
 
 /// Which front door handed the request to the function: it decides the few places where the two differ (which

@@ -137,8 +137,10 @@ public enum PayloadFormatV2 {
     ///   `headers` (string, number or boolean values, written as text), `cookies` (each a `set-cookie` header), `body`
     ///   (a string, base64-decoded when `isBase64Encoded` is true; missing or null → empty). Without a `content-type`
     ///   among `headers`, `content-type: application/json` is added.
-    /// - Anything else is *inferred*: status 200, `content-type: application/json`, and the body is the result as
-    ///   returned, except that a JSON string result becomes its content (`"hello"` → `hello`), as AWS does.
+    /// - Anything else is *inferred*: status 200, `content-type: application/json`, and the body is the result's
+    ///   JSON text without insignificant whitespace (`{"hello": "world"}` → `{"hello":"world"}`, member order and
+    ///   number spelling kept), except that a JSON string result becomes its content (`"hello"` → `hello`) — both
+    ///   as recorded on AWS.
     ///
     /// Throws ``HTTPResponseMappingError`` when the result is not JSON or a response object has a member of the wrong
     /// type; the front door then answers its ``HTTPTriggerFailure/invalidResponse`` error.
@@ -155,7 +157,7 @@ public enum PayloadFormatV2 {
             if object["statusCode"] != nil {
                 return try Self.mapResponseObject(object)
             }
-            return Self.inferred(body: result)
+            return Self.inferred(body: Self.compacted(result))
         case UInt8(ascii: "\""):
             guard let value = JSONValue.parse(view), case .string(let text) = value else {
                 throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
@@ -167,8 +169,41 @@ public enum PayloadFormatV2 {
             guard JSONValue.parse(view) != nil else {
                 throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
             }
-            return Self.inferred(body: result)
+            return Self.inferred(body: Self.compacted(result))
         }
+    }
+
+    /// Valid JSON text without the whitespace between tokens; the input itself when it has none (runtimes that
+    /// already write compact JSON cost one scan and no copy).
+    static func compacted(_ json: ByteBuffer) -> ByteBuffer {
+        let view = json.readableBytesView
+        var output: ByteBuffer?
+        var inString = false
+        var escaped = false
+        var offset = 0
+        for byte in view {
+            defer { offset += 1 }
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if Self.isJSONWhitespace(byte) {
+                if output == nil {
+                    var copy = ByteBufferAllocator().buffer(capacity: view.count)
+                    copy.writeBytes(view.prefix(offset))
+                    output = copy
+                }
+                continue
+            }
+            output?.writeInteger(byte)
+        }
+        return output ?? json
     }
 
     private static func inferred(body: ByteBuffer) -> HTTPTriggerResponse {

@@ -41,6 +41,7 @@ from http_helpers import (
     client,
     curl_get,
     execute_api_arn,
+    get_with_curl_or_http,
     invocations,
     port_of,
     send,
@@ -512,20 +513,19 @@ def test_the_http_api_example_deploys_with_one_command(lam, apigw, created, endp
     assert f"curl -s {url}/items" in output and f"--resolve {api_id}.execute-api.localhost:{port}:127.0.0.1" in output
 
     host = api_host(api_id, port)
-    status, head, body = curl_get(host, port, "/items")
-    assert status == 200, head
-    assert json.loads(body) == {"items": [{"id": "1", "name": "kettle"}, {"id": "2", "name": "teapot"}]}
-    status, head, body = curl_get(host, port, "/items/2")
-    assert (status, json.loads(body)) == (200, {"id": "2", "name": "teapot"}), head
-    status, head, body = curl_get(host, port, "/items/9")
-    assert status == 404, head
-    status, head, body = curl_get(host, port, "/items/3", extra=(
-        "-X", "POST", "-H", "content-type: application/json", "-d", '{"name":"lamp"}'))
-    assert (status, json.loads(body)) == (201, {"id": "3", "name": "lamp"}), head
+    status, body = get_with_curl_or_http(host, port, "/items")
+    assert (status, json.loads(body)) == (200, {"items": [{"id": "1", "name": "kettle"}, {"id": "2", "name": "teapot"}]})
+    status, body = get_with_curl_or_http(host, port, "/items/2")
+    assert (status, json.loads(body)) == (200, {"id": "2", "name": "teapot"})
+    status, body = get_with_curl_or_http(host, port, "/items/9")
+    assert status == 404, body
+    status, body = get_with_curl_or_http(host, port, "/items/3", method="POST", body=b'{"name":"lamp"}',
+                                         content_type="application/json")
+    assert (status, json.loads(body)) == (201, {"id": "3", "name": "lamp"})
 
     # Deploying again updates the code and keeps the API (and so its URL).
     again, _ = deploy()
     assert again == url
     assert [a["ApiId"] for a in apigw.get_apis()["Items"] if a["Name"] == name] == [api_id]
-    status, head, body = curl_get(host, port, "/items/1")
-    assert (status, json.loads(body)) == (200, {"id": "1", "name": "kettle"}), head
+    status, body = get_with_curl_or_http(host, port, "/items/1")
+    assert (status, json.loads(body)) == (200, {"id": "1", "name": "kettle"})

@@ -51,13 +51,21 @@ final class APIGatewayCatalog: Sendable {
         /// Nil while the API is being created (its id is reserved).
         var serving: ServingAPI?
         var changing: Bool
+        /// Creation order (the store's order at start, then each creation's), which lists follow: ids are random and
+        /// creation times collide within a millisecond.
+        var order: Int
     }
 
-    let slots = Mutex<[String: Slot]>([:])
+    struct Slots {
+        var byID: [String: Slot] = [:]
+        var nextOrder = 0
+    }
+
+    let slots = Mutex(Slots())
 
     /// The API an invoke host names, whatever its namespace.
     func serving(_ id: String) -> ServingAPI? {
-        self.slots.withLock { $0[id]?.serving }
+        self.slots.withLock { $0.byID[id]?.serving }
     }
 
     /// An API of the namespace.
@@ -72,21 +80,25 @@ final class APIGatewayCatalog: Sendable {
     /// The namespace's APIs in creation order.
     func list(_ namespace: AccountContext) -> [APIState] {
         self.slots.withLock { slots in
-            slots.values.compactMap { $0.serving?.state }.filter { $0.namespace == namespace }
-        }.sorted { ($0.api.createdMillis, $0.api.id) < ($1.api.createdMillis, $1.api.id) }
+            slots.byID.values.sorted { $0.order < $1.order }.compactMap { $0.serving?.state }.filter { $0.namespace == namespace }
+        }
     }
 
     /// Installs an API as loaded from the store.
     func install(_ state: APIState) {
         let serving = ServingAPI(state)
-        self.slots.withLock { $0[state.api.id] = Slot(serving: serving, changing: false) }
+        self.slots.withLock { slots in
+            slots.byID[state.api.id] = Slot(serving: serving, changing: false, order: slots.nextOrder)
+            slots.nextOrder += 1
+        }
     }
 
     /// A fresh API id, reserved until ``commit(_:_:)`` or ``abandon(_:)``.
     func reserveID() -> String {
         self.slots.withLock { slots in
-            let id = Identifiers.fresh(length: Identifiers.apiLength) { slots[$0] != nil }
-            slots[id] = Slot(serving: nil, changing: true)
+            let id = Identifiers.fresh(length: Identifiers.apiLength) { slots.byID[$0] != nil }
+            slots.byID[id] = Slot(serving: nil, changing: true, order: slots.nextOrder)
+            slots.nextOrder += 1
             return id
         }
     }
@@ -95,12 +107,12 @@ final class APIGatewayCatalog: Sendable {
     /// - Throws: `NotFoundException`, or `ConflictException` when another change of it is under way.
     func begin(_ id: String, in namespace: AccountContext) throws(APIGatewayError) -> APIState {
         let result: Result<APIState, APIGatewayError> = self.slots.withLock { slots in
-            guard var slot = slots[id], let state = slot.serving?.state, state.namespace == namespace else {
+            guard var slot = slots.byID[id], let state = slot.serving?.state, state.namespace == namespace else {
                 return .failure(.apiNotFound(id, namespace))
             }
             guard !slot.changing else { return .failure(.concurrentModification) }
             slot.changing = true
-            slots[id] = slot
+            slots.byID[id] = slot
             return .success(state)
         }
         return try result.get()
@@ -110,10 +122,12 @@ final class APIGatewayCatalog: Sendable {
     func commit(_ id: String, _ state: APIState?) {
         let serving = state.map(ServingAPI.init)
         self.slots.withLock { slots in
-            if let serving {
-                slots[id] = Slot(serving: serving, changing: false)
+            if let serving, var slot = slots.byID[id] {
+                slot.serving = serving
+                slot.changing = false
+                slots.byID[id] = slot
             } else {
-                slots[id] = nil
+                slots.byID[id] = nil
             }
         }
     }
@@ -121,12 +135,12 @@ final class APIGatewayCatalog: Sendable {
     /// Ends a change that failed: the API stays as it was (a reserved id is released).
     func abandon(_ id: String) {
         self.slots.withLock { slots in
-            guard var slot = slots[id] else { return }
+            guard var slot = slots.byID[id] else { return }
             if slot.serving == nil {
-                slots[id] = nil
+                slots.byID[id] = nil
             } else {
                 slot.changing = false
-                slots[id] = slot
+                slots.byID[id] = slot
             }
         }
     }

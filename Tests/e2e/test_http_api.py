@@ -142,7 +142,8 @@ def test_quick_create_needs_the_apigateway_permission(lam, apigw, created, echo_
     assert API_ID_RE.match(api_id), api_id
     assert api["ApiEndpoint"] == f"http://{api_id}.execute-api.localhost:{port}"
     assert api["ProtocolType"] == "HTTP"
-    assert api["RouteSelectionExpression"] == "$request.method $request.path"
+    # "For HTTP APIs, the routeSelectionExpression must be ${request.method} ${request.path}" (apigatewayv2 model).
+    assert api["RouteSelectionExpression"] == "${request.method} ${request.path}"
     assert api["ApiKeySelectionExpression"] == "$request.header.x-api-key"
     assert api["DisableExecuteApiEndpoint"] is False
 

@@ -216,11 +216,12 @@ extension APIGatewayService {
         return "arn:aws:execute-api:\(state.namespace.region):\(state.namespace.accountID):\(state.api.id)/\(stage)/\(route)"
     }
 
-    /// The request line and the header values, as AWS's 10,240-byte quota counts them.
+    /// The request line and the header values, as AWS's 10,240-byte quota ("total combined size of request line
+    /// and header values") counts them.
     static func headerBytes(_ request: HTTPTriggerRequest) -> Int {
         var total = request.method.utf8.count + request.rawPath.utf8.count + request.rawQuery.utf8.count + 2
             + request.protocol.utf8.count
-        for (name, value) in request.headers { total += name.utf8.count + value.utf8.count }
+        for (_, value) in request.headers { total += value.utf8.count }
         return total
     }
 

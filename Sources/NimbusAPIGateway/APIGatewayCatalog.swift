@@ -80,7 +80,9 @@ final class APIGatewayCatalog: Sendable {
     /// The namespace's APIs in creation order.
     func list(_ namespace: AccountContext) -> [APIState] {
         self.slots.withLock { slots in
-            slots.byID.values.sorted { $0.order < $1.order }.compactMap { $0.serving?.state }.filter { $0.namespace == namespace }
+            slots.byID.values.sorted { $0.order < $1.order }.compactMap { $0.serving?.state }.filter {
+                $0.namespace == namespace
+            }
         }
     }
 

@@ -30,7 +30,8 @@ public final class APIGatewayService: Sendable {
             } catch {
                 // One unreadable API must not keep the server from starting; it stays in the store, unserved.
                 self.logger.error(
-                    "API Gateway API not loaded", metadata: ["apigateway.api.id": "\(record.apiID)", "error": "\(error)"])
+                    "API Gateway API not loaded",
+                    metadata: ["apigateway.api.id": "\(record.apiID)", "error": "\(error)"])
             }
         }
     }
@@ -131,13 +132,19 @@ enum Documents {
     }
 
     static func children(of state: APIState, now: Int64) throws -> [APIGatewayChildRecord] {
-        try state.integrations.map { APIGatewayChildRecord(kind: self.integration, id: $0.id, document: try self.encode($0), createdMillis: now) }
-            + state.routes.map { APIGatewayChildRecord(kind: self.route, id: $0.id, document: try self.encode($0), createdMillis: now) }
+        try state.integrations.map {
+            APIGatewayChildRecord(kind: self.integration, id: $0.id, document: try self.encode($0), createdMillis: now)
+        }
+            + state.routes.map {
+                APIGatewayChildRecord(kind: self.route, id: $0.id, document: try self.encode($0), createdMillis: now)
+            }
             + state.stages.map {
-                APIGatewayChildRecord(kind: self.stage, id: $0.stageName, document: try self.encode($0), createdMillis: $0.createdMillis)
+                APIGatewayChildRecord(
+                    kind: self.stage, id: $0.stageName, document: try self.encode($0), createdMillis: $0.createdMillis)
             }
             + state.deployments.map {
-                APIGatewayChildRecord(kind: self.deployment, id: $0.id, document: try self.encode($0), createdMillis: $0.createdMillis)
+                APIGatewayChildRecord(
+                    kind: self.deployment, id: $0.id, document: try self.encode($0), createdMillis: $0.createdMillis)
             }
     }
 
@@ -145,11 +152,16 @@ enum Documents {
     static func diff(old: APIState, new: APIState, now: Int64) throws -> Write {
         var put: [APIGatewayChildRecord] = []
         var delete: [APIGatewayChildKey] = []
-        func compare<T: Encodable & Equatable>(_ kind: String, _ before: [T], _ after: [T], id: (T) -> String, created: (T) -> Int64?) throws {
+        func compare<T: Encodable & Equatable>(
+            _ kind: String, _ before: [T], _ after: [T], id: (T) -> String, created: (T) -> Int64?
+        ) throws {
             let previous = Dictionary(before.map { (id($0), $0) }, uniquingKeysWith: { first, _ in first })
             let current = Set(after.map(id))
             for child in after where previous[id(child)] != child {
-                put.append(APIGatewayChildRecord(kind: kind, id: id(child), document: try self.encode(child), createdMillis: created(child) ?? now))
+                put.append(
+                    APIGatewayChildRecord(
+                        kind: kind, id: id(child), document: try self.encode(child),
+                        createdMillis: created(child) ?? now))
             }
             for key in previous.keys.sorted() where !current.contains(key) {
                 delete.append(APIGatewayChildKey(kind: kind, id: key))

@@ -8,11 +8,13 @@ extension APIGatewayService {
     func createIntegration(_ request: ServiceRequest) async throws -> ServiceResponse {
         let body = try RequestBody(request.body)
         guard let type = try body.string("integrationType") else {
-            throw APIGatewayError.badRequest("IntegrationType is required: CreateIntegration takes IntegrationType AWS_PROXY.")
+            throw APIGatewayError.badRequest(
+                "IntegrationType is required: CreateIntegration takes IntegrationType AWS_PROXY.")
         }
         try Self.checkIntegrationType(type)
         guard let uri = try body.string("integrationUri", length: 1...2048) else {
-            throw APIGatewayError.badRequest("IntegrationUri is required for an AWS_PROXY integration: the function's ARN.")
+            throw APIGatewayError.badRequest(
+                "IntegrationUri is required for an AWS_PROXY integration: the function's ARN.")
         }
         guard let version = try body.string("payloadFormatVersion") else {
             throw APIGatewayError.badRequest(
@@ -22,7 +24,8 @@ extension APIGatewayService {
             id: "", integrationType: type, integrationUri: uri, payloadFormatVersion: version,
             timeoutInMillis: Validation.defaultTimeoutMillis, connectionType: "INTERNET", managed: false)
         try Self.applyIntegrationSettings(body, to: &integration)
-        let created = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let created = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             guard state.integrations.count < Validation.maximumIntegrations else {
                 throw .badRequest("An HTTP API has at most \(Validation.maximumIntegrations) integrations.")
             }
@@ -39,27 +42,32 @@ extension APIGatewayService {
         case "AWS_PROXY": return
         case "HTTP_PROXY", "HTTP", "AWS", "MOCK":
             throw .badRequest(
-                "Nimbus implements AWS_PROXY integrations (Lambda proxy) only; IntegrationType \(type) is not supported.")
+                "Nimbus implements AWS_PROXY integrations (Lambda proxy) only; IntegrationType \(type) is not supported."
+            )
         default:
             throw .badRequest("Invalid IntegrationType \"\(type)\": AWS_PROXY, HTTP_PROXY, HTTP, AWS or MOCK.")
         }
     }
 
     /// The members CreateIntegration and UpdateIntegration share, validated together with what they leave as is.
-    static func applyIntegrationSettings(_ body: RequestBody, to integration: inout Integration) throws(APIGatewayError) {
+    static func applyIntegrationSettings(_ body: RequestBody, to integration: inout Integration) throws(APIGatewayError)
+    {
         if let uri = try body.string("integrationUri", length: 1...2048) { integration.integrationUri = uri }
         if let version = try body.string("payloadFormatVersion") { integration.payloadFormatVersion = version }
         if let timeout = try body.integer("timeoutInMillis") { integration.timeoutInMillis = timeout }
         if let method = try body.string("integrationMethod", length: 1...64) {
             guard method == "POST" else {
-                throw .badRequest("Invalid IntegrationMethod \"\(method)\": a Lambda proxy integration is invoked with POST.")
+                throw .badRequest(
+                    "Invalid IntegrationMethod \"\(method)\": a Lambda proxy integration is invoked with POST.")
             }
             integration.integrationMethod = method
         }
         if let description = try body.string("description", length: 0...1024) { integration.description = description }
         if let connection = try body.string("connectionType") {
             guard connection == "INTERNET" else {
-                throw .badRequest("Invalid ConnectionType \"\(connection)\": Lambda proxy integrations use INTERNET (VPC links are not supported).")
+                throw .badRequest(
+                    "Invalid ConnectionType \"\(connection)\": Lambda proxy integrations use INTERNET (VPC links are not supported)."
+                )
             }
         }
         try Validation.integrationURI(integration.integrationUri)
@@ -83,8 +91,11 @@ extension APIGatewayService {
         let body = try RequestBody(request.body)
         if let type = try body.string("integrationType") { try Self.checkIntegrationType(type) }
         let id = request.label("integrationId")
-        let updated = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
-            guard let index = state.integrations.firstIndex(where: { $0.id == id }) else { throw .integrationNotFound(id) }
+        let updated = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
+            guard let index = state.integrations.firstIndex(where: { $0.id == id }) else {
+                throw .integrationNotFound(id)
+            }
             try Self.applyIntegrationSettings(body, to: &state.integrations[index])
             return state.integrations[index]
         }
@@ -97,7 +108,8 @@ extension APIGatewayService {
             guard state.integration(id) != nil else { throw .integrationNotFound(id) }
             if let route = state.routes.first(where: { $0.integrationID == id }) {
                 throw .conflict(
-                    "Integration \(id) is the target of route \(route.id) (\(route.routeKey)); change or delete that route first.")
+                    "Integration \(id) is the target of route \(route.id) (\(route.routeKey)); change or delete that route first."
+                )
             }
             state.integrations.removeAll { $0.id == id }
         }
@@ -114,7 +126,8 @@ extension APIGatewayService {
         let key = try RouteKey.parse(raw)
         var route = Route(id: "", routeKey: key.raw, authorizationType: "NONE", apiKeyRequired: false, managed: false)
         try Self.applyRouteSettings(body, to: &route)
-        let created = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let created = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             guard state.routes.count < Validation.maximumRoutes else {
                 throw .badRequest("An HTTP API has at most \(Validation.maximumRoutes) routes.")
             }
@@ -137,7 +150,8 @@ extension APIGatewayService {
             }
             if let other = try? RouteKey.parse(route.routeKey), key.conflictingVariable(with: other) {
                 throw .conflict(
-                    "The provided route key \"\(key.raw)\" has a conflicting variable on the same hierarchical level as \"\(other.raw)\"")
+                    "The provided route key \"\(key.raw)\" has a conflicting variable on the same hierarchical level as \"\(other.raw)\""
+                )
             }
         }
     }
@@ -145,9 +159,12 @@ extension APIGatewayService {
     /// A route's target is `integrations/<id>` of an integration of the API.
     static func checkTarget(_ target: String?, in state: APIState) throws(APIGatewayError) {
         guard let target else { return }
-        guard target.hasPrefix("integrations/"), state.integration(String(target.dropFirst("integrations/".count))) != nil else {
+        guard target.hasPrefix("integrations/"),
+            state.integration(String(target.dropFirst("integrations/".count))) != nil
+        else {
             throw .badRequest(
-                "Invalid Target \"\(target)\": a route's target is integrations/<integration id> of an integration of this API.")
+                "Invalid Target \"\(target)\": a route's target is integrations/<integration id> of an integration of this API."
+            )
         }
     }
 
@@ -156,14 +173,17 @@ extension APIGatewayService {
         if body.has("target") { route.target = try body.string("target", length: 1...128) }
         if let name = try body.string("operationName", length: 1...64) { route.operationName = name }
         if let required = try body.bool("apiKeyRequired") {
-            guard !required else { throw .badRequest("API keys are not supported for HTTP APIs: ApiKeyRequired must be false.") }
+            guard !required else {
+                throw .badRequest("API keys are not supported for HTTP APIs: ApiKeyRequired must be false.")
+            }
             route.apiKeyRequired = required
         }
         if let type = try body.string("authorizationType") {
             switch type {
             case "NONE", "AWS_IAM": route.authorizationType = type
             case "JWT", "CUSTOM":
-                throw .badRequest("Nimbus does not implement \(type) authorizers (yet): AuthorizationType is NONE or AWS_IAM.")
+                throw .badRequest(
+                    "Nimbus does not implement \(type) authorizers (yet): AuthorizationType is NONE or AWS_IAM.")
             default:
                 throw .badRequest("Invalid AuthorizationType \"\(type)\": NONE, AWS_IAM, JWT or CUSTOM.")
             }
@@ -189,7 +209,8 @@ extension APIGatewayService {
         let body = try RequestBody(request.body)
         let key = try body.string("routeKey").map { raw throws(APIGatewayError) in try RouteKey.parse(raw) }
         let id = request.label("routeId")
-        let updated = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let updated = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             guard let index = state.routes.firstIndex(where: { $0.id == id }) else { throw .routeNotFound(id) }
             var route = state.routes[index]
             if let key {

@@ -13,14 +13,16 @@ extension APIGatewayService {
         try Validation.stageName(name)
         let now = Timestamp.nowMillis()
         var stage = Stage(
-            stageName: name, autoDeploy: false, stageVariables: [:], tags: [:], createdMillis: now, lastUpdatedMillis: now,
+            stageName: name, autoDeploy: false, stageVariables: [:], tags: [:], createdMillis: now,
+            lastUpdatedMillis: now,
             managed: false)
         try Self.applyStageSettings(body, to: &stage)
         if let tags = try body.stringMap("tags") {
             try Validation.tags(tags)
             stage.tags = tags
         }
-        let created = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let created = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             guard state.stage(name) == nil else { throw .conflict("Stage already exists") }
             guard state.stages.count < Validation.maximumStages else {
                 throw .badRequest("An HTTP API has at most \(Validation.maximumStages) stages.")
@@ -66,8 +68,11 @@ extension APIGatewayService {
     func updateStage(_ request: ServiceRequest) async throws -> ServiceResponse {
         let body = try RequestBody(request.body)
         let name = request.label("stageName")
-        let updated = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
-            guard let index = state.stages.firstIndex(where: { $0.stageName == name }) else { throw .stageNotFound(name) }
+        let updated = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
+            guard let index = state.stages.firstIndex(where: { $0.stageName == name }) else {
+                throw .stageNotFound(name)
+            }
             var stage = state.stages[index]
             try Self.applyStageSettings(body, to: &stage)
             try Self.checkDeployment(stage.deploymentId, in: state)
@@ -93,7 +98,8 @@ extension APIGatewayService {
         let body = try RequestBody(request.body)
         let description = try body.string("description", length: 0...1024)
         let stageName = try body.string("stageName", length: 1...128)
-        let created = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let created = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             guard !state.routes.isEmpty else {
                 throw .badRequest("Unable to deploy API because no routes exist in this API")
             }
@@ -157,7 +163,8 @@ extension APIGatewayService {
     static func taggedResource(_ arn: String, _ namespace: AccountContext) throws(APIGatewayError) -> TaggedResource {
         let prefix = "arn:aws:apigateway:"
         guard arn.hasPrefix(prefix), let path = arn.range(of: "::/apis/") else {
-            throw .badRequest("Invalid resource ARN \"\(arn)\": arn:aws:apigateway:<region>::/apis/<api id>[/stages/<stage name>].")
+            throw .badRequest(
+                "Invalid resource ARN \"\(arn)\": arn:aws:apigateway:<region>::/apis/<api id>[/stages/<stage name>].")
         }
         let region = String(arn[arn.index(arn.startIndex, offsetBy: prefix.count)..<path.lowerBound])
         let parts = arn[path.upperBound...].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -180,7 +187,9 @@ extension APIGatewayService {
         let resource = try Self.taggedResource(request.label("resource-arn"), request.namespace)
         return try await self.change(resource.apiID, in: request.namespace) { state throws(APIGatewayError) in
             guard let name = resource.stageName else { return try body(&state.api.tags) }
-            guard let index = state.stages.firstIndex(where: { $0.stageName == name }) else { throw .stageNotFound(name) }
+            guard let index = state.stages.firstIndex(where: { $0.stageName == name }) else {
+                throw .stageNotFound(name)
+            }
             return try body(&state.stages[index].tags)
         }
     }

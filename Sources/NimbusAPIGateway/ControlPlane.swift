@@ -23,8 +23,12 @@ extension APIGatewayService {
                 op("CreateIntegration", "POST", api + "/integrations") { try await $0.createIntegration($1) },
                 op("GetIntegrations", "GET", api + "/integrations") { try $0.getIntegrations($1) },
                 op("GetIntegration", "GET", api + "/integrations/{integrationId}") { try $0.getIntegration($1) },
-                op("UpdateIntegration", "PATCH", api + "/integrations/{integrationId}") { try await $0.updateIntegration($1) },
-                op("DeleteIntegration", "DELETE", api + "/integrations/{integrationId}") { try await $0.deleteIntegration($1) },
+                op("UpdateIntegration", "PATCH", api + "/integrations/{integrationId}") {
+                    try await $0.updateIntegration($1)
+                },
+                op("DeleteIntegration", "DELETE", api + "/integrations/{integrationId}") {
+                    try await $0.deleteIntegration($1)
+                },
                 op("CreateRoute", "POST", api + "/routes") { try await $0.createRoute($1) },
                 op("GetRoutes", "GET", api + "/routes") { try $0.getRoutes($1) },
                 op("GetRoute", "GET", api + "/routes/{routeId}") { try $0.getRoute($1) },
@@ -38,7 +42,9 @@ extension APIGatewayService {
                 op("CreateDeployment", "POST", api + "/deployments") { try await $0.createDeployment($1) },
                 op("GetDeployments", "GET", api + "/deployments") { try $0.getDeployments($1) },
                 op("GetDeployment", "GET", api + "/deployments/{deploymentId}") { try $0.getDeployment($1) },
-                op("DeleteDeployment", "DELETE", api + "/deployments/{deploymentId}") { try await $0.deleteDeployment($1) },
+                op("DeleteDeployment", "DELETE", api + "/deployments/{deploymentId}") {
+                    try await $0.deleteDeployment($1)
+                },
                 op("TagResource", "POST", "/v2/tags/{resource-arn}") { try await $0.tagResource($1) },
                 op("UntagResource", "DELETE", "/v2/tags/{resource-arn}") { try await $0.untagResource($1) },
                 op("GetTags", "GET", "/v2/tags/{resource-arn}") { try $0.getTags($1) },
@@ -48,7 +54,9 @@ extension APIGatewayService {
     // MARK: APIs
 
     static let routeSelectionExpression = "${request.method} ${request.path}"
-    static let apiKeySelectionExpressions: Set<String> = ["$request.header.x-api-key", "$context.authorizer.usageIdentifierKey"]
+    static let apiKeySelectionExpressions: Set<String> = [
+        "$request.header.x-api-key", "$context.authorizer.usageIdentifierKey",
+    ]
 
     func createAPI(_ request: ServiceRequest) async throws -> ServiceResponse {
         let body = try RequestBody(request.body)
@@ -67,7 +75,8 @@ extension APIGatewayService {
         }
         var api = HTTPAPI(
             id: "", name: name, tags: [:], createdMillis: Timestamp.nowMillis(), disableExecuteApiEndpoint: false,
-            apiKeySelectionExpression: "$request.header.x-api-key", routeSelectionExpression: Self.routeSelectionExpression,
+            apiKeySelectionExpression: "$request.header.x-api-key",
+            routeSelectionExpression: Self.routeSelectionExpression,
             ipAddressType: "ipv4")
         try Self.applyAPISettings(body, to: &api)
         if let tags = try body.stringMap("tags") {
@@ -77,7 +86,8 @@ extension APIGatewayService {
         let target = try body.string("target", length: 1...2048)
         let routeKey = try body.string("routeKey")
         if routeKey != nil, target == nil {
-            throw APIGatewayError.badRequest("RouteKey is used with Target only (quick create): give both, or create routes with CreateRoute.")
+            throw APIGatewayError.badRequest(
+                "RouteKey is used with Target only (quick create): give both, or create routes with CreateRoute.")
         }
         if let target { try Validation.integrationURI(target) }
         let key = try RouteKey.parse(routeKey ?? RouteKey.defaultKey)
@@ -94,7 +104,8 @@ extension APIGatewayService {
                 state.integrations.append(Self.managedIntegration(integrationID, target: target))
                 state.routes.append(
                     Route(
-                        id: routeID, routeKey: key.raw, target: "integrations/\(integrationID)", authorizationType: "NONE",
+                        id: routeID, routeKey: key.raw, target: "integrations/\(integrationID)",
+                        authorizationType: "NONE",
                         apiKeyRequired: false, managed: true))
                 state.stages.append(
                     Stage(
@@ -124,13 +135,15 @@ extension APIGatewayService {
         if let expression = try body.string("routeSelectionExpression") {
             guard expression == Self.routeSelectionExpression else {
                 throw .badRequest(
-                    "Invalid RouteSelectionExpression \"\(expression)\": HTTP APIs route on ${request.method} ${request.path}.")
+                    "Invalid RouteSelectionExpression \"\(expression)\": HTTP APIs route on ${request.method} ${request.path}."
+                )
             }
         }
         if let expression = try body.string("apiKeySelectionExpression") {
             guard Self.apiKeySelectionExpressions.contains(expression) else {
                 throw .badRequest(
-                    "Invalid ApiKeySelectionExpression \"\(expression)\": it is $request.header.x-api-key or $context.authorizer.usageIdentifierKey.")
+                    "Invalid ApiKeySelectionExpression \"\(expression)\": it is $request.header.x-api-key or $context.authorizer.usageIdentifierKey."
+                )
             }
             api.apiKeySelectionExpression = expression
         }
@@ -148,7 +161,9 @@ extension APIGatewayService {
     }
 
     func getAPIs(_ request: ServiceRequest) throws -> ServiceResponse {
-        let apis = self.catalog.list(request.namespace).map { $0.api.document(endpoint: Self.endpoint($0.api.id, host: request.host)) }
+        let apis = self.catalog.list(request.namespace).map {
+            $0.api.document(endpoint: Self.endpoint($0.api.id, host: request.host))
+        }
         return .document(200, try Self.page(apis, request))
     }
 
@@ -157,7 +172,8 @@ extension APIGatewayService {
         let target = try body.string("target", length: 1...2048)
         if let target { try Validation.integrationURI(target) }
         let routeKey = try body.string("routeKey").map { raw throws(APIGatewayError) in try RouteKey.parse(raw) }
-        let state = try await self.change(request.label("apiId"), in: request.namespace) { state throws(APIGatewayError) in
+        let state = try await self.change(request.label("apiId"), in: request.namespace) {
+            state throws(APIGatewayError) in
             try Self.applyAPISettings(body, to: &state.api)
             guard target != nil || routeKey != nil else { return state }
             // Quick create's resources follow UpdateApi's Target and RouteKey, as on AWS.
@@ -165,7 +181,8 @@ extension APIGatewayService {
                 let integration = state.integrations.firstIndex(where: \.managed)
             else {
                 throw .badRequest(
-                    "Target and RouteKey update the route and integration quick create made; this API was not quick-created.")
+                    "Target and RouteKey update the route and integration quick create made; this API was not quick-created."
+                )
             }
             if let target { state.integrations[integration].integrationUri = target }
             if let routeKey {

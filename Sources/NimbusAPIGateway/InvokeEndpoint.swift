@@ -21,7 +21,8 @@ extension APIGatewayService {
             name: "execute-api", signingNames: [], wire: .http, hostRules: [HostRule("{ApiId}.execute-api")],
             defaultBodyLimit: Self.maximumPayloadBytes,
             operations: [
-                ServiceOperation("Invoke", bodyLimit: Self.maximumPayloadBytes, onConnectionLoop: true) { [self] request in
+                ServiceOperation("Invoke", bodyLimit: Self.maximumPayloadBytes, onConnectionLoop: true) {
+                    [self] request in
                     await self.serve(request)
                 }
             ])
@@ -33,9 +34,11 @@ extension APIGatewayService {
         let requestID = Self.makeRequestID()
         let http =
             p.http
-            ?? ServiceRequest.HTTPExchange(method: "GET", rawPath: "/", rawQuery: "", protocolVersion: "HTTP/1.1", sourceIP: "127.0.0.1")
+            ?? ServiceRequest.HTTPExchange(
+                method: "GET", rawPath: "/", rawQuery: "", protocolVersion: "HTTP/1.1", sourceIP: "127.0.0.1")
         let request = HTTPTriggerRequest(
-            method: http.method.uppercased(), rawPath: http.rawPath.isEmpty ? "/" : http.rawPath, rawQuery: http.rawQuery,
+            method: http.method.uppercased(), rawPath: http.rawPath.isEmpty ? "/" : http.rawPath,
+            rawQuery: http.rawQuery,
             headers: p.headers.map { (name: $0.0, value: $0.1) }, body: p.body, sourceIP: http.sourceIP,
             protocol: http.protocolVersion, host: p.host, requestID: requestID, timeEpochMillis: received)
         var answer = await self.answer(request, p)
@@ -67,7 +70,8 @@ extension APIGatewayService {
         _ request: HTTPTriggerRequest, _ p: ServiceRequest, serving: ServingAPI, stage: Stage, segments: [String]
     ) async -> HTTPTriggerResponse {
         let state = serving.state
-        guard let matcher = serving.matcher(for: stage), let match = matcher.match(method: request.method, segments: segments),
+        guard let matcher = serving.matcher(for: stage),
+            let match = matcher.match(method: request.method, segments: segments),
             let integration = match.target.integration
         else {
             return HTTPTriggerFailure.notFound.response(frontDoor: .httpAPI)
@@ -84,7 +88,10 @@ extension APIGatewayService {
             accountID: state.namespace.accountID, stage: stage.stageName, routeKey: match.key.raw,
             pathParameters: match.pathParameters, stageVariables: stage.stageVariables, caller: caller)
         let version2 = integration.payloadFormatVersion == "2.0"
-        let event = version2 ? PayloadFormatV2.event(for: request, context: context) : PayloadFormatV1.event(for: request, context: context)
+        let event =
+            version2
+            ? PayloadFormatV2.event(for: request, context: context)
+            : PayloadFormatV1.event(for: request, context: context)
         if event.readableBytes > Limits.maximumSyncPayloadBytes {
             return HTTPTriggerFailure.eventTooLarge.response(frontDoor: .httpAPI)
         }
@@ -97,12 +104,17 @@ extension APIGatewayService {
         switch await self.invoke(invocation, within: integration.timeoutInMillis) {
         case .result(let result) where result.functionError == nil:
             do {
-                return version2 ? try PayloadFormatV2.response(from: result.payload) : try PayloadFormatV1.response(from: result.payload)
+                return version2
+                    ? try PayloadFormatV2.response(from: result.payload)
+                    : try PayloadFormatV1.response(from: result.payload)
             } catch {
                 failure = .invalidResponse
                 self.logger.info(
                     "HTTP API integration response not mapped",
-                    metadata: ["apigateway.api.id": "\(state.api.id)", "apigateway.request.id": "\(request.requestID)", "error": "\(error)"])
+                    metadata: [
+                        "apigateway.api.id": "\(state.api.id)", "apigateway.request.id": "\(request.requestID)",
+                        "error": "\(error)",
+                    ])
             }
         case .result(let result):
             failure = Self.failure(forErrorType: result.errorType)
@@ -213,13 +225,15 @@ extension APIGatewayService {
     /// a permission's `SourceArn` (`…/*/GET/items/{id}`, `…/*/$default`, `…/*/*`).
     static func sourceARN(_ state: APIState, stage: String, routeKey: RouteKey) -> String {
         let route = routeKey.isDefault ? RouteKey.defaultKey : routeKey.method + routeKey.path
-        return "arn:aws:execute-api:\(state.namespace.region):\(state.namespace.accountID):\(state.api.id)/\(stage)/\(route)"
+        return
+            "arn:aws:execute-api:\(state.namespace.region):\(state.namespace.accountID):\(state.api.id)/\(stage)/\(route)"
     }
 
     /// The request line and the header values, as AWS's 10,240-byte quota ("total combined size of request line
     /// and header values") counts them.
     static func headerBytes(_ request: HTTPTriggerRequest) -> Int {
-        var total = request.method.utf8.count + request.rawPath.utf8.count + request.rawQuery.utf8.count + 2
+        var total =
+            request.method.utf8.count + request.rawPath.utf8.count + request.rawQuery.utf8.count + 2
             + request.protocol.utf8.count
         for (_, value) in request.headers { total += value.utf8.count }
         return total
@@ -228,7 +242,8 @@ extension APIGatewayService {
     /// An API's `CorsConfiguration` as the policy the platform applies.
     static func corsPolicy(_ cors: CorsConfiguration) -> CORSPolicy {
         CORSPolicy(
-            frontDoor: .httpAPI, allowCredentials: cors.allowCredentials ?? false, allowHeaders: cors.allowHeaders ?? [],
+            frontDoor: .httpAPI, allowCredentials: cors.allowCredentials ?? false,
+            allowHeaders: cors.allowHeaders ?? [],
             allowMethods: cors.allowMethods ?? [], allowOrigins: cors.allowOrigins ?? [],
             exposeHeaders: cors.exposeHeaders ?? [], maxAge: cors.maxAge)
     }
@@ -249,7 +264,8 @@ extension APIGatewayService {
     /// an IAM-authorized route without a valid signature (403), and a request line with headers over the quota.
     static var forbidden: HTTPTriggerResponse {
         HTTPTriggerResponse(
-            status: 403, headers: [("content-type", "application/json")], body: ByteBuffer(string: #"{"message":"Forbidden"}"#))
+            status: 403, headers: [("content-type", "application/json")],
+            body: ByteBuffer(string: #"{"message":"Forbidden"}"#))
     }
 
     static var headersTooLarge: HTTPTriggerResponse {
@@ -276,9 +292,11 @@ extension APIGatewayService {
         guard let contentType = answer.header("content-type") else {
             return ServiceResponse(
                 status: answer.status, headers: headers,
-                body: answer.body.readableBytes == 0 ? .empty : .bytes(answer.body, contentType: "application/octet-stream"))
+                body: answer.body.readableBytes == 0
+                    ? .empty : .bytes(answer.body, contentType: "application/octet-stream"))
         }
         headers.removeAll { $0.0.lowercased() == "content-type" }
-        return ServiceResponse(status: answer.status, headers: headers, body: .bytes(answer.body, contentType: contentType))
+        return ServiceResponse(
+            status: answer.status, headers: headers, body: .bytes(answer.body, contentType: contentType))
     }
 }

@@ -9,7 +9,9 @@ struct RequestBody {
 
     /// - Throws: `BadRequestException` when the body is not a JSON object (an empty body is an empty object).
     init(_ body: ByteBuffer) throws(APIGatewayError) {
-        if body.readableBytes == 0 || body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        if body.readableBytes == 0
+            || body.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 })
+        {
             self.members = [:]
             return
         }
@@ -33,7 +35,9 @@ struct RequestBody {
         guard let value = self.members[name], !value.isNull else { return nil }
         guard let text = value.stringValue else { throw Self.wrongType(name, "a string") }
         if let length, !length.contains(text.count) {
-            throw .badRequest("Invalid value for \(name): its length must be between \(length.lowerBound) and \(length.upperBound) characters.")
+            throw .badRequest(
+                "Invalid value for \(name): its length must be between \(length.lowerBound) and \(length.upperBound) characters."
+            )
         }
         return text
     }

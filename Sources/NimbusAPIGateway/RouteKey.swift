@@ -37,11 +37,15 @@ struct RouteKey: Sendable, Hashable {
             .badRequest("Invalid route key \"\(raw)\": \(reason)")
         }
         if raw.hasPrefix("$") {
-            throw invalid("$default is the only route key starting with $ on an HTTP API ($connect, $disconnect and custom selection keys are WebSocket API route keys).")
+            throw invalid(
+                "$default is the only route key starting with $ on an HTTP API ($connect, $disconnect and custom selection keys are WebSocket API route keys)."
+            )
         }
         let parts = raw.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw invalid("a route key is $default or an HTTP method and a path separated by one space, such as \"GET /items/{id}\".")
+            throw invalid(
+                "a route key is $default or an HTTP method and a path separated by one space, such as \"GET /items/{id}\"."
+            )
         }
         let method = String(parts[0])
         guard Self.methods.contains(method) else {
@@ -71,7 +75,10 @@ struct RouteKey: Sendable, Hashable {
                 var name = piece.dropFirst().dropLast()
                 let greedy = name.hasSuffix("+")
                 if greedy { name = name.dropLast() }
-                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") })
+                guard !name.isEmpty,
+                    name.allSatisfy({
+                        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".")
+                    })
                 else {
                     throw invalid("a path variable's name may contain only letters, digits, \"_\", \"-\" and \".\".")
                 }

@@ -18,7 +18,8 @@ enum Validation {
             name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {
             throw .badRequest(
-                "Invalid stage name \"\(name)\": a stage name is $default or 1 to 128 letters, digits, hyphens and underscores.")
+                "Invalid stage name \"\(name)\": a stage name is $default or 1 to 128 letters, digits, hyphens and underscores."
+            )
         }
     }
 
@@ -32,7 +33,8 @@ enum Validation {
                 name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
             else {
                 throw .badRequest(
-                    "Invalid stage variable name \"\(name)\": stage variable names contain only letters, digits and underscores (at most 64).")
+                    "Invalid stage variable name \"\(name)\": stage variable names contain only letters, digits and underscores (at most 64)."
+                )
             }
             guard value.count <= 2048 else {
                 throw .badRequest("Invalid value for stage variable \(name): at most 2048 characters.")
@@ -68,7 +70,8 @@ enum Validation {
     static func timeout(_ millis: Int) throws(APIGatewayError) {
         guard self.timeoutRange.contains(millis) else {
             throw .badRequest(
-                "Invalid TimeoutInMillis \(millis): the integration timeout of an HTTP API must be between 50 and 30000 milliseconds.")
+                "Invalid TimeoutInMillis \(millis): the integration timeout of an HTTP API must be between 50 and 30000 milliseconds."
+            )
         }
     }
 
@@ -76,7 +79,8 @@ enum Validation {
     static func integrationURI(_ uri: String) throws(APIGatewayError) {
         guard FunctionTarget.functionARN(fromIntegrationURI: uri) != nil else {
             throw .badRequest(
-                "Invalid IntegrationUri \"\(uri)\": an AWS_PROXY integration takes a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<alias or version>]) or its arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations form.")
+                "Invalid IntegrationUri \"\(uri)\": an AWS_PROXY integration takes a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<alias or version>]) or its arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations form."
+            )
         }
     }
 
@@ -89,7 +93,8 @@ enum Validation {
         for method in cors.allowMethods ?? [] where method != "*" {
             guard RouteKey.methods.contains(method.uppercased()), method.uppercased() != "ANY" else {
                 throw .badRequest(
-                    "Invalid CorsConfiguration: allowMethods takes HTTP methods (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS) or *, not \"\(method)\".")
+                    "Invalid CorsConfiguration: allowMethods takes HTTP methods (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS) or *, not \"\(method)\"."
+                )
             }
         }
         for origin in cors.allowOrigins ?? [] where origin != "*" {
@@ -97,7 +102,8 @@ enum Validation {
                 scheme.upperBound < origin.endIndex, !origin.contains(where: \.isWhitespace)
             else {
                 throw .badRequest(
-                    "Invalid CorsConfiguration: allowOrigins takes * or origins such as https://example.com, not \"\(origin)\".")
+                    "Invalid CorsConfiguration: allowOrigins takes * or origins such as https://example.com, not \"\(origin)\"."
+                )
             }
         }
         for header in (cors.allowHeaders ?? []) + (cors.exposeHeaders ?? []) {
@@ -107,7 +113,8 @@ enum Validation {
         }
         if cors.allowCredentials == true, (cors.allowOrigins ?? []).contains("*") {
             throw .badRequest(
-                "Invalid CorsConfiguration: allowCredentials cannot be true when allowOrigins contains * (name the origins instead).")
+                "Invalid CorsConfiguration: allowCredentials cannot be true when allowOrigins contains * (name the origins instead)."
+            )
         }
     }
 

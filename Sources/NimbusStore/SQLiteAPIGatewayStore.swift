@@ -16,13 +16,17 @@ public struct SQLiteAPIGatewayStore: APIGatewayStore {
             var children: [String: [APIGatewayChildRecord]] = [:]
             // rowid breaks ties between children created in the same millisecond (quick create makes four).
             for row in try Row.fetchAll(
-                db, sql: "SELECT api_id, kind, id, document, created_at FROM apigateway_children ORDER BY created_at, rowid")
-            {
+                db,
+                sql: "SELECT api_id, kind, id, document, created_at FROM apigateway_children ORDER BY created_at, rowid"
+            ) {
                 children[row["api_id"], default: []].append(
-                    APIGatewayChildRecord(kind: row["kind"], id: row["id"], document: row["document"], createdMillis: row["created_at"]))
+                    APIGatewayChildRecord(
+                        kind: row["kind"], id: row["id"], document: row["document"], createdMillis: row["created_at"]))
             }
             return try Row.fetchAll(
-                db, sql: "SELECT api_id, account, region, document, created_at FROM apigateway_apis ORDER BY created_at, rowid"
+                db,
+                sql:
+                    "SELECT api_id, account, region, document, created_at FROM apigateway_apis ORDER BY created_at, rowid"
             ).map { row in
                 let id: String = row["api_id"]
                 return APIGatewayRecord(
@@ -35,9 +39,11 @@ public struct SQLiteAPIGatewayStore: APIGatewayStore {
     public func insert(_ record: APIGatewayRecord) async throws {
         let inserted = try await self.database.pool.write { db -> Bool in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO apigateway_apis (api_id, account, region, document, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT OR IGNORE INTO apigateway_apis (api_id, account, region, document, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [
-                    record.apiID, record.namespace.accountID, record.namespace.region, record.document, record.createdMillis,
+                    record.apiID, record.namespace.accountID, record.namespace.region, record.document,
+                    record.createdMillis,
                 ])
             guard db.changesCount == 1 else { return false }
             for child in record.children {
@@ -53,7 +59,8 @@ public struct SQLiteAPIGatewayStore: APIGatewayStore {
     ) async throws {
         try await self.database.pool.write { db in
             if let document {
-                try db.execute(sql: "UPDATE apigateway_apis SET document = ? WHERE api_id = ?", arguments: [document, apiID])
+                try db.execute(
+                    sql: "UPDATE apigateway_apis SET document = ? WHERE api_id = ?", arguments: [document, apiID])
             }
             for key in delete {
                 try db.execute(

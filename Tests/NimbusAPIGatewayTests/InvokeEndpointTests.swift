@@ -48,12 +48,16 @@ import Testing
         let greedy = try self.event()
         #expect(greedy["routeKey"] == "ANY /{proxy+}")
         #expect(greedy["pathParameters"] == ["proxy": "anything/else"])
-        #expect(h.functions.invocations.last?.sourceARN == "arn:aws:execute-api:us-east-1:123456789012:\(api)/$default/ANY/{proxy+}")
+        #expect(
+            h.functions.invocations.last?.sourceARN
+                == "arn:aws:execute-api:us-east-1:123456789012:\(api)/$default/ANY/{proxy+}")
     }
 
     @Test func namedStageWithVariablesAndPayload1() async throws {
         let (api, _) = try await h.api(routes: ["GET /items/{id}"], payload: "1.0", stage: false)
-        try await h.call("CreateStage", labels: ["apiId": api], body: ["stageName": "dev", "autoDeploy": true, "stageVariables": ["color": "blue"]])
+        try await h.call(
+            "CreateStage", labels: ["apiId": api],
+            body: ["stageName": "dev", "autoDeploy": true, "stageVariables": ["color": "blue"]])
         let response = await h.invoke("GET", "/dev/items/a%20b", apiID: api)
         #expect(response.status == 200)
         let event = try self.event()
@@ -63,7 +67,9 @@ import Testing
         #expect(event["pathParameters"] == ["id": "a b"])
         #expect(event["stageVariables"] == ["color": "blue"])
         #expect(event["requestContext"]?["stage"] == "dev")
-        #expect(h.functions.invocations.last?.sourceARN == "arn:aws:execute-api:us-east-1:123456789012:\(api)/dev/GET/items/{id}")
+        #expect(
+            h.functions.invocations.last?.sourceARN
+                == "arn:aws:execute-api:us-east-1:123456789012:\(api)/dev/GET/items/{id}")
         // No $default stage: a path without the stage prefix is not found.
         #expect(await h.invoke("GET", "/items/1", apiID: api).status == 404)
     }
@@ -74,13 +80,20 @@ import Testing
         #expect(missing.status == 404)
         #expect(missing.bodyText == #"{"message":"Not Found"}"#)
         #expect(await h.invoke("GET", "/a", apiID: "zzzzzzzzzz").status == 404)
-        let fallback = try await h.call("CreateRoute", labels: ["apiId": api], body: ["routeKey": "$default", "target": .string("integrations/\(h.service.catalog.state(api, in: h.namespace).integrations[0].id)")])
+        let fallback = try await h.call(
+            "CreateRoute", labels: ["apiId": api],
+            body: [
+                "routeKey": "$default",
+                "target": .string("integrations/\(h.service.catalog.state(api, in: h.namespace).integrations[0].id)"),
+            ])
         #expect(fallback.status == 201)
         #expect(await h.invoke("POST", "/b/c", apiID: api).status == 200)
         let event = try self.event()
         #expect(event["routeKey"] == "$default")
         #expect(event["pathParameters"] == nil)
-        #expect(h.functions.invocations.last?.sourceARN == "arn:aws:execute-api:us-east-1:123456789012:\(api)/$default/$default")
+        #expect(
+            h.functions.invocations.last?.sourceARN
+                == "arn:aws:execute-api:us-east-1:123456789012:\(api)/$default/$default")
     }
 
     @Test func stageWithoutAutoDeployServesItsDeployment() async throws {
@@ -91,7 +104,9 @@ import Testing
         try await h.call("CreateDeployment", labels: ["apiId": api], body: ["stageName": "prod"])
         #expect(await h.invoke("GET", "/prod/v1", apiID: api).status == 200)
         // A route added later is live only after the next deployment.
-        try await h.call("CreateRoute", labels: ["apiId": api], body: ["routeKey": "GET /v2", "target": .string("integrations/\(integration)")])
+        try await h.call(
+            "CreateRoute", labels: ["apiId": api],
+            body: ["routeKey": "GET /v2", "target": .string("integrations/\(integration)")])
         #expect(await h.invoke("GET", "/prod/v2", apiID: api).status == 404)
         try await h.call("CreateDeployment", labels: ["apiId": api], body: ["stageName": "prod"])
         #expect(await h.invoke("GET", "/prod/v2", apiID: api).status == 200)
@@ -99,9 +114,11 @@ import Testing
 
     @Test func corsPreflightIsAnsweredWithoutTheFunction() async throws {
         let (api, _) = try await h.api(
-            routes: ["GET /a"], cors: ["allowOrigins": ["https://example.com"], "allowMethods": ["GET", "POST"], "maxAge": 300])
+            routes: ["GET /a"],
+            cors: ["allowOrigins": ["https://example.com"], "allowMethods": ["GET", "POST"], "maxAge": 300])
         let preflight = await h.invoke(
-            "OPTIONS", "/a", apiID: api, headers: [("origin", "https://example.com"), ("access-control-request-method", "POST")])
+            "OPTIONS", "/a", apiID: api,
+            headers: [("origin", "https://example.com"), ("access-control-request-method", "POST")])
         #expect(preflight.status == 204)
         #expect(preflight.header("access-control-allow-origin") == "https://example.com")
         #expect(preflight.header("access-control-max-age") == "300")
@@ -126,14 +143,22 @@ import Testing
         #expect(await status(.functionError(type: "Sandbox.Timedout")) == (500, internalError))
         #expect(await status(.error(NimbusError(.accessDenied, "no"))) == (500, internalError))
         #expect(await status(.error(NimbusError(.resourceNotFound, "gone"))) == (500, internalError))
-        #expect(await status(.error(NimbusError(.tooManyRequests, "Rate Exceeded.", extra: ["Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"]))) == (500, internalError))
+        #expect(
+            await status(
+                .error(
+                    NimbusError(
+                        .tooManyRequests, "Rate Exceeded.",
+                        extra: ["Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"]))) == (
+                    500, internalError
+                ))
         #expect(await status(.payload(#"{"statusCode":"abc"}"#)) == (500, internalError))
         #expect(await status(.payload(#"{"statusCode":201,"body":"made","headers":{"x-a":"1"}}"#)) == (201, "made"))
     }
 
     @Test func integrationTimeoutIs503() async throws {
         let (api, integration) = try await h.api(routes: ["GET /slow"])
-        try await h.call("UpdateIntegration", labels: ["apiId": api, "integrationId": integration], body: ["timeoutInMillis": 50])
+        try await h.call(
+            "UpdateIntegration", labels: ["apiId": api, "integrationId": integration], body: ["timeoutInMillis": 50])
         h.functions.behaviour.withLock { $0 = .hang }
         let clock = ContinuousClock()
         let start = clock.now
@@ -147,16 +172,25 @@ import Testing
         let (api, integration) = try await h.api(routes: [])
         try await h.call(
             "CreateRoute", labels: ["apiId": api],
-            body: ["routeKey": "GET /private", "target": .string("integrations/\(integration)"), "authorizationType": "AWS_IAM"])
+            body: [
+                "routeKey": "GET /private", "target": .string("integrations/\(integration)"),
+                "authorizationType": "AWS_IAM",
+            ])
         let unsigned = await h.invoke("GET", "/private", apiID: api)
         #expect(unsigned.status == 403)
         #expect(unsigned.bodyText == #"{"message":"Forbidden"}"#)
         let tampered = await h.invoke(
-            "GET", "/private", apiID: api, signature: .invalid(ServiceError(code: "InvalidSignatureException", message: "no")))
+            "GET", "/private", apiID: api,
+            signature: .invalid(ServiceError(code: "InvalidSignatureException", message: "no")))
         #expect(tampered.status == 403)
         let signed = await h.invoke(
             "GET", "/private", apiID: api,
-            headers: [("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=x")],
+            headers: [
+                (
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=x"
+                )
+            ],
             signature: .valid)
         #expect(signed.status == 200)
         #expect(try self.event()["requestContext"]?["authorizer"]?["iam"]?["accessKey"] != nil)

@@ -16,7 +16,8 @@ import Testing
     /// The developer guide's example set, plus neighbours that exercise each rule.
     static let keys = [
         "GET /pets/dog/1", "GET /pets/dog/{id}", "GET /pets/{proxy+}", "ANY /{proxy+}", "$default",
-        "GET /pets/{kind}/1", "POST /pets", "ANY /pets", "GET /", "ANY /pets/dog/{id}", "GET /pets/dog/{id}/toys/{proxy+}",
+        "GET /pets/{kind}/1", "POST /pets", "ANY /pets", "GET /", "ANY /pets/dog/{id}",
+        "GET /pets/dog/{id}/toys/{proxy+}",
         "PUT /store/{item}", "ANY /store/{proxy+}",
     ]
 
@@ -48,7 +49,9 @@ import Testing
     @Test func orderOfDeclarationDoesNotMatter() throws {
         let forward = try Self.matcher(Self.keys)
         let backward = try Self.matcher(Self.keys.reversed())
-        for (method, path) in [("GET", "/pets/dog/1"), ("GET", "/pets/cat/2"), ("POST", "/pets/dog/2"), ("GET", "/pets")] {
+        for (method, path) in [
+            ("GET", "/pets/dog/1"), ("GET", "/pets/cat/2"), ("POST", "/pets/dog/2"), ("GET", "/pets"),
+        ] {
             #expect(
                 forward.match(method: method, segments: Self.segments(path))?.target
                     == backward.match(method: method, segments: Self.segments(path))?.target)
@@ -58,7 +61,10 @@ import Testing
     @Test func pathParameters() throws {
         let matcher = try Self.matcher(["GET /items/{id}", "GET /files/{path+}", "GET /a/{x}/b/{y}"])
         #expect(matcher.match(method: "GET", segments: ["items", "42"])?.pathParameters == ["id": "42"])
-        #expect(matcher.match(method: "GET", segments: ["files", "a", "b c", "d.txt"])?.pathParameters == ["path": "a/b c/d.txt"])
+        #expect(
+            matcher.match(method: "GET", segments: ["files", "a", "b c", "d.txt"])?.pathParameters == [
+                "path": "a/b c/d.txt"
+            ])
         #expect(matcher.match(method: "GET", segments: ["a", "1", "b", "2"])?.pathParameters == ["x": "1", "y": "2"])
         // A percent-decoded slash stays inside its segment.
         #expect(matcher.match(method: "GET", segments: ["items", "a/b"])?.pathParameters == ["id": "a/b"])

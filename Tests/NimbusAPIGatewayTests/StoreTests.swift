@@ -27,7 +27,8 @@ import Testing
                     APIGatewayChildRecord(kind: "route", id: "r000001", document: #"{"k":1}"#, createdMillis: 10),
                     APIGatewayChildRecord(kind: "stage", id: "$default", document: "{}", createdMillis: 10),
                 ])
-            let second = APIGatewayRecord(apiID: "bbbbbbbbbb", namespace: west, document: #"{"name":"b"}"#, createdMillis: 20)
+            let second = APIGatewayRecord(
+                apiID: "bbbbbbbbbb", namespace: west, document: #"{"name":"b"}"#, createdMillis: 20)
             try await store.insert(first)
             try await store.insert(second)
             await #expect(throws: APIGatewayStoreError.apiExists("aaaaaaaaaa")) { try await store.insert(first) }
@@ -64,10 +65,16 @@ import Testing
             let (api, integration) = try await h.api(
                 routes: ["GET /items/{id}", "ANY /{proxy+}"], payload: "1.0",
                 cors: ["allowOrigins": ["https://example.com"], "maxAge": 60])
-            try await h.call("CreateStage", labels: ["apiId": api], body: ["stageName": "dev", "stageVariables": ["v": "1"]])
+            try await h.call(
+                "CreateStage", labels: ["apiId": api], body: ["stageName": "dev", "stageVariables": ["v": "1"]])
             try await h.call("CreateDeployment", labels: ["apiId": api], body: ["stageName": "dev"])
-            try await h.call("TagResource", labels: ["resource-arn": "arn:aws:apigateway:us-east-1::/apis/\(api)"], body: ["tags": ["t": "x"]])
-            let quick = try await h.call("CreateApi", body: ["name": "q", "protocolType": "HTTP", "target": .string(Harness.function)])
+            try await h.call(
+                "TagResource", labels: ["resource-arn": "arn:aws:apigateway:us-east-1::/apis/\(api)"],
+                body: ["tags": ["t": "x"]])
+            let quick =
+                try await h.call(
+                    "CreateApi", body: ["name": "q", "protocolType": "HTTP", "target": .string(Harness.function)]
+                )
                 .document["apiId"]?.stringValue ?? ""
             let before = try h.service.catalog.state(api, in: h.namespace)
             let quickBefore = try h.service.catalog.state(quick, in: h.namespace)
@@ -87,7 +94,8 @@ import Testing
     @Test func diffWritesOnlyWhatChanged() throws {
         let api = HTTPAPI(
             id: "aaaaaaaaaa", name: "a", tags: [:], createdMillis: 1, disableExecuteApiEndpoint: false,
-            apiKeySelectionExpression: "$request.header.x-api-key", routeSelectionExpression: "${request.method} ${request.path}",
+            apiKeySelectionExpression: "$request.header.x-api-key",
+            routeSelectionExpression: "${request.method} ${request.path}",
             ipAddressType: "ipv4")
         var old = APIState(namespace: AccountContext(), api: api)
         old.routes = [

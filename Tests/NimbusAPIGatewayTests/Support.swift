@@ -3,11 +3,11 @@ import Logging
 import NIOCore
 import NimbusCore
 import NimbusEdge
-@testable import NimbusInvoker
 import NimbusStore
 import Synchronization
 
 @testable import NimbusAPIGateway
+@testable import NimbusInvoker
 
 /// An in-memory ``APIGatewayStore`` that records what it was asked to write.
 final class MemoryAPIGatewayStore: APIGatewayStore {
@@ -26,7 +26,9 @@ final class MemoryAPIGatewayStore: APIGatewayStore {
         self.writes.withLock { $0 += 1 }
     }
 
-    func update(apiID: String, document: String?, put: [APIGatewayChildRecord], delete: [APIGatewayChildKey]) async throws {
+    func update(
+        apiID: String, document: String?, put: [APIGatewayChildRecord], delete: [APIGatewayChildKey]
+    ) async throws {
         self.records.withLock { records in
             guard var record = records[apiID] else { return }
             if let document { record.document = document }
@@ -75,7 +77,8 @@ final class FakeFunctions: FunctionInvoking {
             return InvokeResult(payload: ByteBuffer(string: text), executedVersion: "$LATEST", coldStart: false)
         case .functionError(let type):
             return InvokeResult(
-                payload: ByteBuffer(string: #"{"errorMessage":"boom"}"#), functionError: "Unhandled", executedVersion: "$LATEST",
+                payload: ByteBuffer(string: #"{"errorMessage":"boom"}"#), functionError: "Unhandled",
+                executedVersion: "$LATEST",
                 errorType: type, coldStart: false)
         case .error(let error):
             throw error
@@ -159,20 +162,28 @@ struct Harness {
     }
 
     /// Creates an API, a 2.0 integration to ``function`` and the given routes on it, and a `$default` auto-deploy stage.
-    func api(routes: [String], payload: String = "2.0", stage: Bool = true, cors: JSONValue? = nil) async throws -> (api: String, integration: String) {
+    func api(
+        routes: [String], payload: String = "2.0", stage: Bool = true, cors: JSONValue? = nil
+    ) async throws -> (api: String, integration: String) {
         var body: [String: JSONValue] = ["name": "test", "protocolType": "HTTP"]
         if let cors { body["corsConfiguration"] = cors }
         let api = try await self.call("CreateApi", body: .object(body)).document["apiId"]?.stringValue ?? ""
-        let integration = try await self.call(
-            "CreateIntegration", labels: ["apiId": api],
-            body: ["integrationType": "AWS_PROXY", "integrationUri": .string(Self.function), "payloadFormatVersion": .string(payload)]
-        ).document["integrationId"]?.stringValue ?? ""
+        let integration =
+            try await self.call(
+                "CreateIntegration", labels: ["apiId": api],
+                body: [
+                    "integrationType": "AWS_PROXY", "integrationUri": .string(Self.function),
+                    "payloadFormatVersion": .string(payload),
+                ]
+            ).document["integrationId"]?.stringValue ?? ""
         for key in routes {
             try await self.call(
-                "CreateRoute", labels: ["apiId": api], body: ["routeKey": .string(key), "target": .string("integrations/\(integration)")])
+                "CreateRoute", labels: ["apiId": api],
+                body: ["routeKey": .string(key), "target": .string("integrations/\(integration)")])
         }
         if stage {
-            try await self.call("CreateStage", labels: ["apiId": api], body: ["stageName": "$default", "autoDeploy": true])
+            try await self.call(
+                "CreateStage", labels: ["apiId": api], body: ["stageName": "$default", "autoDeploy": true])
         }
         return (api, integration)
     }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NimbusAPIGateway
 import NimbusCore
 import NimbusEdge
 import NimbusInvoker
@@ -176,9 +177,13 @@ public final class NimbusServer: Sendable {
                 invoker: invoker, lambda: lambda, launcher: launcher, driver: driver, logStore: logStore,
                 isolation: isolation, credentials: credentials, operatorKeyCreated: keyCreated)
         }
+        // API Gateway invokes functions through Lambda's resource policies (FunctionInvoking).
+        let apiGateway = APIGatewayService(store: SQLiteAPIGatewayStore(database: database), functions: lambda, logger: self.logger)
+        try await apiGateway.load()
         let edge = ServiceEdge(
             services: [
-                lambda.adminDefinition, lambda.urlDefinition, lambda.definition, LogsService(store: logStore).definition,
+                lambda.adminDefinition, lambda.urlDefinition, apiGateway.invokeDefinition, lambda.definition,
+                apiGateway.definition, LogsService(store: logStore).definition,
                 STSService().definition,
             ],
             authenticator: authenticator, logger: self.logger)

@@ -92,19 +92,19 @@ struct JSONWriter {
     }
 
     /// A string whose content is the base64 encoding of `bytes`, written without an intermediate `String`.
-    mutating func base64String(_ bytes: ByteBufferView) {
+    mutating func base64String(_ bytes: ByteBuffer) {
         self.separator()
         self.buffer.writeInteger(UInt8(ascii: "\""))
-        Base64.encode(bytes, into: &self.buffer)
+        bytes.withUnsafeReadableBytes { Base64.encode($0, into: &self.buffer) }
         self.buffer.writeInteger(UInt8(ascii: "\""))
         self.needsComma = true
     }
 
     /// A string whose content is `bytes` (valid UTF-8), escaped, written without an intermediate `String`.
-    mutating func utf8String(_ bytes: ByteBufferView) {
+    mutating func utf8String(_ bytes: ByteBuffer) {
         self.separator()
         self.buffer.writeInteger(UInt8(ascii: "\""))
-        self.writeEscaped(bytes)
+        bytes.withUnsafeReadableBytes { self.writeEscaped($0) }
         self.buffer.writeInteger(UInt8(ascii: "\""))
         self.needsComma = true
     }
@@ -116,42 +116,60 @@ struct JSONWriter {
     private mutating func writeQuoted(_ value: String) {
         self.buffer.writeInteger(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { self.writeEscaped($0) }
+        value.withUTF8 { self.writeEscaped(UnsafeRawBufferPointer($0)) }
         self.buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    /// Writes UTF-8 bytes as JSON string content: `"`, `\` and control characters escaped, everything else verbatim
-    /// (runs without escapes are copied in one call).
-    private mutating func writeEscaped(_ bytes: some Collection<UInt8>) {
-        var runStart = bytes.startIndex
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                if runStart != index { self.buffer.writeBytes(bytes[runStart..<index]) }
-                self.writeEscape(byte)
-                runStart = bytes.index(after: index)
-            }
-            index = bytes.index(after: index)
+    /// Writes UTF-8 bytes as JSON string content: `"`, `\\` and control characters escaped, everything else verbatim.
+    /// One pass measures the escaped length, a second fills exactly that much of the buffer through a pointer (bodies
+    /// of several megabytes go through here).
+    private mutating func writeEscaped(_ bytes: UnsafeRawBufferPointer) {
+        var escapedCount = bytes.count
+        for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            escapedCount += Self.escapeLength(byte) - 1
         }
-        if runStart != bytes.endIndex { self.buffer.writeBytes(bytes[runStart..<bytes.endIndex]) }
+        guard escapedCount != bytes.count else {
+            self.buffer.writeBytes(bytes)
+            return
+        }
+        self.buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: escapedCount) { output in
+            var out = 0
+            for byte in bytes {
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                    output[out] = byte
+                    out += 1
+                    continue
+                }
+                output[out] = UInt8(ascii: "\\")
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): output[out + 1] = byte
+                case 0x0A: output[out + 1] = UInt8(ascii: "n")
+                case 0x0D: output[out + 1] = UInt8(ascii: "r")
+                case 0x09: output[out + 1] = UInt8(ascii: "t")
+                case 0x08: output[out + 1] = UInt8(ascii: "b")
+                case 0x0C: output[out + 1] = UInt8(ascii: "f")
+                default:
+                    output[out + 1] = UInt8(ascii: "u")
+                    output[out + 2] = UInt8(ascii: "0")
+                    output[out + 3] = UInt8(ascii: "0")
+                    output[out + 4] = Self.hexDigit(byte >> 4)
+                    output[out + 5] = Self.hexDigit(byte & 0x0F)
+                }
+                out += Self.escapeLength(byte)
+            }
+            return out
+        }
     }
 
-    private mutating func writeEscape(_ byte: UInt8) {
-        self.buffer.writeInteger(UInt8(ascii: "\\"))
+    /// The length of the escape for a byte that needs one: `\n` and friends are 2, `\u00XX` is 6.
+    private static func escapeLength(_ byte: UInt8) -> Int {
         switch byte {
-        case UInt8(ascii: "\""): self.buffer.writeInteger(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): self.buffer.writeInteger(UInt8(ascii: "\\"))
-        case 0x0A: self.buffer.writeInteger(UInt8(ascii: "n"))
-        case 0x0D: self.buffer.writeInteger(UInt8(ascii: "r"))
-        case 0x09: self.buffer.writeInteger(UInt8(ascii: "t"))
-        case 0x08: self.buffer.writeInteger(UInt8(ascii: "b"))
-        case 0x0C: self.buffer.writeInteger(UInt8(ascii: "f"))
-        default:
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            self.buffer.writeStaticString("u00")
-            self.buffer.writeInteger(hex[Int(byte >> 4)])
-            self.buffer.writeInteger(hex[Int(byte & 0x0F)])
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: 2
+        default: 6
         }
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

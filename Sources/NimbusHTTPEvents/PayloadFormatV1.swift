@@ -122,9 +122,9 @@ public enum PayloadFormatV1 {
         if request.body.readableBytes == 0 {
             json.null()
         } else if base64 {
-            json.base64String(request.body.readableBytesView)
+            json.base64String(request.body)
         } else {
-            json.utf8String(request.body.readableBytesView)
+            json.utf8String(request.body)
         }
         json.key("isBase64Encoded")
         json.bool(base64)
@@ -140,10 +140,19 @@ public enum PayloadFormatV1 {
     /// Anything else throws ``HTTPResponseMappingError``, and the HTTP API answers 500
     /// `{"message":"Internal Server Error"}` (``HTTPTriggerFailure/invalidResponse``).
     public static func response(from result: ByteBuffer) throws(HTTPResponseMappingError) -> HTTPTriggerResponse {
-        guard let value = JSONValue.parse(result.readableBytesView) else {
-            throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
+        let document: JSONScanner.TopLevel
+        do {
+            document = try JSONScanner.scan(
+                result.readableBytesView,
+                members: ["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"]
+            )
+        } catch {
+            throw HTTPResponseMappingError(
+                .malformedJSON,
+                "the function's result is not valid JSON (\(error.reason) at byte \(error.offset))"
+            )
         }
-        guard case .object(let object) = value else {
+        guard case .object(let object) = document else {
             throw HTTPResponseMappingError(.notAnObject, "payload format 1.0 needs a response object")
         }
         let status = try ResponseMembers.statusCode(object["statusCode"])

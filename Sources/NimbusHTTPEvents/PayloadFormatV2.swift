@@ -112,9 +112,9 @@ public enum PayloadFormatV2 {
         if request.body.readableBytes > 0 {
             json.key("body")
             if base64 {
-                json.base64String(request.body.readableBytesView)
+                json.base64String(request.body)
             } else {
-                json.utf8String(request.body.readableBytesView)
+                json.utf8String(request.body)
             }
         }
         json.key("isBase64Encoded")
@@ -145,65 +145,82 @@ public enum PayloadFormatV2 {
     /// Throws ``HTTPResponseMappingError`` when the result is not JSON or a response object has a member of the wrong
     /// type; the front door then answers its ``HTTPTriggerFailure/invalidResponse`` error.
     public static func response(from result: ByteBuffer) throws(HTTPResponseMappingError) -> HTTPTriggerResponse {
-        let view = result.readableBytesView
-        guard let first = view.first(where: { !Self.isJSONWhitespace($0) }) else {
-            throw HTTPResponseMappingError(.malformedJSON, "the function returned an empty result")
+        let document: JSONScanner.TopLevel
+        do {
+            document = try JSONScanner.scan(result.readableBytesView, members: Self.responseMembers)
+        } catch {
+            throw HTTPResponseMappingError(
+                .malformedJSON,
+                "the function's result is not valid JSON (\(error.reason) at byte \(error.offset))"
+            )
         }
-        switch first {
-        case UInt8(ascii: "{"):
-            guard let value = JSONValue.parse(view), case .object(let object) = value else {
-                throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
-            }
-            if object["statusCode"] != nil {
-                return try Self.mapResponseObject(object)
-            }
-            return Self.inferred(body: Self.compacted(result))
-        case UInt8(ascii: "\""):
-            guard let value = JSONValue.parse(view), case .string(let text) = value else {
-                throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
-            }
+        switch document {
+        case .object(let members) where members["statusCode"] != nil:
+            return try Self.mapResponseObject(members)
+        case .string(let text):
             return Self.inferred(body: ByteBuffer(string: text))
-        default:
-            // Numbers, booleans, null and arrays pass through as the JSON text the runtime produced; only check that
-            // it is JSON.
-            guard JSONValue.parse(view) != nil else {
-                throw HTTPResponseMappingError(.malformedJSON, "the function's result is not valid JSON")
-            }
+        case .object, .other:
             return Self.inferred(body: Self.compacted(result))
         }
     }
 
+    /// The members a 2.0 response object is read from.
+    static let responseMembers: Set<String> = ["statusCode", "headers", "cookies", "body", "isBase64Encoded"]
+
     /// Valid JSON text without the whitespace between tokens; the input itself when it has none (runtimes that
     /// already write compact JSON cost one scan and no copy).
     static func compacted(_ json: ByteBuffer) -> ByteBuffer {
-        let view = json.readableBytesView
-        var output: ByteBuffer?
-        var inString = false
-        var escaped = false
-        var offset = 0
-        for byte in view {
-            defer { offset += 1 }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
+        json.withUnsafeReadableBytes { bytes in
+            var inString = false
+            var escaped = false
+            var firstWhitespace: Int?
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = false
+                    }
                 } else if byte == UInt8(ascii: "\"") {
-                    inString = false
+                    inString = true
+                } else if Self.isJSONWhitespace(byte) {
+                    firstWhitespace = index
+                    break
                 }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if Self.isJSONWhitespace(byte) {
-                if output == nil {
-                    var copy = ByteBufferAllocator().buffer(capacity: view.count)
-                    copy.writeBytes(view.prefix(offset))
-                    output = copy
-                }
-                continue
             }
-            output?.writeInteger(byte)
+            guard let firstWhitespace else { return json }
+            var output = ByteBufferAllocator().buffer(capacity: bytes.count)
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+                var out = 0
+                for index in 0..<firstWhitespace {
+                    target[out] = bytes[index]
+                    out += 1
+                }
+                for index in firstWhitespace..<bytes.count {
+                    let byte = bytes[index]
+                    if inString {
+                        if escaped {
+                            escaped = false
+                        } else if byte == UInt8(ascii: "\\") {
+                            escaped = true
+                        } else if byte == UInt8(ascii: "\"") {
+                            inString = false
+                        }
+                    } else if byte == UInt8(ascii: "\"") {
+                        inString = true
+                    } else if Self.isJSONWhitespace(byte) {
+                        continue
+                    }
+                    target[out] = byte
+                    out += 1
+                }
+                return out
+            }
+            return output
         }
-        return output ?? json
     }
 
     private static func inferred(body: ByteBuffer) -> HTTPTriggerResponse {

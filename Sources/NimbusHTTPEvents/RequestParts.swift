@@ -121,13 +121,15 @@ public enum HTTPBodyEncoding {
     public static func needsBase64(body: ByteBuffer, contentType: String?) -> Bool {
         guard body.readableBytes > 0 else { return false }
         guard Self.isTextContentType(contentType) else { return true }
-        return !Self.isValidUTF8(body.readableBytesView)
+        return !body.withUnsafeReadableBytes { Self.isValidUTF8($0) }
     }
 
-    static func isValidUTF8(_ bytes: ByteBufferView) -> Bool {
-        // Fast path: pure ASCII needs no decoding.
-        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
-        var iterator = bytes.makeIterator()
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        // Fast path: an ASCII run needs no decoding.
+        var index = 0
+        while index < bytes.count, bytes[index] < 0x80 { index += 1 }
+        guard index < bytes.count else { return true }
+        var iterator = UnsafeRawBufferPointer(rebasing: bytes[index...]).makeIterator()
         var decoder = UTF8()
         while true {
             switch decoder.decode(&iterator) {

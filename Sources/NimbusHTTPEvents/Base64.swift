@@ -4,7 +4,9 @@ import NIOCore
 ///
 /// Written here rather than through Foundation's `Data` so that bodies go from and to `ByteBuffer` without copies.
 enum Base64 {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8
+    )
 
     /// The value of each byte in the alphabet (both `+/` and the URL-safe `-_`), 0xFF for anything else.
     private static let values: [UInt8] = {

@@ -310,7 +310,10 @@ struct JSONScanner {
             let byte = self.bytes[self.index]
             if byte == UInt8(ascii: "\"") {
                 try self.validateUTF8(start..<self.index)
-                let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]),
+                    as: UTF8.self
+                )
                 self.index += 1
                 return text
             }
@@ -327,7 +330,8 @@ struct JSONScanner {
                 try self.validateUTF8(plainStart..<self.index)
                 scalars.append(
                     contentsOf: String(
-                        decoding: UnsafeBufferPointer(rebasing: self.bytes[plainStart..<self.index]), as: UTF8.self
+                        decoding: UnsafeBufferPointer(rebasing: self.bytes[plainStart..<self.index]),
+                        as: UTF8.self
                     ).unicodeScalars
                 )
                 if byte == UInt8(ascii: "\"") {

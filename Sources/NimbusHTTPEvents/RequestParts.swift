@@ -108,9 +108,10 @@ public enum HTTPBodyEncoding {
     /// types such as `application/problem+json` — the split observed on AWS (docs/http-triggers-wire.md).
     public static func isTextContentType(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map {
-            $0.trimmingASCIIWhitespace().lowercased()
-        } ?? ""
+        let mediaType =
+            contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+                $0.trimmingASCIIWhitespace().lowercased()
+            } ?? ""
         return mediaType.hasPrefix("text/") || Self.textApplicationTypes.contains(mediaType)
     }
 

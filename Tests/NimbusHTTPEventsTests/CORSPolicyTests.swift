@@ -27,14 +27,23 @@ import Testing
     @Test func onlyOptionsWithOriginAndRequestMethodIsAPreflight() {
         #expect(CORSPolicy.isPreflight(Self.preflight()))
         #expect(!CORSPolicy.isPreflight(request(method: "OPTIONS", headers: [("origin", "https://a")])))
-        #expect(!CORSPolicy.isPreflight(request(method: "GET", headers: [
-            ("origin", "https://a"), ("access-control-request-method", "GET"),
-        ])))
+        #expect(
+            !CORSPolicy.isPreflight(
+                request(
+                    method: "GET",
+                    headers: [
+                        ("origin", "https://a"), ("access-control-request-method", "GET"),
+                    ]
+                )
+            )
+        )
         #expect(Self.policy.preflightResponse(for: request(method: "OPTIONS")) == nil)
     }
 
     @Test func allowedPreflight() throws {
-        let answer = try #require(Self.policy.preflightResponse(for: Self.preflight(headers: "content-type, authorization")))
+        let answer = try #require(
+            Self.policy.preflightResponse(for: Self.preflight(headers: "content-type, authorization"))
+        )
         #expect(answer.status == 204)
         #expect(answer.body.readableBytes == 0)
         #expect(answer.header("access-control-allow-origin") == "https://app.example.com")
@@ -93,13 +102,18 @@ import Testing
     }
 
     @Test func httpAPIDecorationReplacesEveryFunctionCORSHeader() {
-        var response = HTTPTriggerResponse(status: 200, headers: [
-            ("Access-Control-Allow-Origin", "*"), ("access-control-max-age", "9"), ("content-type", "text/plain"),
-        ])
+        var response = HTTPTriggerResponse(
+            status: 200,
+            headers: [
+                ("Access-Control-Allow-Origin", "*"), ("access-control-max-age", "9"), ("content-type", "text/plain"),
+            ]
+        )
         Self.policy.decorate(&response, for: request(headers: [("origin", "https://app.example.com")]))
-        #expect(response.headers.map(\.name) == [
-            "content-type", "access-control-allow-origin", "access-control-expose-headers", "vary",
-        ])
+        #expect(
+            response.headers.map(\.name) == [
+                "content-type", "access-control-allow-origin", "access-control-expose-headers", "vary",
+            ]
+        )
         #expect(response.header("access-control-allow-origin") == "https://app.example.com")
         #expect(response.header("access-control-expose-headers") == "x-request-id")
     }
@@ -115,13 +129,18 @@ import Testing
 
     @Test func functionURLConfiguredHeadersTakePrecedence() {
         let policy = CORSPolicy(frontDoor: .functionURL, allowCredentials: true, allowOrigins: ["https://a.example"])
-        var response = HTTPTriggerResponse(status: 200, headers: [
-            ("Access-Control-Allow-Origin", "*"), ("Access-Control-Max-Age", "9"),
-        ])
+        var response = HTTPTriggerResponse(
+            status: 200,
+            headers: [
+                ("Access-Control-Allow-Origin", "*"), ("Access-Control-Max-Age", "9"),
+            ]
+        )
         policy.decorate(&response, for: request(headers: [("origin", "https://a.example")]))
-        #expect(response.headers.map { $0.name.lowercased() } == [
-            "access-control-max-age", "access-control-allow-origin", "access-control-allow-credentials", "vary",
-        ])
+        #expect(
+            response.headers.map { $0.name.lowercased() } == [
+                "access-control-max-age", "access-control-allow-origin", "access-control-allow-credentials", "vary",
+            ]
+        )
         #expect(response.header("access-control-allow-origin") == "https://a.example")
         // Another origin: the function's own headers stay (the configuration adds nothing to replace them with).
         var other = HTTPTriggerResponse(status: 200, headers: [("Access-Control-Allow-Origin", "*")])
@@ -160,17 +179,27 @@ import Testing
                 == "1 validation error detected: Value '86401' at 'cors.maxAge' failed to satisfy constraint: "
                 + "Member must have value less than or equal to 86400"
         )
-        #expect(message(CORSPolicy(frontDoor: .functionURL, maxAge: -1))?.contains("greater than or equal to 0") == true)
+        #expect(
+            message(CORSPolicy(frontDoor: .functionURL, maxAge: -1))?.contains("greater than or equal to 0") == true
+        )
         #expect(message(CORSPolicy(frontDoor: .functionURL, allowOrigins: [""]))?.contains("cors.allowOrigins") == true)
         #expect(
             message(CORSPolicy(frontDoor: .functionURL, allowOrigins: [String(repeating: "a", count: 254)]))?
-                .contains("253") == true)
+                .contains("253") == true
+        )
         #expect(
             message(CORSPolicy(frontDoor: .functionURL, allowOrigins: Array(repeating: "https://a", count: 101)))?
-                .contains("less than or equal to 100") == true)
+                .contains("less than or equal to 100") == true
+        )
         #expect(
-            message(CORSPolicy(frontDoor: .functionURL, allowMethods: ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "*"]))?
-                .contains("cors.allowMethods") == true)
+            message(
+                CORSPolicy(
+                    frontDoor: .functionURL,
+                    allowMethods: ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "*"]
+                )
+            )?
+            .contains("cors.allowMethods") == true
+        )
         #expect(
             message(CORSPolicy(frontDoor: .functionURL, allowMethods: ["OPTIONS"]))
                 == "1 validation error detected: Value '[OPTIONS]' at 'cors.allowMethods' failed to satisfy "
@@ -183,10 +212,14 @@ import Testing
         )
         #expect(
             message(CORSPolicy(frontDoor: .functionURL, exposeHeaders: [String(repeating: "h", count: 1025)]))?
-                .contains("cors.exposeHeaders") == true)
+                .contains("cors.exposeHeaders") == true
+        )
         #expect(
-            message(CORSPolicy(frontDoor: .functionURL, allowHeaders: Array(repeating: "h", count: 101), maxAge: 90000))?
-                .hasPrefix("2 validation errors detected: ") == true)
+            message(
+                CORSPolicy(frontDoor: .functionURL, allowHeaders: Array(repeating: "h", count: 101), maxAge: 90000)
+            )?
+            .hasPrefix("2 validation errors detected: ") == true
+        )
     }
 
     @Test func httpAPIValidation() {
@@ -194,7 +227,10 @@ import Testing
             try CORSPolicy(frontDoor: .httpAPI, allowCredentials: true, allowOrigins: ["*"]).validate()
             Issue.record("accepted credentials with a * origin")
         } catch {
-            #expect(error == CORSConfigurationError(.badRequest, "allow-credentials is not supported if 'allow-origin' is *"))
+            #expect(
+                error
+                    == CORSConfigurationError(.badRequest, "allow-credentials is not supported if 'allow-origin' is *")
+            )
         }
         #expect(throws: CORSConfigurationError.self) { try CORSPolicy(frontDoor: .httpAPI, maxAge: 86401).validate() }
         #expect(throws: CORSConfigurationError.self) { try CORSPolicy(frontDoor: .httpAPI, maxAge: -2).validate() }

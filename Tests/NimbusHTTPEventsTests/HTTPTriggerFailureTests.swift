@@ -41,7 +41,11 @@ import Testing
                 == #"{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}"#
         )
         let account = HTTPTriggerFailure.throttled(reason: "ConcurrentInvocationLimitExceeded")
-        #expect(account.response(frontDoor: .functionURL).bodyText.contains(#""Reason":"ConcurrentInvocationLimitExceeded""#))
+        #expect(
+            account.response(frontDoor: .functionURL).bodyText.contains(
+                #""Reason":"ConcurrentInvocationLimitExceeded""#
+            )
+        )
         for failure in [HTTPTriggerFailure.requestTooLarge, .eventTooLarge] {
             let answer = failure.response(frontDoor: .functionURL)
             #expect(answer.status == 413)

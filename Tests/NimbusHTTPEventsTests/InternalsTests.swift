@@ -54,8 +54,10 @@ import Testing
     @Test func compactionLeavesCompactInputAlone() {
         let compact = ByteBuffer(string: #"{"a":[1,2]}"#)
         #expect(PayloadFormatV2.compacted(compact) == compact)
-        #expect(String(buffer: PayloadFormatV2.compacted(ByteBuffer(string: " [ \"a \\\\\" , 1 ] \n")))
-            == "[\"a \\\\\",1]")
+        #expect(
+            String(buffer: PayloadFormatV2.compacted(ByteBuffer(string: " [ \"a \\\\\" , 1 ] \n")))
+                == "[\"a \\\\\",1]"
+        )
     }
 
     @Test func jsonWriterEscapes() {

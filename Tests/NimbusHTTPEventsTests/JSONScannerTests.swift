@@ -37,9 +37,11 @@ import Testing
     }
 
     @Test func buildsOnlyTheRequestedMembersAndAgreesWithFoundation() throws {
-        let text = #"{"statusCode": 201, "skip": {"deep": [1, 2, {"x": null}]}, "headers": {"a": "b", "n": 1.5},"#
+        let text =
+            #"{"statusCode": 201, "skip": {"deep": [1, 2, {"x": null}]}, "headers": {"a": "b", "n": 1.5},"#
             + #" "cookies": ["c=1"], "body": "caf\u00e9 \ud83d\ude00", "isBase64Encoded": false, "list": [true]}"#
-        guard case .object(let members) = try JSONScanner.scan(Array(text.utf8), members: PayloadFormatV2.responseMembers)
+        guard
+            case .object(let members) = try JSONScanner.scan(Array(text.utf8), members: PayloadFormatV2.responseMembers)
         else {
             Issue.record("not an object")
             return

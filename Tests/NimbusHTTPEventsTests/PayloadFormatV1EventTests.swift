@@ -75,8 +75,11 @@ import Testing
 
     @Test func nullsWhereAWSSendsNull() {
         let context = HTTPTriggerContext.httpAPI(
-            apiID: "a1b2c3", domainName: "a1b2c3.execute-api.localhost", accountID: "123456789012",
-            routeKey: "$default")
+            apiID: "a1b2c3",
+            domainName: "a1b2c3.execute-api.localhost",
+            accountID: "123456789012",
+            routeKey: "$default"
+        )
         let event = v1(request(path: "/anything"), context)
         #expect(event["resource"] == "$default")
         #expect(event["requestContext"]?["resourcePath"] == "$default")
@@ -95,8 +98,13 @@ import Testing
     }
 
     @Test func binaryBodyIsBase64() {
-        let event = v1(request(method: "POST", headers: [("content-type", "image/png")],
-            body: ByteBuffer(bytes: [0x89, 0x50, 0x4E, 0x47])))
+        let event = v1(
+            request(
+                method: "POST",
+                headers: [("content-type", "image/png")],
+                body: ByteBuffer(bytes: [0x89, 0x50, 0x4E, 0x47])
+            )
+        )
         #expect(event["body"] == "iVBORw==")
         #expect(event["isBase64Encoded"] == true)
     }
@@ -104,8 +112,12 @@ import Testing
     @Test func iamCallerFillsTheIdentity() throws {
         var context = apiContext
         context.caller = IAMCallerIdentity(
-            accessKey: "AKIAEXAMPLE", accountID: "111122223333", callerID: "AIDAEXAMPLE",
-            userARN: "arn:aws:iam::111122223333:user/u", userID: "AIDAEXAMPLE")
+            accessKey: "AKIAEXAMPLE",
+            accountID: "111122223333",
+            callerID: "AIDAEXAMPLE",
+            userARN: "arn:aws:iam::111122223333:user/u",
+            userID: "AIDAEXAMPLE"
+        )
         let identity = try #require(v1(request(), context)["requestContext"]?["identity"])
         #expect(identity["accessKey"] == "AKIAEXAMPLE")
         #expect(identity["accountId"] == "111122223333")

@@ -54,10 +54,12 @@ import Testing
         #expect(context["stage"] == "$default")
         #expect(context["time"] == "12/Mar/2020:19:03:58 +0000")
         #expect(context["timeEpoch"] == .number(Double(exampleMillis)))
-        #expect(Set(context.keys) == [
-            "accountId", "apiId", "domainName", "domainPrefix", "http", "requestId", "routeKey", "stage", "time",
-            "timeEpoch",
-        ])
+        #expect(
+            Set(context.keys) == [
+                "accountId", "apiId", "domainName", "domainPrefix", "http", "requestId", "routeKey", "stage", "time",
+                "timeEpoch",
+            ]
+        )
     }
 
     @Test func httpAPIEventCarriesRouteStageAndParameters() throws {
@@ -79,8 +81,11 @@ import Testing
 
     @Test func httpAPIOmitsEmptyPathParametersAndStageVariables() {
         let context = HTTPTriggerContext.httpAPI(
-            apiID: "a1b2c3", domainName: "a1b2c3.execute-api.localhost", accountID: "123456789012",
-            routeKey: "$default")
+            apiID: "a1b2c3",
+            domainName: "a1b2c3.execute-api.localhost",
+            accountID: "123456789012",
+            routeKey: "$default"
+        )
         let event = v2(request(), context)
         #expect(event["pathParameters"] == nil)
         #expect(event["stageVariables"] == nil)
@@ -151,33 +156,56 @@ import Testing
 
     @Test func binaryBytesRoundTripThroughBase64() {
         let raw: [UInt8] = [0x00, 0xFF, 0x80, 0x0A, 0x7F, 0xC3]
-        let event = v2(request(method: "PUT", headers: [("content-type", "application/octet-stream")],
-            body: ByteBuffer(bytes: raw)))
+        let event = v2(
+            request(
+                method: "PUT",
+                headers: [("content-type", "application/octet-stream")],
+                body: ByteBuffer(bytes: raw)
+            )
+        )
         #expect(event["body"] == "AP+ACn/D")
         #expect(event["isBase64Encoded"] == true)
     }
 
     @Test func invalidUTF8WithATextTypeIsBase64() {
-        let event = v2(request(method: "POST", headers: [("content-type", "text/plain")],
-            body: ByteBuffer(bytes: [0x68, 0xFF, 0x69])))
+        let event = v2(
+            request(
+                method: "POST",
+                headers: [("content-type", "text/plain")],
+                body: ByteBuffer(bytes: [0x68, 0xFF, 0x69])
+            )
+        )
         #expect(event["isBase64Encoded"] == true)
         #expect(event["body"] == "aP9p")
     }
 
     @Test func textIsEscapedAsJSON() throws {
         let text = "quote\" backslash\\ tab\t newline\n nul\u{0} bell\u{7} é 😀 </script>"
-        let event = v2(request(method: "POST", headers: [("content-type", "text/plain"), ("x-weird", "a\"b")],
-            body: bytes(text)))
+        let event = v2(
+            request(
+                method: "POST",
+                headers: [("content-type", "text/plain"), ("x-weird", "a\"b")],
+                body: bytes(text)
+            )
+        )
         #expect(event["body"] == .string(text))
         #expect(event["headers"]?["x-weird"] == "a\"b")
     }
 
     @Test func iamCallerBecomesTheAuthorizer() throws {
         let caller = IAMCallerIdentity(
-            accessKey: "AKIAIOSFODNN7EXAMPLE", accountID: "111122223333", callerID: "AIDACKCEVSQ6C2EXAMPLE",
-            userARN: "arn:aws:iam::111122223333:user/example-user", userID: "AIDACOSFODNN7EXAMPLE2")
+            accessKey: "AKIAIOSFODNN7EXAMPLE",
+            accountID: "111122223333",
+            callerID: "AIDACKCEVSQ6C2EXAMPLE",
+            userARN: "arn:aws:iam::111122223333:user/example-user",
+            userID: "AIDACOSFODNN7EXAMPLE2"
+        )
         let context = HTTPTriggerContext.functionURL(
-            urlID: "abc", domainName: "abc.lambda-url.us-east-1.localhost", accountID: "123456789012", caller: caller)
+            urlID: "abc",
+            domainName: "abc.lambda-url.us-east-1.localhost",
+            accountID: "123456789012",
+            caller: caller
+        )
         let event = v2(request(), context)
         let requestContext = try #require(event["requestContext"]?.objectValue)
         #expect(requestContext["accountId"] == "123456789012")
@@ -208,8 +236,10 @@ import Testing
     }
 
     @Test func domainNameDropsThePort() {
-        #expect(HTTPTriggerContext.domainName(fromHost: "abc.lambda-url.us-east-1.localhost:9000")
-            == "abc.lambda-url.us-east-1.localhost")
+        #expect(
+            HTTPTriggerContext.domainName(fromHost: "abc.lambda-url.us-east-1.localhost:9000")
+                == "abc.lambda-url.us-east-1.localhost"
+        )
         #expect(HTTPTriggerContext.domainName(fromHost: "example.com") == "example.com")
         #expect(HTTPTriggerContext.domainName(fromHost: "[::1]:9000") == "[::1]")
         #expect(HTTPTriggerContext.domainName(fromHost: "[::1]") == "[::1]")

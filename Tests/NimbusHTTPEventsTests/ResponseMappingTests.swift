@@ -43,28 +43,35 @@ import Testing
         #expect(response.header("my-custom-header") == "Custom Value")
         #expect(response.header("x-number") == "5")
         #expect(response.header("x-flag") == "true")
-        #expect(response.cookies == ["Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"])
+        #expect(
+            response.cookies == ["Cookie_1=Value1; Expires=21 Oct 2021 07:48 GMT", "Cookie_2=Value2; Max-Age=78000"]
+        )
         #expect(headerNames(response).filter { $0 == "content-type" }.count == 1)
         #expect(response.bodyText == "<p>hi</p>")
     }
 
     @Test func cookiesComeBeforeASetCookieHeader() throws {
         let response = try PayloadFormatV2.response(
-            from: bytes(#"{"statusCode":200,"cookies":["a=1"],"headers":{"Set-Cookie":"b=2"}}"#))
+            from: bytes(#"{"statusCode":200,"cookies":["a=1"],"headers":{"Set-Cookie":"b=2"}}"#)
+        )
         #expect(response.cookies == ["a=1", "b=2"])
     }
 
     @Test func stringStatusCodeIsAccepted() throws {
         // Recorded on AWS by LocalStack's test_lambda_url_headers_and_status: "418" → 418.
         let response = try PayloadFormatV2.response(
-            from: bytes(#"{"statusCode": "418", "body": "i'm a teapot", "isBase64Encoded": false}"#))
+            from: bytes(#"{"statusCode": "418", "body": "i'm a teapot", "isBase64Encoded": false}"#)
+        )
         #expect(response.status == 418)
         #expect(response.bodyText == "i'm a teapot")
     }
 
     @Test func base64BodyIsDecoded() throws {
         let response = try PayloadFormatV2.response(
-            from: bytes(#"{"statusCode":200,"headers":{"content-type":"image/png"},"body":"iVBORw==","isBase64Encoded":true}"#))
+            from: bytes(
+                #"{"statusCode":200,"headers":{"content-type":"image/png"},"body":"iVBORw==","isBase64Encoded":true}"#
+            )
+        )
         #expect(Array(response.body.readableBytesView) == [0x89, 0x50, 0x4E, 0x47])
         #expect(response.header("content-type") == "image/png")
     }
@@ -150,7 +157,8 @@ import Testing
 
     @Test func base64Body() throws {
         let response = try PayloadFormatV1.response(
-            from: bytes(#"{"statusCode": 200, "body": "AP+A", "isBase64Encoded": true}"#))
+            from: bytes(#"{"statusCode": 200, "body": "AP+A", "isBase64Encoded": true}"#)
+        )
         #expect(Array(response.body.readableBytesView) == [0x00, 0xFF, 0x80])
     }
 

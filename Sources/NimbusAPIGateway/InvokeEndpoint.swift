@@ -21,7 +21,10 @@ extension APIGatewayService {
             name: "execute-api", signingNames: [], wire: .http, hostRules: [HostRule("{ApiId}.execute-api")],
             defaultBodyLimit: Self.maximumPayloadBytes,
             operations: [
-                ServiceOperation("Invoke", bodyLimit: Self.maximumPayloadBytes, onConnectionLoop: true) {
+                ServiceOperation(
+                    "Invoke", bodyLimit: Self.maximumPayloadBytes, onConnectionLoop: true,
+                    tooLarge: Self.serviceResponse(HTTPTriggerFailure.requestTooLarge.response(frontDoor: .httpAPI))
+                ) {
                     [self] request in
                     await self.serve(request)
                 }
@@ -288,15 +291,6 @@ extension APIGatewayService {
 
     /// The answer as the edge sends it.
     static func serviceResponse(_ answer: HTTPTriggerResponse) -> ServiceResponse {
-        var headers = answer.headers.map { ($0.name, $0.value) }
-        guard let contentType = answer.header("content-type") else {
-            return ServiceResponse(
-                status: answer.status, headers: headers,
-                body: answer.body.readableBytes == 0
-                    ? .empty : .bytes(answer.body, contentType: "application/octet-stream"))
-        }
-        headers.removeAll { $0.0.lowercased() == "content-type" }
-        return ServiceResponse(
-            status: answer.status, headers: headers, body: .bytes(answer.body, contentType: contentType))
+        .http(answer.status, headers: answer.headers.map { ($0.name, $0.value) }, body: answer.body)
     }
 }

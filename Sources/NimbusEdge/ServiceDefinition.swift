@@ -66,12 +66,17 @@ public struct ServiceOperation: Sendable {
     /// Run the handler on the connection's event loop (Invoke: it suspends while the function runs and resumes
     /// where the response is written).
     public var onConnectionLoop: Bool
+    /// The answer to a body over `bodyLimit`, for front doors whose own answer is not the AWS error (API Gateway's
+    /// `413 {"message":"Request Entity Too Large"}`); nil for `RequestEntityTooLargeException`.
+    public var tooLarge: ServiceResponse?
     public var handler: @Sendable (ServiceRequest) async throws -> ServiceResponse
 
     public init(
         _ name: String, _ binding: HTTPBinding? = nil, bodyLimit: Int = 1_048_576, limitName: String? = nil,
-        onConnectionLoop: Bool = false, handler: @escaping @Sendable (ServiceRequest) async throws -> ServiceResponse
+        onConnectionLoop: Bool = false, tooLarge: ServiceResponse? = nil,
+        handler: @escaping @Sendable (ServiceRequest) async throws -> ServiceResponse
     ) {
+        self.tooLarge = tooLarge
         self.name = name
         self.binding = binding
         self.bodyLimit = bodyLimit

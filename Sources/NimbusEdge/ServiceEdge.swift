@@ -55,6 +55,9 @@ public struct ServiceEdge: Sendable {
             do {
                 collected = try await request.body.collect(upTo: limit)
             } catch is NIOTooManyBytesError {
+                if let answer = route.operation?.tooLarge {
+                    return Self.response(service.wire.encode(answer, operation: route.operation?.name ?? "", service: service, requestID: requestID))
+                }
                 throw ServiceError(
                     code: "RequestEntityTooLargeException", status: 413,
                     message: "Request must be smaller than \(limit) bytes for the \(route.operation.map { $0.limitName ?? $0.name } ?? service.name) operation",

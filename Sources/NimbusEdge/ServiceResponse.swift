@@ -7,7 +7,8 @@ public struct ServiceResponse: Sendable {
         case empty
         /// A structure the protocol serialises (JSON for rest-json and json, CBOR for rpc-v2-cbor, XML for query).
         case document(JSONValue)
-        /// Bytes sent as they are (an Invoke payload, an S3 object, an XML body a rest-xml service built).
+        /// Bytes sent as they are (an Invoke payload, an S3 object, an XML body a rest-xml service built); an empty
+        /// content type sends no `Content-Type` header.
         case bytes(ByteBuffer, contentType: String)
     }
 
@@ -27,6 +28,12 @@ public struct ServiceResponse: Sendable {
 
     public static func empty(_ status: Int) -> ServiceResponse {
         ServiceResponse(status: status)
+    }
+
+    /// An HTTP front door's answer (function URLs, API Gateway): its `Content-Type` among `headers` (none when absent).
+    public static func http(_ status: Int, headers: [(String, String)], body: ByteBuffer) -> ServiceResponse {
+        let contentType = headers.first { $0.0.lowercased() == "content-type" }?.1 ?? ""
+        return .bytes(status, body, contentType: contentType, headers: headers.filter { $0.0.lowercased() != "content-type" })
     }
 
     public static func bytes(_ status: Int, _ body: ByteBuffer, contentType: String, headers: [(String, String)] = [])

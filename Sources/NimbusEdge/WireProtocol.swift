@@ -78,7 +78,8 @@ public enum WireProtocol: Sendable, Equatable {
         case .empty:
             return Encoded(status: response.status, headers: headers, body: ByteBuffer())
         case .bytes(let bytes, let contentType):
-            headers.append(("Content-Type", contentType))
+            // An empty content type sends none (API Gateway's 503, a function's response that names none).
+            if !contentType.isEmpty { headers.append(("Content-Type", contentType)) }
             return Encoded(status: response.status, headers: headers, body: bytes)
         case .document(let document):
             let body: [UInt8]

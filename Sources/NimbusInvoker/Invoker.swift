@@ -536,7 +536,7 @@ public final class Invoker: Service {
     }
 
     /// An X-Ray trace header for an invocation that arrived without one.
-    static func traceID() -> String {
+    public static func traceID() -> String {
         let hex = Digest.randomHex32()
         let epoch = String(Int(Date().timeIntervalSince1970), radix: 16)
         return "Root=1-\(epoch)-\(hex.prefix(24));Parent=\(hex.suffix(16));Sampled=0;Lineage=1:\(hex.prefix(8)):0"

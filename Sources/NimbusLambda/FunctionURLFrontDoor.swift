@@ -19,7 +19,8 @@ extension LambdaService {
             operations: [
                 ServiceOperation(
                     "InvokeFunctionUrl", bodyLimit: Limits.maximumSyncPayloadBytes, limitName: "InvokeFunction",
-                    onConnectionLoop: true
+                    onConnectionLoop: true,
+                    tooLarge: Self.serviceResponse(HTTPTriggerFailure.requestTooLarge.response(frontDoor: .functionURL))
                 ) { try await self.serveURL($0) }
             ])
     }
@@ -83,6 +84,12 @@ extension LambdaService {
             policyRequest = PolicyRequest(principal: .anonymous, action: "lambda:InvokeFunctionUrl", context: context)
             guard (try? api.authorize(target, policyRequest)) != nil else { return Self.failure(.forbidden) }
         }
+        // The headers Lambda's URL frontend adds in front of the function; the trace reaches the runtime too.
+        let trace = Invoker.traceID()
+        var request = request
+        request.appendForwardedHeaders(
+            port: LambdaAPI.port(of: request.host) ?? 80, proto: "http",
+            traceID: String(trace.prefix { $0 != ";" }))
         let event = PayloadFormatV2.event(
             for: request,
             context: .functionURL(
@@ -90,7 +97,7 @@ extension LambdaService {
                 accountID: entry.namespace.accountID, caller: caller))
         let result: InvokeResult
         do {
-            result = try await api.run(target, payload: event, requestID: p.requestID, eventLoop: p.eventLoop)
+            result = try await api.run(target, payload: event, requestID: p.requestID, traceID: trace, eventLoop: p.eventLoop)
         } catch let error as NimbusError {
             return Self.failure(Self.failure(for: error))
         } catch {
@@ -147,11 +154,7 @@ extension LambdaService {
     static func serviceResponse(_ answer: HTTPTriggerResponse, requestID: String? = nil) -> ServiceResponse {
         var headers = answer.headers.map { ($0.name, $0.value) }
         if let requestID { headers.append(("x-amzn-RequestId", requestID)) }
-        guard let contentType = answer.header("content-type") else {
-            return ServiceResponse(status: answer.status, headers: headers, body: answer.body.readableBytes == 0 ? .empty : .bytes(answer.body, contentType: "application/octet-stream"))
-        }
-        headers.removeAll { $0.0.lowercased() == "content-type" }
-        return ServiceResponse(status: answer.status, headers: headers, body: .bytes(answer.body, contentType: contentType))
+        return .http(answer.status, headers: headers, body: answer.body)
     }
 }
 

@@ -29,9 +29,9 @@ extension LambdaAPI {
     }
 
     /// Runs an authorised synchronous invocation, as Invoke's RequestResponse does.
-    func run(_ target: ResolvedFunction, payload: ByteBuffer, requestID: String, eventLoop: (any EventLoop)?) async throws
-        -> InvokeResult
-    {
+    func run(
+        _ target: ResolvedFunction, payload: ByteBuffer, requestID: String, traceID: String? = nil, eventLoop: (any EventLoop)?
+    ) async throws -> InvokeResult {
         guard payload.readableBytes <= Limits.maximumSyncPayloadBytes else {
             throw NimbusError(
                 .requestTooLarge,
@@ -41,7 +41,7 @@ extension LambdaAPI {
         return try await self.invoker.invoke(
             InvokeRequest(
                 configuration: config, payload: payload, requestID: requestID,
-                invokedFunctionARN: self.account.functionARN(config.name, qualifier: target.qualifier),
+                invokedFunctionARN: self.account.functionARN(config.name, qualifier: target.qualifier), traceID: traceID,
                 network: target.function.tags[FunctionRegistry.networkTag].flatMap(NetworkMode.init(rawValue:)),
                 eventLoop: eventLoop))
     }

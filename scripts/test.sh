@@ -22,6 +22,8 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v slirp4netns >/dev/null 2>&1 || need_apt+=(slirp4netns)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
+# Function URLs and HTTP APIs are also called with curl, as the README shows.
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 # The AWS CLI v2 (the README's commands are v2 commands; pip's awscli is v1).
 /usr/bin/aws --version 2>/dev/null | grep -q '^aws-cli/2' || need_apt+=(awscli)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -520,6 +520,11 @@ def test_the_http_api_example_deploys_with_one_command(lam, apigw, created, endp
     assert (status, json.loads(body)) == (200, {"id": "2", "name": "teapot"})
     status, body = get_with_curl_or_http(host, port, "/items/9")
     assert status == 404, body
+    # The API's own routes, not a catch-all: an unrouted path is API Gateway's 404, the function never sees it.
+    assert sorted(r["RouteKey"] for r in apigw.get_routes(ApiId=api_id)["Items"]) == [
+        "GET /items", "GET /items/{id}", "POST /items/{id}"]
+    status, body = get_with_curl_or_http(host, port, "/orders")
+    assert (status, json.loads(body)) == (404, {"message": "Not Found"})
     status, body = get_with_curl_or_http(host, port, "/items/3", method="POST", body=b'{"name":"lamp"}',
                                          content_type="application/json")
     assert (status, json.loads(body)) == (201, {"id": "3", "name": "lamp"})

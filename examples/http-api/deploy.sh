@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys examples/http-api to a Nimbus server behind an API Gateway HTTP API, with the AWS CLI only:
-# creates (or updates) the function, quick-creates the API with the function as its target, allows API Gateway to
-# invoke the function, and prints the API's URL and curl commands. Running it again updates the code and keeps the API.
+# creates (or updates) the function, creates the API with one route per operation (all to the function, through an
+# AWS_PROXY integration) and an auto-deploying $default stage, allows API Gateway to invoke the function, and prints
+# the API's URL and curl commands. Running it again updates the code and keeps the API.
 #
 #   examples/http-api/deploy.sh
 #
@@ -50,9 +51,16 @@ fi
 
 api_id=$(nimbus_aws apigatewayv2 get-apis --query "Items[?Name=='$name'].ApiId | [0]")
 if [ -z "$api_id" ] || [ "$api_id" = "None" ]; then
-    echo "Creating HTTP API $name (quick create: a \$default route and an auto-deploying \$default stage)"
-    api_id=$(nimbus_aws apigatewayv2 create-api --name "$name" --protocol-type HTTP --target "$function_arn" \
-        --query ApiId)
+    echo "Creating HTTP API $name: routes GET /items, GET /items/{id}, POST /items/{id} and an auto-deploying \$default stage"
+    api_id=$(nimbus_aws apigatewayv2 create-api --name "$name" --protocol-type HTTP --query ApiId)
+    integration=$(nimbus_aws apigatewayv2 create-integration --api-id "$api_id" --integration-type AWS_PROXY \
+        --integration-uri "$function_arn" --payload-format-version 2.0 --query IntegrationId)
+    for route in "GET /items" "GET /items/{id}" "POST /items/{id}"; do
+        nimbus_aws apigatewayv2 create-route --api-id "$api_id" --route-key "$route" \
+            --target "integrations/$integration" --query RouteId >/dev/null
+    done
+    nimbus_aws apigatewayv2 create-stage --api-id "$api_id" --stage-name '$default' --auto-deploy \
+        --query StageName >/dev/null
     # As on AWS, API Gateway may invoke the function only if its resource policy allows it.
     nimbus_aws lambda add-permission --function-name "$name" --statement-id "apigateway-$api_id" \
         --action lambda:InvokeFunction --principal apigateway.amazonaws.com \

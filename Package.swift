@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
     ],
     targets: [
         // Domain vocabulary: names, ARNs, configuration, validation, limits, runtimes. No I/O.
@@ -61,7 +62,10 @@ let package = Package(
         // events, response mapping, the front doors' own errors and CORS. Pure; no HTTP server.
         .target(
             name: "NimbusHTTPEvents",
-            dependencies: ["NimbusCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "NimbusCore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The Lambda Runtime API (2018-06-01), one loopback listener per execution environment.

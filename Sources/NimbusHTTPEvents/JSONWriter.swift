@@ -1,3 +1,4 @@
+import ExtrasBase64
 import NIOCore
 
 /// Appends JSON text straight into a `ByteBuffer`, in the order the caller writes members.
@@ -95,7 +96,7 @@ struct JSONWriter {
     mutating func base64String(_ bytes: ByteBuffer) {
         self.separator()
         self.buffer.writeInteger(UInt8(ascii: "\""))
-        bytes.withUnsafeReadableBytes { Base64.encode($0, into: &self.buffer) }
+        self.buffer.writeBytes(Base64.encodeToBytes(bytes: bytes.readableBytesView))
         self.buffer.writeInteger(UInt8(ascii: "\""))
         self.needsComma = true
     }

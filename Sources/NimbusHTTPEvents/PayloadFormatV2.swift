@@ -1,3 +1,4 @@
+import ExtrasBase64
 import NIOCore
 import NimbusCore
 
@@ -329,12 +330,23 @@ enum ResponseMembers {
             return ByteBuffer()
         case .string(let text)?:
             guard isBase64 else { return ByteBuffer(string: text) }
-            guard let decoded = Base64.decode(text.utf8) else {
+            guard let decoded = PayloadFormatV2.decodeBase64(text) else {
                 throw HTTPResponseMappingError(.invalidBase64, "body is not valid base64")
             }
-            return decoded
+            return ByteBuffer(bytes: decoded)
         default:
             throw HTTPResponseMappingError(.invalidBody, "body must be a string")
         }
+    }
+}
+
+extension PayloadFormatV2 {
+    /// A function's base64 body: the standard alphabet, with or without padding, or the URL-safe one.
+    static func decodeBase64(_ text: String) -> [UInt8]? {
+        let attempts: [Base64.DecodingOptions] = [[], [.omitPaddingCharacter], [.base64UrlAlphabet, .omitPaddingCharacter], [.base64UrlAlphabet]]
+        for options in attempts {
+            if let decoded = try? Base64.decode(string: text, options: options) { return decoded }
+        }
+        return nil
     }
 }

@@ -81,7 +81,7 @@ extension APIGatewayService {
         }
         var caller: IAMCallerIdentity?
         if match.target.route.authorizationType == "AWS_IAM" {
-            guard case .valid = p.signature, Self.signingService(p) == "execute-api" else { return Self.forbidden }
+            guard case .valid(service: "execute-api", _) = p.signature else { return Self.forbidden }
             caller = IAMCallerIdentity(
                 accessKey: p.caller.accessKeyID, accountID: p.caller.account, callerID: p.caller.userID,
                 userARN: p.caller.arn, userID: p.caller.userID)
@@ -249,18 +249,6 @@ extension APIGatewayService {
             allowHeaders: cors.allowHeaders ?? [],
             allowMethods: cors.allowMethods ?? [], allowOrigins: cors.allowOrigins ?? [],
             exposeHeaders: cors.exposeHeaders ?? [], maxAge: cors.maxAge)
-    }
-
-    /// The SigV4 scope's service name of a signed request (`execute-api` for IAM-authorized routes).
-    static func signingService(_ p: ServiceRequest) -> String? {
-        var credential: Substring?
-        if let authorization = p.header("authorization"), let range = authorization.range(of: "Credential=") {
-            credential = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
-        } else if let query = p.queryValue("X-Amz-Credential") {
-            credential = Substring(query)
-        }
-        guard let parts = credential?.split(separator: "/"), parts.count == 5 else { return nil }
-        return String(parts[3])
     }
 
     /// The answers of API Gateway itself that ``HTTPTriggerFailure`` does not hold: a disabled default endpoint or

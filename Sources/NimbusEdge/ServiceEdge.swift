@@ -136,7 +136,8 @@ public struct ServiceEdge: Sendable {
         if head.routing.signingName != nil || head.headers.contains(where: { $0.0 == "authorization" }) {
             do {
                 let verified = try self.authenticator.authenticate(head, body: body, service: service, origin: origin, verify: true)
-                (caller, namespace, body, signature) = (verified.caller, verified.namespace, verified.body, .valid)
+                (caller, namespace, body) = (verified.caller, verified.namespace, verified.body)
+                signature = .valid(service: head.routing.signingName ?? "", region: verified.namespace.region)
             } catch let error as any ServiceErrorConvertible {
                 signature = .invalid(error.serviceError)
             }

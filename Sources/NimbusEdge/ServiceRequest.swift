@@ -81,8 +81,9 @@ public struct ServiceRequest: Sendable {
         case notChecked
         /// The request carries no signature.
         case absent
-        /// A valid signature of a known key; ``ServiceRequest/caller`` and ``ServiceRequest/namespace`` are its.
-        case valid
+        /// A valid signature of a known key, with its credential scope's service and region;
+        /// ``ServiceRequest/caller`` and ``ServiceRequest/namespace`` are its.
+        case valid(service: String, region: String)
         /// A signature that does not verify (wrong key, tampered request, expired), in the JSON services' words.
         case invalid(ServiceError)
     }

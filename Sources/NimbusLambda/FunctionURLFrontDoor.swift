@@ -66,7 +66,7 @@ extension LambdaService {
         let context = ["lambda:FunctionUrlAuthType": config.authType, "lambda:InvokedViaFunctionUrl": "true"]
         if config.authType == "AWS_IAM" {
             // A signature for another service or region does not open a URL (AWS checks both).
-            guard case .valid = p.signature, let scope = Self.signingScope(p), scope == ("lambda", entry.namespace.region) else {
+            guard case .valid(service: "lambda", let region) = p.signature, region == entry.namespace.region else {
                 return Self.failure(.forbidden)
             }
             caller = IAMCallerIdentity(
@@ -135,19 +135,6 @@ extension LambdaService {
         case "Function.ResponseSizeTooLarge": .responseTooLarge
         default: .functionError
         }
-    }
-
-
-    /// The SigV4 scope's service and region of a signed request (`lambda` and the URL's region for function URLs).
-    static func signingScope(_ p: ServiceRequest) -> (service: String, region: String)? {
-        var credential: Substring?
-        if let authorization = p.header("authorization"), let range = authorization.range(of: "Credential=") {
-            credential = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
-        } else if let query = p.queryValue("X-Amz-Credential") {
-            credential = Substring(query)
-        }
-        guard let parts = credential?.split(separator: "/"), parts.count == 5 else { return nil }
-        return (String(parts[3]), String(parts[2]))
     }
 
     /// The answer as the edge sends it; `x-amzn-RequestId` names the invocation, as Lambda's frontend does.

@@ -191,7 +191,7 @@ import Testing
                     "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=x"
                 )
             ],
-            signature: .valid)
+            signature: .valid(service: "execute-api", region: "us-east-1"))
         #expect(signed.status == 200)
         #expect(try self.event()["requestContext"]?["authorizer"]?["iam"]?["accessKey"] != nil)
         #expect(h.functions.invocations.count == 1)

@@ -68,6 +68,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // EventBridge's event-pattern language: parsing with AWS's errors and matching, shared by Lambda's FilterCriteria
+        // and EventBridge rules. Pure.
+        .target(
+            name: "NimbusEventPatterns",
+            dependencies: ["NimbusCore"],
+            swiftSettings: swiftSettings
+        ),
         // The Lambda Runtime API (2018-06-01), one loopback listener per execution environment.
         .target(
             name: "NimbusRuntimeAPI",
@@ -221,6 +228,11 @@ let package = Package(
         .testTarget(
             name: "NimbusHTTPEventsTests",
             dependencies: ["NimbusHTTPEvents", "NimbusCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusEventPatternsTests",
+            dependencies: ["NimbusEventPatterns", "NimbusCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -163,12 +163,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Amazon SQS (json 1.0, `AmazonSQS.*`): queues and messages durable in the embedded database, and the
+        // in-process API Lambda's destinations and event source mappings use instead of HTTP.
+        .target(
+            name: "NimbusSQS",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusEdge",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root for `nimbus serve` and the integration tests.
         .target(
             name: "NimbusServer",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
-                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway",
+                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusSQS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -180,7 +191,7 @@ let package = Package(
             name: "NimbusCLI",
             dependencies: [
                 "NimbusCore", "NimbusServer", "NimbusSandbox", "NimbusInvoker", "NimbusQueue", "NimbusStore", "NimbusEdge",
-                "NimbusSigV4",
+                "NimbusSigV4", "NimbusSQS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -240,6 +251,14 @@ let package = Package(
             dependencies: [
                 "NimbusAPIGateway", "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusHTTPEvents",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusSQSTests",
+            dependencies: [
+                "NimbusSQS", "NimbusCore", "NimbusStore", "NimbusEdge",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

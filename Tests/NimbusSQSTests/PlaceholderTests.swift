@@ -1,0 +1,5 @@
+import Testing
+
+@testable import NimbusSQS
+
+@Test func placeholder() {}

@@ -29,6 +29,33 @@ extension Invoker {
         self.concurrency.usage(of: name).throttles
     }
 
+    // MARK: For pollers
+
+    /// How many more invocations of `function` would be admitted now: its reservation minus its running invocations
+    /// when it has one (0 with a reservation of 0), else the unreserved pool minus what unreserved functions run.
+    /// One lock, no allocation: pollers (asynchronous events, queue mappings) ask before they take work, so that a
+    /// backlog never takes more than can run and is not throttled by this invoker's own limiter.
+    public func availableConcurrency(function name: String) -> Int {
+        self.concurrency.available(function: name)
+    }
+
+    /// Advanced whenever an invocation ends or a reservation changes (``ConcurrencyLimiter/generation``): read it
+    /// before ``availableConcurrency(function:)`` and pass it to ``whenConcurrencyFrees(after:_:)``.
+    public var concurrencyGeneration: UInt64 { self.concurrency.generation }
+
+    /// Runs `action` once when concurrency may have freed up since `generation` (an invocation of any function of
+    /// this invoker ended, or a reservation changed), at once if that already happened. For pollers that found no
+    /// room: they are woken instead of polling. `action` runs on the releasing task and should only signal.
+    public func whenConcurrencyFrees(after generation: UInt64, _ action: @escaping @Sendable () -> Void) {
+        self.concurrency.whenCapacityFrees(after: generation, action)
+    }
+
+    /// Told, for invocations made by the current task, when the limiter has decided (`true`: a slot was taken,
+    /// `false`: throttled). A poller that counts work it has taken but not yet started uses it to know the moment
+    /// that work is counted by the limiter instead (``availableConcurrency(function:)``), so that it neither takes
+    /// twice the same slot nor waits for the whole invocation to end.
+    @TaskLocal public static var admissionObserver: AdmissionObserver?
+
     /// The pool of a function version: `$LATEST` under the bare name (so ``functionChanged(name:revisionID:)`` and
     /// the revision bookkeeping keep working on it), a published version under `name:version`.
     static func poolKey(name: String, version: String) -> String {
@@ -39,7 +66,11 @@ extension Invoker {
     /// - Throws: `TooManyRequestsException` (429, `Reason`, `Retry-After`) when the function's reservation or the
     ///   account's unreserved pool is exhausted. The throttle is counted and logged; never silently dropped.
     func takeConcurrencySlot(_ request: InvokeRequest) throws(NimbusError) -> ConcurrencyLimiter.Permit {
-        switch self.concurrency.acquire(function: request.configuration.name) {
+        let decision = self.concurrency.acquire(function: request.configuration.name)
+        if let observer = Self.admissionObserver {
+            if case .admitted = decision { observer.decided(true) } else { observer.decided(false) }
+        }
+        switch decision {
         case .admitted(let permit):
             return permit
         case .throttled(let rejection):
@@ -84,5 +115,15 @@ extension Invoker {
         for scratch in pool.removeAllPreserved() {
             self.driver.removeScratch(scratch)
         }
+    }
+}
+
+/// See ``Invoker/admissionObserver``.
+public struct AdmissionObserver: Sendable {
+    /// Called once per invocation of the observing task, with whether a concurrency slot was taken.
+    public let decided: @Sendable (_ admitted: Bool) -> Void
+
+    public init(_ decided: @escaping @Sendable (_ admitted: Bool) -> Void) {
+        self.decided = decided
     }
 }

@@ -11,10 +11,9 @@ import Synchronization
 /// invocation ends, so with a limit of `N` exactly `N` invocations run and every other one is throttled. Every
 /// throttle is counted per function.
 ///
-/// Pollers (the asynchronous dispatcher, queue mappings) ask ``available(function:)`` before they take work, so
-/// that they take only what can run now, and register ``whenCapacityFrees(after:_:)`` to hear when a slot is given
-/// back instead of polling: every change that can make room (a release, a reservation set or removed) advances
-/// ``generation``.
+/// Pollers (the asynchronous dispatcher, queue mappings) ask ``available(function:)`` before they take work, so that
+/// they take only what can run now, and register ``whenCapacityFrees(function:beyond:_:)`` to be woken when a slot
+/// of that function's pool is given back (or a reservation changes) instead of polling.
 public final class ConcurrencyLimiter: Sendable {
     /// A taken slot. Give it back with ``release(_:)`` exactly once.
     public struct Permit: Sendable {
@@ -68,16 +67,25 @@ public final class ConcurrencyLimiter: Sendable {
         /// Slots taken from the unreserved pool.
         var unreservedInUse = 0
         var throttles: [String: Int] = [:]
-        /// Advanced by every change that can make room.
-        var generation: UInt64 = 0
-        /// One-shot actions waiting for the next change that can make room.
-        var capacityWaiters: [@Sendable () -> Void] = []
+        /// One-shot actions per function, waiting for a slot of its pool to be given back.
+        var capacityWaiters: [String: [@Sendable () -> Void]] = [:]
 
-        /// Advances the generation and hands back the waiters to run (outside the lock).
-        mutating func madeRoom() -> [@Sendable () -> Void] {
-            self.generation &+= 1
+        /// The waiters to run (outside the lock) when a slot of `permit` is given back: the function's own, and,
+        /// for a slot of the unreserved pool, those of every function without a reservation.
+        mutating func waiters(freedBy permit: Permit) -> [@Sendable () -> Void] {
+            guard !self.capacityWaiters.isEmpty else { return [] }
+            var woken = self.capacityWaiters.removeValue(forKey: permit.function) ?? []
+            if permit.unreserved {
+                let sharing = self.capacityWaiters.keys.filter { self.reservations[$0] == nil }
+                for function in sharing { woken += self.capacityWaiters.removeValue(forKey: function) ?? [] }
+            }
+            return woken
+        }
+
+        /// Every waiter (a reservation changed: any function's room may have).
+        mutating func allWaiters() -> [@Sendable () -> Void] {
             defer { self.capacityWaiters.removeAll() }
-            return self.capacityWaiters
+            return self.capacityWaiters.values.flatMap { $0 }
         }
     }
 
@@ -120,22 +128,22 @@ public final class ConcurrencyLimiter: Sendable {
     /// invocations when it has one (0 with a reservation of 0), else what is left of the unreserved pool. A snapshot:
     /// another caller may take a slot before the asker does, so the asker still handles a throttle.
     public func available(function: String) -> Int {
-        self.state.withLock { s in
-            if let reserved = s.reservations[function] { return max(0, reserved - s.inUse[function, default: 0]) }
-            return max(0, s.accountLimit - s.reservedTotal - s.unreservedInUse)
-        }
+        self.state.withLock { Self.available(function, in: $0) }
     }
 
-    /// Advanced by every release and every reservation change: read it before ``available(function:)`` and pass it
-    /// to ``whenCapacityFrees(after:_:)`` so that a slot given back in between is not missed.
-    public var generation: UInt64 { self.state.withLock { $0.generation } }
+    static func available(_ function: String, in s: State) -> Int {
+        if let reserved = s.reservations[function] { return max(0, reserved - s.inUse[function, default: 0]) }
+        return max(0, s.accountLimit - s.reservedTotal - s.unreservedInUse)
+    }
 
-    /// Runs `action` once, at the next release or reservation change after `generation` (at once if there has been
-    /// one already). Cheap enough for the release path: the action runs outside the lock and should only signal.
-    public func whenCapacityFrees(after generation: UInt64, _ action: @escaping @Sendable () -> Void) {
+    /// Runs `action` once, when a slot of `function`'s pool is given back or a reservation changes, or at once if
+    /// more than `available` slots are free already (checked under the lock, so a release between the caller's
+    /// ``available(function:)`` and this call is not missed). For pollers that found no room: they are woken
+    /// instead of polling. `action` runs on the releasing task and should only signal.
+    public func whenCapacityFrees(function: String, beyond available: Int, _ action: @escaping @Sendable () -> Void) {
         let now = self.state.withLock { s -> Bool in
-            if s.generation != generation { return true }
-            s.capacityWaiters.append(action)
+            if Self.available(function, in: s) > available { return true }
+            s.capacityWaiters[function, default: []].append(action)
             return false
         }
         if now { action() }
@@ -148,7 +156,7 @@ public final class ConcurrencyLimiter: Sendable {
             precondition(running > 0, "ConcurrencyLimiter: release without a matching acquire for \(permit.function)")
             s.inUse[permit.function] = running == 1 ? nil : running - 1
             if permit.unreserved { s.unreservedInUse -= 1 }
-            return s.madeRoom()
+            return s.waiters(freedBy: permit)
         }
         for waiter in waiters { waiter() }
     }
@@ -160,7 +168,7 @@ public final class ConcurrencyLimiter: Sendable {
             s.reservedTotal -= s.reservations[function] ?? 0
             s.reservations[function] = reserved
             s.reservedTotal += reserved ?? 0
-            return s.madeRoom()
+            return s.allWaiters()
         }
         for waiter in waiters { waiter() }
     }
@@ -170,7 +178,7 @@ public final class ConcurrencyLimiter: Sendable {
         let waiters = self.state.withLock { s in
             s.reservedTotal -= s.reservations.removeValue(forKey: function) ?? 0
             s.throttles.removeValue(forKey: function)
-            return s.madeRoom()
+            return s.allWaiters()
         }
         for waiter in waiters { waiter() }
     }

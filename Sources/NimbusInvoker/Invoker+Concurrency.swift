@@ -39,15 +39,12 @@ extension Invoker {
         self.concurrency.available(function: name)
     }
 
-    /// Advanced whenever an invocation ends or a reservation changes (``ConcurrencyLimiter/generation``): read it
-    /// before ``availableConcurrency(function:)`` and pass it to ``whenConcurrencyFrees(after:_:)``.
-    public var concurrencyGeneration: UInt64 { self.concurrency.generation }
-
-    /// Runs `action` once when concurrency may have freed up since `generation` (an invocation of any function of
-    /// this invoker ended, or a reservation changed), at once if that already happened. For pollers that found no
-    /// room: they are woken instead of polling. `action` runs on the releasing task and should only signal.
-    public func whenConcurrencyFrees(after generation: UInt64, _ action: @escaping @Sendable () -> Void) {
-        self.concurrency.whenCapacityFrees(after: generation, action)
+    /// Runs `action` once when `function` may have more than `available` free slots: at once if it has already,
+    /// else when an invocation using a slot of its pool ends or a reservation changes. For pollers that found no
+    /// room (``availableConcurrency(function:)`` returned `available`): they are woken instead of polling.
+    /// `action` runs on the releasing task and should only signal.
+    public func whenConcurrencyFrees(function name: String, beyond available: Int, _ action: @escaping @Sendable () -> Void) {
+        self.concurrency.whenCapacityFrees(function: name, beyond: available, action)
     }
 
     /// Told, for invocations made by the current task, when the limiter has decided (`true`: a slot was taken,

@@ -38,29 +38,222 @@ public enum EventCompletion: Sendable, Equatable {
     case failure(FailureCondition)
 }
 
-/// Runs events and delivers their results: implemented by the HTTP edge, which knows functions and destinations.
+/// Runs events and delivers their results: implemented by the Lambda service, which knows functions, their
+/// concurrency and destinations.
 public protocol AsyncEventHandler: Sendable {
     /// `MaximumRetryAttempts` and `MaximumEventAgeInSeconds` in force for the event's function and qualifier.
     func limits(for event: QueuedEvent) -> (maximumRetryAttempts: Int, maximumEventAgeSeconds: Int)
     /// Runs the event once.
     func run(_ event: QueuedEvent) async -> AttemptResult
+    /// Runs the event once and calls `admitted` as soon as the invocation holds a concurrency slot (or was refused
+    /// one): from then on the function's free concurrency counts it, and the dispatcher stops counting it as its
+    /// own. Calling it late is safe (the dispatcher under-uses the function meanwhile); early is not.
+    func run(_ event: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> AttemptResult
     /// Delivers the final outcome to destinations and the dead-letter queue (`result` is nil when the event
     /// expired before it could run again).
     func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws
+    /// How many more invocations of the function would be admitted now (reservation or unreserved pool).
+    func availableConcurrency(of function: EventFunction) -> Int
+    /// Calls `wake` once when the function may have more than `available` free slots (at once if it has already).
+    func whenConcurrencyFrees(of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void)
+    /// The shortest `MaximumEventAgeInSeconds` among the function's qualifiers: no event of it expires younger.
+    func shortestMaximumEventAgeSeconds(of function: EventFunction) -> Int
 }
 
-/// The dispatcher: leases due events from the ``EventQueue``, runs them through the handler with bounded
-/// concurrency, and applies ``RetryPolicy``'s decision. A ServiceGroup service started after the invoker.
+extension AsyncEventHandler {
+    /// Without a way to observe admission: `admitted` after the run, which under-uses the function but never
+    /// takes more than its free concurrency.
+    public func run(_ event: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> AttemptResult {
+        let result = await self.run(event)
+        admitted()
+        return result
+    }
+
+    /// Without a concurrency limiter only the dispatcher's own bound applies.
+    public func availableConcurrency(of function: EventFunction) -> Int { .max }
+
+    /// Without a limiter there is nothing to wait for; the dispatcher's own events and scans wake it.
+    public func whenConcurrencyFrees(of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void) {}
+
+    /// Without configurations to look at: AWS's minimum, which makes the expiry scan exact but read more.
+    public func shortestMaximumEventAgeSeconds(of function: EventFunction) -> Int {
+        RetryPolicy.minimumMaximumEventAgeSeconds
+    }
+}
+
+/// The dispatcher's picture of the queue and its leasing decisions, as plain values (no clock, no database), so
+/// that the rules are tested on their own.
+///
+/// It knows, per function with pending events, the earliest schedule among them: a scan of the queue
+/// (``EventQueue/pendingFunctions()``) replaces the picture, enqueues and the dispatcher's own leases and records
+/// update it in between. ``plan(due:available:starting:freeDispatches:)`` decides how many events of each due
+/// function to lease.
+struct DispatchSchedule: Sendable {
+    /// Per function, the earliest schedule among its pending events.
+    private(set) var nextAttempt: [EventFunction: Int64] = [:]
+
+    /// A scan's result replaces what was known.
+    mutating func replace(with scan: [(function: EventFunction, nextAttemptAtMillis: Int64)]) {
+        self.nextAttempt = Dictionary(scan.map { ($0.function, $0.nextAttemptAtMillis) }, uniquingKeysWith: min)
+    }
+
+    /// Events of `function` became pending with schedule `millis` (enqueued, or scheduled for another attempt).
+    mutating func note(_ function: EventFunction, pendingFrom millis: Int64) {
+        self.nextAttempt[function] = min(self.nextAttempt[function] ?? .max, millis)
+    }
+
+    /// After a lease: the function's earliest pending schedule now (nil: nothing pending).
+    mutating func leased(_ function: EventFunction, nextAttemptAtMillis: Int64?) {
+        self.nextAttempt[function] = nextAttemptAtMillis
+    }
+
+    /// Functions with events due at `nowMillis`, the longest waiting first.
+    func due(nowMillis: Int64) -> [EventFunction] {
+        self.nextAttempt.filter { $0.value <= nowMillis }
+            .sorted { ($0.value, $0.key.description) < ($1.value, $1.key.description) }
+            .map(\.key)
+    }
+
+    /// The earliest schedule after `nowMillis`, if any: when the dispatcher must look again by itself.
+    func nextWake(after nowMillis: Int64) -> Int64? {
+        self.nextAttempt.values.filter { $0 > nowMillis }.min()
+    }
+
+    struct Grant: Sendable, Equatable {
+        var function: EventFunction
+        var count: Int
+    }
+
+    struct Plan: Sendable, Equatable {
+        /// How many events of each function to lease now, longest waiting first.
+        var leases: [Grant] = []
+        /// Due functions without free concurrency and with nothing of theirs about to start: the dispatcher waits
+        /// for one of their slots to be given back (``AsyncEventHandler/whenConcurrencyFrees(of:beyond:_:)``).
+        /// Functions whose own leased events are still starting are not listed: their start wakes the dispatcher.
+        var waiting: [EventFunction] = []
+    }
+
+    /// How many events of each due function to lease: its free concurrency less what the dispatcher has leased and
+    /// not yet seen admitted (so that it never leases a slot twice), within the dispatcher's own free dispatches
+    /// (given to the longest waiting functions first). A function with no room is never leased from, whatever its
+    /// backlog: its events wait without backoff, and other functions' events pass it.
+    static func plan(
+        due: [EventFunction], available: [EventFunction: Int], starting: [EventFunction: Int], freeDispatches: Int
+    ) -> Plan {
+        var plan = Plan()
+        var free = max(0, freeDispatches)
+        for function in due {
+            let mine = starting[function, default: 0]
+            let room = available[function, default: 0] - mine
+            guard room > 0 else {
+                if mine == 0 { plan.waiting.append(function) }
+                continue
+            }
+            let count = min(room, free)
+            if count > 0 {
+                plan.leases.append(Grant(function: function, count: count))
+                free -= count
+            }
+        }
+        return plan
+    }
+}
+
+/// A wake-up signal for one waiting task: a ring while nobody waits is kept for the next wait.
+final class Doorbell: Sendable {
+    struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    let state = Mutex(State())
+
+    func ring() {
+        let waiter = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let waiter = s.waiter else {
+                s.rung = true
+                return nil
+            }
+            s.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next ring (or at once if one came since the last wait), after `timeout`, or when cancelled.
+    func wait(timeout: Duration) async {
+        guard timeout > .zero else {
+            self.state.withLock { $0.rung = false }
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForRing() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func waitForRing() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = self.state.withLock { s -> Bool in
+                    if s.rung || Task.isCancelled {
+                        s.rung = false
+                        return true
+                    }
+                    s.waiter = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
+    }
+}
+
+/// Runs an action at most once, from whichever task gets there first.
+final class Once: Sendable {
+    let action: @Sendable () -> Void
+    let done = Atomic(false)
+
+    init(_ action: @escaping @Sendable () -> Void) {
+        self.action = action
+    }
+
+    func callAsFunction() {
+        if !self.done.exchange(true, ordering: .acquiringAndReleasing) { self.action() }
+    }
+}
+
+/// The dispatcher: leases due events from the ``EventQueue`` as far as each function's free concurrency allows,
+/// runs them through the handler, and applies ``RetryPolicy``'s decision. A ServiceGroup service started after the
+/// invoker.
+///
+/// Per function it leases at most the function's free concurrency less its own events leased but not yet admitted
+/// by the limiter, so a backlog runs at the function's full concurrency and is not throttled by Nimbus's own
+/// limiter; a function without room is skipped (its events wait, without backoff) and never holds back another
+/// function's events. It sleeps until something can change that: an enqueue, one of its events admitted or
+/// finished, a slot of a waiting function given back, the next scheduled attempt, or at the latest
+/// ``Configuration/pollInterval``, when it also scans the whole queue.
 public final class AsyncDispatcher: Service {
     public struct Configuration: Sendable {
-        /// Events running at once.
+        /// Events running at once, across functions (each function also gets no more than its free concurrency).
         public var maximumConcurrentDispatches: Int
         /// The wait before the first retry after a function error (AWS: about 1 min; doubled for the second).
         public var retryBase: Duration
-        /// The first throttle/platform-error backoff, doubled up to ``throttleMax``.
+        /// The first throttle/platform-error backoff, doubled (with jitter) up to ``throttleMax``. Throttles come
+        /// only from other callers taking the slot the dispatcher saw free, so it starts small.
         public var throttleBase: Duration
         public var throttleMax: Duration
-        /// How often due events are looked for when the queue is idle.
+        /// The longest the dispatcher sleeps without scanning the queue (enqueues, finished invocations and the
+        /// next scheduled attempt wake it earlier); also how often the events of functions without free
+        /// concurrency are checked for their maximum age.
         public var pollInterval: Duration
         /// How long a lease lasts before a live server hands the event out again (longer than any function timeout).
         public var lease: Duration
@@ -68,9 +261,9 @@ public final class AsyncDispatcher: Service {
         public var keepDone: Duration
 
         public init(
-            maximumConcurrentDispatches: Int = 64, retryBase: Duration = .seconds(60), throttleBase: Duration = .seconds(1),
-            throttleMax: Duration = .seconds(300), pollInterval: Duration = .milliseconds(20),
-            lease: Duration = .seconds(1200), keepDone: Duration = .seconds(600)
+            maximumConcurrentDispatches: Int = 64, retryBase: Duration = .seconds(60),
+            throttleBase: Duration = .milliseconds(100), throttleMax: Duration = .seconds(300),
+            pollInterval: Duration = .seconds(1), lease: Duration = .seconds(1200), keepDone: Duration = .seconds(600)
         ) {
             self.maximumConcurrentDispatches = maximumConcurrentDispatches
             self.retryBase = retryBase
@@ -82,21 +275,57 @@ public final class AsyncDispatcher: Service {
         }
     }
 
+    /// What the leasing loop and the dispatch tasks share.
+    struct Shared {
+        /// Dispatches running (leased and not yet recorded).
+        var inFlight = 0
+        /// Per function, events leased and not yet admitted (or refused) by its concurrency limiter.
+        var starting: [EventFunction: Int] = [:]
+        /// Functions whose events became pending since the loop last looked, with the earliest schedule.
+        var hints: [EventFunction: Int64] = [:]
+        /// Pending events appeared that the hints cannot name: scan the queue.
+        var rescan = false
+        /// Functions with a wake-up registered for a freed slot (one at a time each).
+        var armed: Set<EventFunction> = []
+    }
+
     let queue: EventQueue
     let handler: any AsyncEventHandler
     let configuration: Configuration
     let logger: Logger
-    let inFlight = Mutex<Int>(0)
+    let random: @Sendable () -> Double
+    let shared = Mutex(Shared())
+    let doorbell = Doorbell()
 
-    public init(queue: EventQueue, handler: any AsyncEventHandler, configuration: Configuration, logger: Logger) {
+    /// - Parameter random: uniform numbers in 0..<1 for the throttle backoff's jitter.
+    public init(
+        queue: EventQueue, handler: any AsyncEventHandler, configuration: Configuration, logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.queue = queue
         self.handler = handler
         self.configuration = configuration
         self.logger = logger
+        self.random = random
+        queue.observe { [weak self] change in self?.queueChanged(change) }
     }
+
+    var inFlight: Int { self.shared.withLock { $0.inFlight } }
 
     static func millis(_ d: Duration) -> Int64 {
         d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    func queueChanged(_ change: EventQueueChange) {
+        self.shared.withLock { s in
+            switch change {
+            case .enqueued(let functions):
+                for (function, millis) in functions { s.hints[function] = min(s.hints[function] ?? .max, millis) }
+            case .rescheduled:
+                s.rescan = true
+            }
+        }
+        self.doorbell.ring()
     }
 
     public func run() async throws {
@@ -108,44 +337,148 @@ public final class AsyncDispatcher: Service {
             await self.loop()
         }
         // In-flight events finish if they can; whatever is still leased is pending again at the next start.
-        for _ in 0..<100 where self.inFlight.withLock({ $0 }) > 0 {
+        for _ in 0..<100 where self.inFlight > 0 {
             try? await Task.sleep(for: .milliseconds(50))
         }
     }
 
+    // MARK: Leasing
+
     func loop() async {
+        var schedule = DispatchSchedule()
+        var lastScan: ContinuousClock.Instant?
+        var lastExpiryCheck = ContinuousClock.now
         var lastPurge = ContinuousClock.now
+        let leaseMillis = Self.millis(self.configuration.lease)
         while !Task.isCancelled {
-            let free = self.configuration.maximumConcurrentDispatches - self.inFlight.withLock { $0 }
-            var leased: [QueuedEvent] = []
-            if free > 0 {
+            let (hints, rescan) = self.shared.withLock { s in
+                defer {
+                    s.hints.removeAll()
+                    s.rescan = false
+                }
+                return (s.hints, s.rescan)
+            }
+            if rescan || lastScan.map({ ContinuousClock.now - $0 >= self.configuration.pollInterval }) ?? true {
+                lastScan = .now
                 do {
-                    leased = try await self.queue.lease(
-                        limit: free, nowMillis: Timestamp.nowMillis(), leaseMillis: Self.millis(self.configuration.lease))
+                    try await self.queue.reclaimStaleLeases(nowMillis: Timestamp.nowMillis())
+                    schedule.replace(with: try await self.queue.pendingFunctions())
                 } catch is CancellationError {
                     break
                 } catch {
-                    self.logger.error("Could not lease asynchronous events", metadata: ["error": "\(error)"])
+                    self.logger.error("Could not scan the asynchronous event queue", metadata: ["error": "\(error)"])
                 }
             }
-            for event in leased {
-                self.inFlight.withLock { $0 += 1 }
-                // Unstructured on purpose: shutdown cancels the leasing loop, but an event that is running must
-                // still record its outcome (run() waits for in-flight events, bounded, before it returns).
-                Task {
-                    defer { self.inFlight.withLock { $0 -= 1 } }
-                    await self.dispatch(event)
+            for (function, millis) in hints { schedule.note(function, pendingFrom: millis) }
+
+            let now = Timestamp.nowMillis()
+            let due = schedule.due(nowMillis: now)
+            var available: [EventFunction: Int] = [:]
+            for function in due { available[function] = self.handler.availableConcurrency(of: function) }
+            let (starting, inFlight) = self.shared.withLock { ($0.starting, $0.inFlight) }
+            let plan = DispatchSchedule.plan(
+                due: due, available: available, starting: starting,
+                freeDispatches: self.configuration.maximumConcurrentDispatches - inFlight)
+            for grant in plan.leases {
+                do {
+                    let lease = try await self.queue.lease(
+                        grant.function, limit: grant.count, nowMillis: now, leaseMillis: leaseMillis)
+                    schedule.leased(grant.function, nextAttemptAtMillis: lease.nextAttemptAtMillis)
+                    self.start(lease.events, takesConcurrency: true)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    self.logger.error(
+                        "Could not lease asynchronous events",
+                        metadata: ["function.name": "\(grant.function.name)", "error": "\(error)"])
                 }
+            }
+            for function in plan.waiting { self.wakeWhenConcurrencyFrees(function, available: available[function] ?? 0) }
+
+            if ContinuousClock.now - lastExpiryCheck >= self.configuration.pollInterval {
+                lastExpiryCheck = .now
+                await self.expireWaiting(due.filter { available[$0] == 0 }, nowMillis: now)
             }
             if ContinuousClock.now - lastPurge > .seconds(30) {
                 lastPurge = .now
                 try? await self.queue.purgeDone(before: Timestamp.nowMillis() - Self.millis(self.configuration.keepDone))
             }
-            if leased.isEmpty || leased.count == free {
-                try? await Task.sleep(for: self.configuration.pollInterval)  // cancellation ends the loop
+
+            var timeout = self.configuration.pollInterval - (ContinuousClock.now - (lastScan ?? .now))
+            if let next = schedule.nextWake(after: now) {
+                timeout = min(timeout, .milliseconds(max(0, next - Timestamp.nowMillis())))
+            }
+            await self.doorbell.wait(timeout: timeout)  // cancellation ends it, and the loop
+        }
+    }
+
+    /// Registers (once per function until it fires) a wake-up for when one of the function's slots is given back.
+    func wakeWhenConcurrencyFrees(_ function: EventFunction, available: Int) {
+        let arm = self.shared.withLock { $0.armed.insert(function).inserted }
+        guard arm else { return }
+        self.handler.whenConcurrencyFrees(of: function, beyond: available) { [weak self] in
+            guard let self else { return }
+            _ = self.shared.withLock { $0.armed.remove(function) }
+            self.doorbell.ring()
+        }
+    }
+
+    /// Events of functions that have no free concurrency are not leased, yet must still end at their maximum age:
+    /// those past it are leased and finished (`EventAgeExceeded`) without running.
+    func expireWaiting(_ functions: [EventFunction], nowMillis: Int64) async {
+        for function in functions {
+            let shortest = Int64(self.handler.shortestMaximumEventAgeSeconds(of: function)) * 1000
+            do {
+                let expired = try await self.queue.leaseExpired(
+                    function, enqueuedAtOrBefore: nowMillis - shortest, limit: 256, nowMillis: nowMillis,
+                    leaseMillis: Self.millis(self.configuration.lease)
+                ) { [self] event in
+                    self.policy(for: event).isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: nowMillis)
+                }
+                self.start(expired, takesConcurrency: false)
+            } catch {
+                self.logger.error(
+                    "Could not expire asynchronous events", metadata: ["function.name": "\(function.name)", "error": "\(error)"])
             }
         }
     }
+
+    /// Starts a dispatch per leased event. `takesConcurrency`: the event will be invoked, so it counts as starting
+    /// for its function until the limiter has admitted (or refused) it.
+    func start(_ events: [QueuedEvent], takesConcurrency: Bool) {
+        for event in events {
+            let function = event.function
+            self.shared.withLock { s in
+                s.inFlight += 1
+                if takesConcurrency { s.starting[function, default: 0] += 1 }
+            }
+            let admitted = Once { [weak self] in if takesConcurrency { self?.started(function) } }
+            // Unstructured on purpose: shutdown cancels the leasing loop, but an event that is running must still
+            // record its outcome (run() waits for in-flight events, bounded, before it returns).
+            Task {
+                let next = await self.dispatch(event) { admitted() }
+                admitted()
+                self.shared.withLock { s in
+                    s.inFlight -= 1
+                    if let next { s.hints[function] = min(s.hints[function] ?? .max, next) }
+                }
+                self.doorbell.ring()
+            }
+        }
+    }
+
+    /// One of the function's events was admitted or refused by its limiter: it no longer counts as starting. When
+    /// none is left starting, the loop looks again (it may now wait for a freed slot, or lease more).
+    func started(_ function: EventFunction) {
+        let none = self.shared.withLock { s -> Bool in
+            let left = s.starting[function, default: 1] - 1
+            s.starting[function] = left > 0 ? left : nil
+            return left <= 0
+        }
+        if none { self.doorbell.ring() }
+    }
+
+    // MARK: Running one event
 
     func policy(for event: QueuedEvent) -> RetryPolicy {
         let limits = self.handler.limits(for: event)
@@ -172,31 +505,39 @@ public final class AsyncDispatcher: Service {
         return AttemptResult(outcome: .functionError, functionError: "Unhandled", errorMessage: event.lastError)
     }
 
-    /// Runs one leased event and records what follows.
-    func dispatch(_ leased: QueuedEvent) async {
+    /// What an event that expired before its attempt reports: its last attempt's outcome, or, when it never got
+    /// one, a throttle: it waited for concurrency the function did not have (AWS reports the 429 of its poller).
+    static func expiredOutcome(of event: QueuedEvent) -> AttemptResult {
+        Self.lastOutcome(of: event)
+            ?? AttemptResult(outcome: .throttled, statusCode: 429, errorMessage: Self.throttleMessage)
+    }
+
+    /// Runs one leased event and records what follows; returns the event's next schedule when it is pending again.
+    func dispatch(_ leased: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> Int64? {
         var event = leased
         let policy = self.policy(for: event)
         var metadata: Logger.Metadata = ["invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)"]
         do {
             if policy.isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis()) {
-                // Found too old before this attempt (e.g. leased late on a busy host): the record reports the last
-                // attempt's outcome, as when the age runs out right after an attempt.
-                try await self.finish(&event, result: Self.lastOutcome(of: event), completion: .failure(.eventAgeExceeded))
+                // Found too old before this attempt (it waited for concurrency, or was leased late on a busy host):
+                // the record reports the last attempt's outcome, as when the age runs out right after an attempt.
+                try await self.finish(&event, result: Self.expiredOutcome(of: event), completion: .failure(.eventAgeExceeded))
                 try await self.queue.record(event)
-                return
+                return nil
             }
-            let result = await self.handler.run(event)
+            let result = await self.handler.run(event, admitted: admitted)
             if result.functionGone {
                 event.state = .dead
                 event.lastError = result.errorMessage ?? "The function no longer exists."
                 try await self.queue.record(event)
                 self.logger.notice("Asynchronous event dropped: its function is gone", metadata: metadata)
-                return
+                return nil
             }
             if result.outcome == .success || result.outcome == .functionError { event.attempts += 1 }
             let decision = policy.decide(
                 result.outcome, invocations: event.attempts, backoffs: event.backoffs,
-                enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis())
+                enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis(), jitter: self.random())
+            var next: Int64?
             switch decision {
             case .succeeded:
                 try await self.finish(&event, result: result, completion: .success)
@@ -205,6 +546,7 @@ public final class AsyncDispatcher: Service {
                 event.nextAttemptAtMillis = at
                 event.state = .pending
                 event.lastError = result.errorMessage
+                next = at
                 metadata["event.attempts"] = "\(event.attempts)"
                 self.logger.debug("Asynchronous event scheduled for another attempt", metadata: metadata)
             case .failed(let condition):
@@ -212,9 +554,11 @@ public final class AsyncDispatcher: Service {
                 try await self.finish(&event, result: result, completion: .failure(condition))
             }
             try await self.queue.record(event)
+            return next
         } catch {
             metadata["error"] = "\(error)"
             self.logger.error("Could not record an asynchronous event's outcome", metadata: metadata)
+            return nil
         }
     }
 

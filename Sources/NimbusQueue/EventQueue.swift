@@ -59,6 +59,34 @@ public struct QueuedEvent: Sendable, Equatable {
     }
 }
 
+/// A function as the queue leases its events: concurrency is counted per function (all its versions and aliases)
+/// within a namespace, so that is the unit of leasing too.
+public struct EventFunction: Hashable, Sendable, CustomStringConvertible {
+    public var namespace: AccountContext
+    public var name: String
+
+    public init(namespace: AccountContext, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String { "\(self.namespace.accountID)/\(self.namespace.region)/\(self.name)" }
+}
+
+extension QueuedEvent {
+    /// The function whose concurrency this event takes.
+    public var function: EventFunction { EventFunction(namespace: self.namespace, name: self.functionName) }
+}
+
+/// What changed in the queue besides the dispatcher's own leases and records, so that it looks again at once
+/// instead of at its next scan.
+public enum EventQueueChange: Sendable, Equatable {
+    /// New events were committed: per function, the earliest schedule among them.
+    case enqueued([EventFunction: Int64])
+    /// Events of functions the change does not name became pending (a redrive): the dispatcher should scan.
+    case rescheduled
+}
+
 /// Per-function figures for `GET /_nimbus/async`.
 public struct QueueStatistics: Sendable, Equatable {
     public var pending: Int
@@ -77,10 +105,22 @@ public struct QueueStatistics: Sendable, Equatable {
 ///
 /// Delivery is at-least-once: an event is leased (state `leased`) while it runs; after a crash, leases become
 /// pending again at start (``recoverLeases()``), so an event that ran but whose outcome was not recorded runs again.
+///
+/// Leasing is per function (``lease(_:limit:nowMillis:leaseMillis:)``), so that the dispatcher takes only as many
+/// events of a function as its free concurrency allows and a saturated function never holds back another's events.
+/// Two indexes keep that cheap however long the backlog: `(state, account, region, function_name,
+/// next_attempt_at)` lists the functions with pending events by skipping from one function to the next
+/// (``pendingFunctions()``: one seek per function, not one row per event) and leases a function's due events
+/// oldest schedule first; `(state, account, region, function_name, enqueued_at)` finds the events of a function
+/// without free concurrency that outlived their maximum age (``leaseExpired(_:enqueuedAtOrBefore:limit:nowMillis:
+/// leaseMillis:isExpired:)``).
 public final class EventQueue: Sendable {
     let database: NimbusDatabase
     let groupCommitWindow: Duration
     let batch = Mutex<Batch>(Batch())
+    let observers = Mutex<[@Sendable (EventQueueChange) -> Void]>([])
+    /// Whether the leasing indexes are known to exist in this process.
+    let indexed = Mutex(false)
 
     struct Batch {
         var events: [QueuedEvent] = []
@@ -91,6 +131,32 @@ public final class EventQueue: Sendable {
     public init(database: NimbusDatabase, groupCommitWindow: Duration = .milliseconds(1)) {
         self.database = database
         self.groupCommitWindow = groupCommitWindow
+    }
+
+    /// Calls `observer` after every commit that adds pending events the dispatcher did not schedule itself
+    /// (enqueues, redrives). It runs on the committing task and should only signal.
+    public func observe(_ observer: @escaping @Sendable (EventQueueChange) -> Void) {
+        self.observers.withLock { $0.append(observer) }
+    }
+
+    func notify(_ change: EventQueueChange) {
+        for observer in self.observers.withLock({ $0 }) { observer(change) }
+    }
+
+    /// Creates the indexes leasing relies on, once per process. They serve this type's queries only, so they are
+    /// declared beside them; `IF NOT EXISTS` makes this idempotent across starts.
+    func prepare() async throws {
+        guard !self.indexed.withLock({ $0 }) else { return }
+        try await self.database.pool.write { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX IF NOT EXISTS async_events_function_due
+                        ON async_events(state, account, region, function_name, next_attempt_at);
+                    CREATE INDEX IF NOT EXISTS async_events_function_age
+                        ON async_events(state, account, region, function_name, enqueued_at);
+                    """)
+        }
+        self.indexed.withLock { $0 = true }
     }
 
     // MARK: Enqueue (group commit)
@@ -144,7 +210,7 @@ public final class EventQueue: Sendable {
         }
     }
 
-    /// Inserts events in one transaction committed with `synchronous = FULL`.
+    /// Inserts events in one transaction committed with `synchronous = FULL`, then tells the observers.
     public func insertDurably(_ events: [QueuedEvent]) async throws {
         guard !events.isEmpty else { return }
         let now = Timestamp.nowMillis()
@@ -168,6 +234,11 @@ public final class EventQueue: Sendable {
                 return .commit
             }
         }
+        var earliest: [EventFunction: Int64] = [:]
+        for e in events where e.state == .pending {
+            earliest[e.function] = min(earliest[e.function] ?? .max, e.nextAttemptAtMillis)
+        }
+        if !earliest.isEmpty { self.notify(.enqueued(earliest)) }
     }
 
     // MARK: Dispatch
@@ -175,32 +246,148 @@ public final class EventQueue: Sendable {
     /// Leased events become pending again, their schedule kept (server start, after a crash).
     @discardableResult
     public func recoverLeases() async throws -> Int {
-        try await self.database.pool.write { db in
+        try await self.prepare()
+        return try await self.database.pool.write { db in
             try db.execute(
                 sql: "UPDATE async_events SET state = 'pending', lease_expires_at = NULL WHERE state = 'leased'")
             return db.changesCount
         }
     }
 
-    /// Leases up to `limit` due events (oldest schedule first) until `leaseMillis` from now.
-    public func lease(limit: Int, nowMillis: Int64, leaseMillis: Int64) async throws -> [QueuedEvent] {
-        guard limit > 0 else { return [] }
-        return try await self.database.pool.write { db in
-            // Leases of a live process that outlived their expiry (a hung dispatch) go back to pending.
+    /// Leases of this process that outlived their expiry (a hung dispatch) become pending again.
+    @discardableResult
+    public func reclaimStaleLeases(nowMillis: Int64) async throws -> Int {
+        try await self.database.pool.write { db in
             try db.execute(
-                sql: "UPDATE async_events SET state = 'pending', lease_expires_at = NULL WHERE state = 'leased' AND lease_expires_at < ?",
+                sql: """
+                    UPDATE async_events SET state = 'pending', lease_expires_at = NULL
+                    WHERE state = 'leased' AND lease_expires_at < ?
+                    """,
                 arguments: [nowMillis])
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM async_events WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-                arguments: [nowMillis, limit])
-            let events = rows.map(QueuedEvent.init(row:))
-            let statement = try db.cachedStatement(
-                sql: "UPDATE async_events SET state = 'leased', lease_expires_at = ?, updated_at = ? WHERE request_id = ?")
-            for e in events {
-                try statement.execute(arguments: [nowMillis + leaseMillis, nowMillis, e.requestID])
+            return db.changesCount
+        }
+    }
+
+    /// Every function with pending events and the earliest schedule among them, in index order.
+    public func pendingFunctions() async throws -> [(function: EventFunction, nextAttemptAtMillis: Int64)] {
+        try await self.prepare()
+        return try await self.database.pool.read { db in
+            try Row.fetchAll(db, sql: Self.pendingFunctionsSQL).map { row in
+                (
+                    EventFunction(
+                        namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                        name: row["function_name"]),
+                    row["next_attempt_at"]
+                )
             }
-            return events.map { var e = $0; e.state = .leased; return e }
+        }
+    }
+
+    /// A loose index scan: from one function's first pending row, the next function's first row is one seek (the
+    /// same account and region with a greater name, else a greater region, else a greater account; `COALESCE`
+    /// evaluates only until one exists), so the cost grows with the number of functions, not of events. (A row
+    /// value comparison `(account, region, function_name) > (…)` would be simpler, but SQLite then seeks on the
+    /// account alone and reads every event.)
+    static let pendingFunctionsSQL = """
+        WITH RECURSIVE heads(id) AS (
+            SELECT (SELECT rowid FROM async_events WHERE state = 'pending'
+                    ORDER BY account, region, function_name, next_attempt_at LIMIT 1)
+            UNION ALL
+            SELECT COALESCE(
+                (SELECT rowid FROM async_events
+                    WHERE state = 'pending' AND account = h.account AND region = h.region
+                        AND function_name > h.function_name
+                    ORDER BY function_name, next_attempt_at LIMIT 1),
+                (SELECT rowid FROM async_events
+                    WHERE state = 'pending' AND account = h.account AND region > h.region
+                    ORDER BY region, function_name, next_attempt_at LIMIT 1),
+                (SELECT rowid FROM async_events
+                    WHERE state = 'pending' AND account > h.account
+                    ORDER BY account, region, function_name, next_attempt_at LIMIT 1))
+            FROM heads JOIN async_events h ON h.rowid = heads.id
+        )
+        SELECT e.account, e.region, e.function_name, e.next_attempt_at
+        FROM heads JOIN async_events e ON e.rowid = heads.id
+        """
+
+    /// A function's due events, oldest schedule first (arguments: account, region, name, now, limit).
+    static let dueEventsSQL = """
+        SELECT * FROM async_events
+        WHERE state = 'pending' AND account = ? AND region = ? AND function_name = ? AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT ?
+        """
+
+    /// A function's earliest pending schedule (arguments: account, region, name).
+    static let nextScheduleSQL = """
+        SELECT next_attempt_at FROM async_events
+        WHERE state = 'pending' AND account = ? AND region = ? AND function_name = ?
+        ORDER BY next_attempt_at LIMIT 1
+        """
+
+    /// A function's pending events enqueued at or before a time, oldest first (arguments: account, region, name,
+    /// time).
+    static let agedEventsSQL = """
+        SELECT * FROM async_events
+        WHERE state = 'pending' AND account = ? AND region = ? AND function_name = ? AND enqueued_at <= ?
+        ORDER BY enqueued_at
+        """
+
+    /// What ``lease(_:limit:nowMillis:leaseMillis:)`` took, and when the function's next pending event is due.
+    public struct Lease: Sendable {
+        public var events: [QueuedEvent]
+        /// The earliest schedule among the function's events still pending (nil: none), so that the dispatcher
+        /// knows when to look at the function again without a scan.
+        public var nextAttemptAtMillis: Int64?
+    }
+
+    /// Leases up to `limit` due events of one function, oldest schedule first, until `leaseMillis` from now.
+    public func lease(_ function: EventFunction, limit: Int, nowMillis: Int64, leaseMillis: Int64) async throws -> Lease {
+        try await self.prepare()
+        return try await self.database.pool.write { db in
+            let key: StatementArguments = [function.namespace.accountID, function.namespace.region, function.name]
+            var events: [QueuedEvent] = []
+            if limit > 0 {
+                events = try Row.fetchAll(db, sql: Self.dueEventsSQL, arguments: key + [nowMillis, limit])
+                    .map(QueuedEvent.init(row:))
+                try Self.markLeased(&events, db: db, nowMillis: nowMillis, leaseMillis: leaseMillis)
+            }
+            let next = try Int64.fetchOne(db, sql: Self.nextScheduleSQL, arguments: key)
+            return Lease(events: events, nextAttemptAtMillis: next)
+        }
+    }
+
+    /// Leases up to `limit` pending events of one function, due or not, enqueued at or before `cutoffMillis` and
+    /// for which `isExpired` holds: a function without free concurrency leases nothing else, yet its events must
+    /// still end at their maximum age. The dispatcher passes now minus the shortest maximum age among the
+    /// function's qualifiers as the cutoff, so that with one maximum age every candidate read is expired; with
+    /// several, younger candidates of the longer ones are read and left.
+    public func leaseExpired(
+        _ function: EventFunction, enqueuedAtOrBefore cutoffMillis: Int64, limit: Int, nowMillis: Int64,
+        leaseMillis: Int64, isExpired: @escaping @Sendable (QueuedEvent) -> Bool
+    ) async throws -> [QueuedEvent] {
+        guard limit > 0 else { return [] }
+        try await self.prepare()
+        return try await self.database.pool.write { db in
+            var expired: [QueuedEvent] = []
+            let candidates = try Row.fetchCursor(
+                db, sql: Self.agedEventsSQL,
+                arguments: [function.namespace.accountID, function.namespace.region, function.name, cutoffMillis])
+            while expired.count < limit, let row = try candidates.next() {
+                let event = QueuedEvent(row: row)
+                if isExpired(event) { expired.append(event) }
+            }
+            try Self.markLeased(&expired, db: db, nowMillis: nowMillis, leaseMillis: leaseMillis)
+            return expired
+        }
+    }
+
+    /// Marks events leased (in the caller's transaction); `events` become `.leased` copies.
+    static func markLeased(_ events: inout [QueuedEvent], db: Database, nowMillis: Int64, leaseMillis: Int64) throws {
+        let statement = try db.cachedStatement(
+            sql: "UPDATE async_events SET state = 'leased', lease_expires_at = ?, updated_at = ? WHERE request_id = ?")
+        for i in events.indices {
+            try statement.execute(arguments: [nowMillis + leaseMillis, nowMillis, events[i].requestID])
+            events[i].state = .leased
         }
     }
 
@@ -272,7 +459,7 @@ public final class EventQueue: Sendable {
 
     /// Dead-lettered events of a function go back to pending with a fresh history (a new age, no attempts).
     public func redrive(function: String, nowMillis: Int64) async throws -> Int {
-        try await self.database.pool.write { db in
+        let count = try await self.database.pool.write { db in
             try db.execute(
                 sql: """
                     UPDATE async_events SET state = 'pending', attempts = 0, backoffs = 0, enqueued_at = ?,
@@ -282,5 +469,7 @@ public final class EventQueue: Sendable {
                 arguments: [nowMillis, nowMillis, nowMillis, function])
             return db.changesCount
         }
+        if count > 0 { self.notify(.rescheduled) }
+        return count
     }
 }

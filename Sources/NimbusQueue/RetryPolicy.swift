@@ -28,8 +28,11 @@ public enum RetryDecision: Sendable, Equatable {
 ///
 /// - Function errors: up to ``maximumRetryAttempts`` more attempts, waiting `retryBase × 2^(n-1)` before the n-th
 ///   retry (AWS: about 1 and 2 minutes).
-/// - Throttles and platform errors: back to the queue with exponential backoff from ``throttleBase`` up to
-///   ``throttleMax``, not counted as retries.
+/// - Throttles and platform errors: back to the queue with exponential backoff from ``throttleBaseMillis`` up to
+///   ``throttleMaxMillis``, not counted as retries. The dispatcher leases only what a function's free concurrency
+///   allows, so a throttle means another caller took the slot in between: the backoff starts small (100 ms) and
+///   grows only while throttles repeat, with equal jitter (half fixed, half random) so that events throttled
+///   together do not come back together.
 /// - Either way, an event whose next attempt would start after ``maximumEventAgeMillis`` is given up on with
 ///   `EventAgeExceeded`.
 public struct RetryPolicy: Sendable, Equatable {
@@ -41,11 +44,13 @@ public struct RetryPolicy: Sendable, Equatable {
 
     public static let defaultMaximumRetryAttempts = 2
     public static let defaultMaximumEventAgeSeconds = 21_600
+    /// The smallest `MaximumEventAgeInSeconds` AWS accepts: no event expires younger.
+    public static let minimumMaximumEventAgeSeconds = 60
 
     public init(
         maximumRetryAttempts: Int = Self.defaultMaximumRetryAttempts,
         maximumEventAgeMillis: Int64 = Int64(Self.defaultMaximumEventAgeSeconds) * 1000,
-        retryBaseMillis: Int64 = 60_000, throttleBaseMillis: Int64 = 1_000, throttleMaxMillis: Int64 = 300_000
+        retryBaseMillis: Int64 = 60_000, throttleBaseMillis: Int64 = 100, throttleMaxMillis: Int64 = 300_000
     ) {
         self.maximumRetryAttempts = maximumRetryAttempts
         self.maximumEventAgeMillis = maximumEventAgeMillis
@@ -62,8 +67,10 @@ public struct RetryPolicy: Sendable, Equatable {
     /// - Parameters:
     ///   - invocations: how many times the function ran, this attempt included.
     ///   - backoffs: how many throttle/platform backoffs the event had before this attempt.
+    ///   - jitter: a uniform random number in 0...1 for the throttle backoff (1: the whole backoff, no jitter).
     public func decide(
-        _ outcome: AttemptOutcome, invocations: Int, backoffs: Int, enqueuedAtMillis: Int64, nowMillis: Int64
+        _ outcome: AttemptOutcome, invocations: Int, backoffs: Int, enqueuedAtMillis: Int64, nowMillis: Int64,
+        jitter: Double = 1
     ) -> RetryDecision {
         let deadline = enqueuedAtMillis + self.maximumEventAgeMillis
         switch outcome {
@@ -77,7 +84,8 @@ public struct RetryPolicy: Sendable, Equatable {
             if next > deadline { return .failed(.eventAgeExceeded) }
             return .retry(atMillis: next, countsAsRetry: true)
         case .throttled, .platformError:
-            let delay = min(self.throttleBaseMillis << Int64(min(backoffs, 30)), self.throttleMaxMillis)
+            let ceiling = min(self.throttleBaseMillis << Int64(min(backoffs, 30)), self.throttleMaxMillis)
+            let delay = ceiling - Int64((Double(ceiling / 2) * (1 - min(max(jitter, 0), 1))).rounded(.down))
             let next = nowMillis + delay
             if next > deadline { return .failed(.eventAgeExceeded) }
             return .retry(atMillis: next, countsAsRetry: false)

@@ -1,11 +1,30 @@
 import NimbusCore
 
-/// Lambda's event filtering (`FilterCriteria`) over event source records.
+/// Lambda's event filtering (`FilterCriteria`) for SQS event source mappings.
+///
+/// Lambda applies each filter to the SQS record it would deliver (`messageId`, `body`, `attributes`, …). The `body`
+/// is parsed as JSON when it is a JSON object, so a pattern can reach into it (`{"body": {"RequestCode": ["BBBB"]}}`);
+/// otherwise it is a plain string (`{"body": ["plain text"]}`). As Lambda's documentation specifies, a record whose
+/// body format does not fit the pattern's (a JSON body against a plain-string filter, or the reverse) is dropped.
 public enum LambdaEventFilter {
     /// Whether `record` passes a mapping's filters: with no filters every record passes; otherwise a record passes
-    /// when any pattern matches, as Lambda's `Filters` list works.
+    /// when any pattern matches, as Lambda's `Filters` list works. The body is parsed at most once per call.
     public static func matches(record: JSONValue, patterns: [EventPattern]) -> Bool {
         if patterns.isEmpty { return true }
-        return patterns.contains { $0.matches(record) }
+        guard case .string(let body)? = record["body"],
+            patterns.contains(where: { $0.bodyUsage.asJSON || $0.bodyUsage.asString })
+        else {
+            return patterns.contains { $0.matches(record) }
+        }
+        let parsed = EventJSON.parseObject(body)
+        return patterns.contains { pattern in
+            let usage = pattern.bodyUsage
+            if let parsed {
+                if usage.asString && !usage.asJSON { return false }
+                return pattern.matches(record, replacing: "body", with: parsed)
+            }
+            if usage.asJSON && !usage.asString { return false }
+            return pattern.matches(record)
+        }
     }
 }

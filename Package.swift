@@ -168,9 +168,11 @@ let package = Package(
         .target(
             name: "NimbusSQS",
             dependencies: [
-                "NimbusCore", "NimbusStore", "NimbusEdge",
+                "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusProtocols",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

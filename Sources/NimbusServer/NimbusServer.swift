@@ -189,7 +189,7 @@ public final class NimbusServer: Sendable {
             services: [
                 lambda.adminDefinition, lambda.urlDefinition, apiGateway.invokeDefinition, lambda.definition,
                 apiGateway.definition, LogsService(store: logStore).definition,
-                STSService().definition, sqs.definition,
+                STSService().definition, sqs.definition, sqs.queryDefinition,
             ],
             authenticator: authenticator, logger: self.logger)
         endpoints.use(edge)
@@ -212,6 +212,8 @@ public final class NimbusServer: Sendable {
                     .init(service: lambda),
                     .init(service: dispatcher),
                     .init(service: app),
+                    // After the listener, so stopped before it: long polls answer at once and the listener drains.
+                    .init(service: sqs),
                 ],
                 gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
                 logger: self.logger))

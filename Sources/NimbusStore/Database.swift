@@ -232,6 +232,54 @@ public final class NimbusDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v7") { db in
+            // Amazon SQS (issue #13): queues (the id is never reused, so a deleted queue's receipt handles stay
+            // dead), messages with their visibility deadline (receive reads `(queue_id, visible_at)`; retention
+            // `(queue_id, sent_at)`; FIFO groups `(queue_id, group_id, seq)`), one row per FIFO message group with
+            // the time its head becomes receivable, FIFO deduplication records, and the receipt-handle key.
+            try db.execute(
+                sql: """
+                    CREATE TABLE sqs_queues (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                        attributes TEXT NOT NULL, tags TEXT NOT NULL,
+                        created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL,
+                        UNIQUE (account, region, name)
+                    );
+                    CREATE TABLE sqs_messages (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        queue_id INTEGER NOT NULL,
+                        message_id TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        attributes BLOB,
+                        md5_body TEXT NOT NULL,
+                        md5_attributes TEXT,
+                        system_attributes TEXT NOT NULL,
+                        sent_at INTEGER NOT NULL,
+                        visible_at INTEGER NOT NULL,
+                        receive_count INTEGER NOT NULL DEFAULT 0,
+                        first_received_at INTEGER,
+                        received_at INTEGER,
+                        group_id TEXT,
+                        dedup_id TEXT,
+                        dead_letter_source TEXT
+                    );
+                    CREATE INDEX sqs_messages_visible ON sqs_messages(queue_id, visible_at);
+                    CREATE INDEX sqs_messages_sent ON sqs_messages(queue_id, sent_at);
+                    CREATE INDEX sqs_messages_group ON sqs_messages(queue_id, group_id, seq) WHERE group_id IS NOT NULL;
+                    CREATE TABLE sqs_groups (
+                        queue_id INTEGER NOT NULL, group_id TEXT NOT NULL, available_at INTEGER NOT NULL,
+                        PRIMARY KEY (queue_id, group_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX sqs_groups_available ON sqs_groups(queue_id, available_at);
+                    CREATE TABLE sqs_deduplication (
+                        queue_id INTEGER NOT NULL, scope TEXT NOT NULL, dedup_id TEXT NOT NULL,
+                        message_id TEXT NOT NULL, seq INTEGER NOT NULL, sent_at INTEGER NOT NULL,
+                        PRIMARY KEY (queue_id, scope, dedup_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE sqs_keys (name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);
+                    """)
+        }
         return migrator
     }
 

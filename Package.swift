@@ -142,6 +142,7 @@ let package = Package(
             name: "NimbusLambda",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue", "NimbusEdge", "NimbusHTTPEvents",
+                "NimbusEventSources", "NimbusEventPatterns",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,12 +177,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Lambda's pollers: one per enabled event source mapping (SQS queues so far), invoking within the function's
+        // free concurrency.
+        .target(
+            name: "NimbusEventSources",
+            dependencies: [
+                "NimbusCore", "NimbusInvoker", "NimbusSQS", "NimbusEventPatterns",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Composition root for `nimbus serve` and the integration tests.
         .target(
             name: "NimbusServer",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
-                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusSQS",
+                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusEventSources", "NimbusSQS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -262,6 +276,14 @@ let package = Package(
             dependencies: [
                 "NimbusSQS", "NimbusCore", "NimbusStore", "NimbusEdge",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusEventSourcesTests",
+            dependencies: [
+                "NimbusEventSources", "NimbusCore", "NimbusInvoker", "NimbusSQS",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
+import NIOCore
 import NimbusCore
 import NimbusEdge
+import NimbusEventSources
 import NimbusInvoker
 import NimbusQueue
 import NimbusStore
@@ -49,6 +51,8 @@ public final class LambdaService: Service, Sendable {
     let creating = Mutex<[AccountContext: Task<LambdaAPI, any Error>]>([:])
     /// Function URL ids of every cell.
     public let urlIndex = FunctionURLIndex()
+    /// Event source mappings of every cell, given once the pollers exist (they invoke through this service).
+    let eventSourceMappings = Mutex<EventSourceMappings?>(nil)
     let invokers: AsyncStream<Invoker>
     let newInvoker: AsyncStream<Invoker>.Continuation
 
@@ -113,6 +117,18 @@ public final class LambdaService: Service, Sendable {
         self.ready.withLock { cells in
             cells.values.contains { $0.catalog.all().contains { $0.codeDigests.contains(digest) } }
         }
+    }
+
+    /// Hands over the event source mappings (composition root, before the edge serves).
+    public func use(_ mappings: EventSourceMappings) {
+        self.eventSourceMappings.withLock { $0 = mappings }
+    }
+
+    func mappings() throws -> EventSourceMappings {
+        guard let mappings = self.eventSourceMappings.withLock({ $0 }) else {
+            throw NimbusError(.service, "Event source mappings are not available on this server.")
+        }
+        return mappings
     }
 
     /// The invoker of a namespace, if its cell exists (tests, benchmarks, operational routes).
@@ -233,6 +249,21 @@ public final class LambdaService: Service, Sendable {
             op("ListFunctionUrlConfigs", "GET", "/2021-10-31/functions/{FunctionName}/urls") {
                 try $0.listURLConfigs($1, name: $2)
             },
+            op("CreateEventSourceMapping", "POST", "/2015-03-31/event-source-mappings") { api, p, _ in
+                try await self.mappings().create(p, api: api)
+            },
+            op("ListEventSourceMappings", "GET", "/2015-03-31/event-source-mappings") { api, p, _ in
+                try self.mappings().list(p, api: api)
+            },
+            op("GetEventSourceMapping", "GET", "/2015-03-31/event-source-mappings/{UUID}") { api, p, _ in
+                try self.mappings().get(p, api: api, uuid: p.label("UUID"))
+            },
+            op("UpdateEventSourceMapping", "PUT", "/2015-03-31/event-source-mappings/{UUID}") { api, p, _ in
+                try await self.mappings().update(p, api: api, uuid: p.label("UUID"))
+            },
+            op("DeleteEventSourceMapping", "DELETE", "/2015-03-31/event-source-mappings/{UUID}") { api, p, _ in
+                try await self.mappings().delete(p, api: api, uuid: p.label("UUID"))
+            },
             op("GetAccountSettings", "GET", "/2016-08-19/account-settings") { api, p, _ in api.accountSettings(p) },
             op("TagResource", "POST", "/2017-03-31/tags/{ARN}") { api, p, _ in try await api.tagResource(p, arn: p.label("ARN")) },
             op("UntagResource", "DELETE", "/2017-03-31/tags/{ARN}") { api, p, _ in try await api.untagResource(p, arn: p.label("ARN")) },
@@ -301,5 +332,21 @@ extension LambdaService: FunctionInvoking {
         if let region = id.region { namespace.region = region }
         if let account = id.account { namespace.accountID = account }
         return try await self.api(for: namespace).invoke(triggered: invocation, id: id)
+    }
+}
+
+/// Event source mappings' pollers invoke through the cell of the mapping's namespace, with the mapping's own right
+/// (not the function's resource policy), and take only the concurrency the function has free.
+extension LambdaService: MappingFunctions {
+    public func invoke(_ mapping: EventSourceMapping, namespace: AccountContext, payload: ByteBuffer, requestID: String)
+        async throws -> InvokeResult
+    {
+        let api = try await self.api(for: namespace)
+        let target = try api.resolve(mapping.functionName, qualifier: mapping.qualifier, invoking: true)
+        return try await api.run(target, payload: payload, requestID: requestID, eventLoop: nil)
+    }
+
+    public func availableConcurrency(_ mapping: EventSourceMapping, namespace: AccountContext) -> Int {
+        self.invoker(for: namespace)?.availableConcurrency(function: mapping.functionName) ?? 0
     }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NimbusAPIGateway
 import NimbusCore
 import NimbusEdge
+import NimbusEventSources
 import NimbusInvoker
 import NimbusLambda
 import NimbusLogs
@@ -176,6 +177,12 @@ public final class NimbusServer: Sendable {
                 }))
         // Every namespace with functions, and the default one, is ready before the first request.
         try await lambda.load([c.account])
+        // Event source mappings: their pollers read SQS in process and invoke through Lambda's cells.
+        let pollers = EventSourcePollers(queue: sqs, functions: lambda, logger: self.logger)
+        let mappings = EventSourceMappings(
+            store: SQLiteEventSourceMappingStore(database: database), pollers: pollers, queues: sqs, logger: self.logger)
+        lambda.use(mappings)
+        try await mappings.load()
         guard let invoker = lambda.invoker(for: c.account) else { throw ServerStartError("the default namespace did not load") }
         self.components.withLock {
             $0 = Components(
@@ -211,6 +218,7 @@ public final class NimbusServer: Sendable {
                     .init(service: endpoints),
                     .init(service: lambda),
                     .init(service: dispatcher),
+                    .init(service: pollers),
                     .init(service: app),
                     // After the listener, so stopped before it: long polls answer at once and the listener drains.
                     .init(service: sqs),

@@ -280,6 +280,19 @@ public final class NimbusDatabase: Sendable {
                     CREATE TABLE sqs_keys (name TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL);
                     """)
         }
+        migrator.registerMigration("v8") { db in
+            // Event source mappings (issue #13): one row per mapping, across namespaces (pollers of every namespace
+            // start with the server).
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_source_mappings (
+                        uuid TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL, region TEXT NOT NULL, function_name TEXT NOT NULL,
+                        event_source_arn TEXT NOT NULL, config TEXT NOT NULL, created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX event_source_mappings_function ON event_source_mappings(account, region, function_name);
+                    """)
+        }
         return migrator
     }
 

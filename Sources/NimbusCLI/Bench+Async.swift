@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NimbusCore
 import NimbusQueue
@@ -8,7 +9,8 @@ import NimbusStore
 
 /// `nimbus bench --async`: accepted `Event` invocations per second through the full HTTP path (each 202 sent after
 /// a `synchronous = FULL` commit), beside the same number of plain SQLite inserts with the same durability in this
-/// process: one transaction per insert, and the queue's own group commit under the same concurrency.
+/// process: one transaction per insert, and the queue's own group commit under the same concurrency. Then the
+/// drain of a backlog at reserved concurrency 4 beside synchronous invokes at concurrency 4 (``measureDrain``).
 extension Bench {
     func measureAsync(http: HTTPClient, runtimeBinary: [UInt8]) async throws {
         let count = self.throughputRequests
@@ -44,6 +46,110 @@ extension Bench {
         print(String(format: "  Event invoke via HTTP (202 after FULL commit)   %10.0f events/s", h))
         print(String(format: "  SQLite, one FULL commit per insert, 1 writer    %10.0f inserts/s  (HTTP path: %.2fx)", s, h / s))
         print(String(format: "  SQLite, EventQueue group commit, %3d writers    %10.0f inserts/s  (HTTP path: %.2fx)", clients, g, h / g))
+        try await self.measureDrain(http: http, runtimeBinary: runtimeBinary)
+    }
+
+    /// Events in the drained backlog, and synchronous invokes beside them (issue #13).
+    static let drainEvents = 1000
+    /// The function's reserved concurrency, and the synchronous clients.
+    static let drainConcurrency = 4
+
+    /// Issue #13's figure: how long a backlog of ``drainEvents`` events of a no-op function with reserved
+    /// concurrency ``drainConcurrency`` takes to drain through the dispatcher, beside ``drainEvents`` synchronous
+    /// invokes of the same function by ``drainConcurrency`` clients, in interleaved rounds of the same run. The
+    /// backlog is accepted while the function is paused (reserved concurrency 0) and released by setting the
+    /// reservation, as a restarted server finds one: every event due at once. The drain ends when no event of the
+    /// function is pending or running (the queue is read from this process every 2 ms). Also printed: throttles
+    /// counted by the limiter during the drains and events that were ever backed off (target: none).
+    func measureDrain(http: HTTPClient, runtimeBinary: [UInt8]) async throws {
+        let count = Self.drainEvents
+        let concurrency = Self.drainConcurrency
+        print(
+            "\nAsynchronous backlog: \(count) events at reserved concurrency \(concurrency) beside \(count) synchronous "
+                + "invokes at concurrency \(concurrency); \(self.rounds) rounds, medians\n")
+        var drains: [Double] = []
+        var syncs: [Double] = []
+        var throttles = 0
+        var backedOff = 0
+        try await Self.withInspectableServer(ServerConfiguration(sandbox: self.sandbox)) { endpoint, server, queue in
+            let client = LambdaClient(endpoint: endpoint, http: http)
+            let name = "bench-drain"
+            try await self.create(
+                client, name, runtime: "provided.al2023", handler: "noop", files: [("bootstrap", runtimeBinary, true)])
+            guard let invoker = server.components.withLock({ $0?.invoker }) else {
+                throw LambdaClient.APIError(status: 0, type: "Bench", message: "the server has no invoker")
+            }
+            let reserve = { (n: Int) in
+                _ = try await client.call(
+                    .PUT, "/2017-10-31/functions/\(name)/concurrency", json: ["ReservedConcurrentExecutions": .number(Double(n))])
+            }
+            let invokeSync: @Sendable (Int) async throws -> Void = { _ in
+                let reply = try await self.invoke(client, name)
+                guard reply.status == 200 else { throw LambdaClient.error(from: reply) }
+            }
+            try await reserve(concurrency)
+            try await Self.parallel(count: 4 * concurrency, clients: concurrency, invokeSync)  // warm environments
+            for _ in 0..<self.rounds {
+                try await reserve(0)
+                try await Self.parallel(count: count, clients: 16) { _ in
+                    let reply = try await client.send(
+                        .POST, "/2015-03-31/functions/\(name)/invocations", body: Array("{}".utf8),
+                        headers: [("X-Amz-Invocation-Type", "Event")])
+                    guard reply.status == 202 else { throw LambdaClient.error(from: reply) }
+                }
+                let throttlesBefore = invoker.throttleCount(function: name)
+                let start = ContinuousClock.now
+                try await reserve(concurrency)
+                while try await !queue.events(function: name, states: [.pending, .leased], limit: 1).isEmpty {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                drains.append(Self.seconds(ContinuousClock.now - start))
+                throttles += invoker.throttleCount(function: name) - throttlesBefore
+
+                let syncStart = ContinuousClock.now
+                try await Self.parallel(count: count, clients: concurrency, invokeSync)
+                syncs.append(Self.seconds(ContinuousClock.now - syncStart))
+            }
+            backedOff = try await queue.events(function: name, states: [.done, .dead], limit: count * self.rounds)
+                .filter { $0.backoffs > 0 }.count
+        }
+        let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
+        let drain = median(drains)
+        let sync = median(syncs)
+        print(String(format: "  Backlog drained by the dispatcher (Event)        %8.3f s  %8.0f events/s", drain, Double(count) / drain))
+        print(String(format: "  Synchronous invokes by %d clients (RequestResponse) %6.3f s  %8.0f invokes/s", concurrency, sync, Double(count) / sync))
+        print(String(format: "  Drain / synchronous                              %8.2fx   (target: at most 1.5x)", drain / sync))
+        print("  Throttles during the drains: \(throttles); events ever backed off: \(backedOff)")
+        print("  Rounds (drain s / sync s): " + zip(drains, syncs).map { String(format: "%.3f/%.3f", $0, $1) }.joined(separator: ", "))
+    }
+
+    /// Like ``withServer(_:_:)``, and also hands `body` the server and a queue reader on its database (the same
+    /// file, opened again in this process: WAL readers do not block the server's writes).
+    static func withInspectableServer(
+        _ base: ServerConfiguration, _ body: (String, NimbusServer, EventQueue) async throws -> Void
+    ) async throws {
+        var configuration = base
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        configuration.port = 0
+        configuration.dataDirectory = directory
+        configuration.keepAlive = .seconds(600)
+        var logger = Logger(label: "nimbus-bench")
+        logger.logLevel = .error
+        let server = NimbusServer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run(handleSignals: false) }
+            let endpoint = try await server.endpoint()
+            do {
+                let queue = EventQueue(database: try NimbusDatabase(path: "\(directory)/nimbus.sqlite"))
+                try await body(endpoint, server, queue)
+            } catch {
+                await server.shutdown()
+                throw error
+            }
+            await server.shutdown()
+            try await group.waitForAll()
+        }
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -269,6 +269,53 @@ def test_throttled_event_expires_to_on_failure_with_event_age_exceeded(lam, endp
     assert (stats["Pending"], stats["DeadLettered"]) == (0, 1)
 
 
+NOOP_SOURCE = """
+def handler(event, context):
+    return {"i": event.get("i")}
+"""
+
+
+def test_a_backlog_drains_within_reserved_concurrency_without_throttles_or_backoffs(lam, endpoint, functions):
+    """Issue #13, item 4: the dispatcher takes only what the function's free concurrency allows. A backlog of a few
+    hundred events (built while the function is paused with reserved concurrency 0, as a restarted server finds
+    one) drains at reserved concurrency 3 without a single throttle: no event is ever rescheduled or backed off."""
+    fn = functions.python(NOOP_SOURCE)
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+    path = f"/2015-03-31/functions/{fn}/invocations"
+    total = 300
+
+    def send(i):
+        r = raw_request(endpoint, "POST", path, body=json.dumps({"i": i}).encode(),
+                        headers={"X-Amz-Invocation-Type": "Event"})
+        assert r.status == 202, r
+        return r.headers["x-amzn-requestid"]
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        accepted = set(pool.map(send, range(total)))
+    assert len(accepted) == total
+
+    def stats():
+        return raw_request(endpoint, "GET", "/_nimbus/async").json()["Functions"].get(fn)
+
+    def throttles():
+        figures = raw_request(endpoint, "GET", "/_nimbus/concurrency").json()["Functions"].get(fn, {})
+        return figures.get("Throttles", 0)
+
+    # Paused: the events wait untouched (a function without room is not dispatched to, so it is not throttled).
+    waiting = stats()
+    assert (waiting["Pending"], waiting["Running"]) == (total, 0), waiting
+    assert throttles() == 0
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=3)
+    drained = poll(lambda: (s if (s := stats()) and s["Pending"] + s["Running"] == 0 else None), timeout=120,
+                   interval=0.1, what=f"{total} events to drain")
+    assert (drained["Retries"], drained["DeadLettered"]) == (0, 0), drained
+    assert throttles() == 0
+    done = raw_request(endpoint, "GET", f"/_nimbus/async/events?Function={fn}&State=done").json()["Events"]
+    assert {e["RequestId"] for e in done} == accepted
+    rescheduled = [e for e in done if e["Attempts"] != 1 or e["NextAttemptAt"] != e["EnqueuedAt"] or "LastError" in e]
+    assert rescheduled == [], rescheduled[:3]
+
+
 # ------------------------------------------------------------------------------------------
 # Crash safety: every accepted event runs at least once across a kill -9
 # ------------------------------------------------------------------------------------------

@@ -302,7 +302,8 @@ public final class LambdaService: Service, Sendable {
 
 }
 
-/// The dispatcher's events run on the cell of their function's namespace.
+/// The dispatcher's events run on the cell of their function's namespace, within the concurrency its invoker has
+/// free for the function.
 extension LambdaService: AsyncEventHandler {
     public func limits(for event: QueuedEvent) -> (maximumRetryAttempts: Int, maximumEventAgeSeconds: Int) {
         guard let api = self.ready.withLock({ $0[event.namespace] }) else {
@@ -312,15 +313,41 @@ extension LambdaService: AsyncEventHandler {
     }
 
     public func run(_ event: QueuedEvent) async -> AttemptResult {
-        do {
-            return try await self.api(for: event.namespace).run(event)
-        } catch {
-            return AttemptResult(outcome: .platformError, statusCode: 500, errorMessage: "\(error)")
+        await self.run(event, admitted: {})
+    }
+
+    /// The invoker tells the moment the invocation took its concurrency slot (or was throttled) through its
+    /// task-local admission observer; the event runs on this task, so the observer reaches it.
+    public func run(_ event: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> AttemptResult {
+        await Invoker.$admissionObserver.withValue(AdmissionObserver { _ in admitted() }) {
+            do {
+                return try await self.api(for: event.namespace).run(event)
+            } catch {
+                return AttemptResult(outcome: .platformError, statusCode: 500, errorMessage: "\(error)")
+            }
         }
     }
 
     public func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
         try await self.api(for: event.namespace).complete(event, result: result, completion: completion)
+    }
+
+    /// A namespace without a cell yet (its first event creates it): one event at a time.
+    public func availableConcurrency(of function: EventFunction) -> Int {
+        self.invoker(for: function.namespace)?.availableConcurrency(function: function.name) ?? 1
+    }
+
+    /// Without a cell there is no slot to wait for: the dispatcher's own event (which creates the cell) wakes it.
+    public func whenConcurrencyFrees(
+        of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void
+    ) {
+        self.invoker(for: function.namespace)?.whenConcurrencyFrees(function: function.name, beyond: available, wake)
+    }
+
+    public func shortestMaximumEventAgeSeconds(of function: EventFunction) -> Int {
+        let configured = self.ready.withLock { $0[function.namespace] }?.registry.eventInvokeConfigs
+            .all(of: function.name).compactMap(\.config.maximumEventAgeInSeconds) ?? []
+        return min(configured.min() ?? .max, RetryPolicy.defaultMaximumEventAgeSeconds)
     }
 }
 

@@ -275,6 +275,8 @@ let package = Package(
             name: "NimbusSQSTests",
             dependencies: [
                 "NimbusSQS", "NimbusCore", "NimbusStore", "NimbusEdge",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,0 @@
-import Testing
-
-@testable import NimbusSQS
-
-@Test func placeholder() {}

@@ -21,6 +21,10 @@ final class SQSPoller: Sendable {
     let logger: Logger
     /// Batches being processed now.
     let inFlight = Mutex(0)
+    /// Batches started whose invocation the concurrency limiter has not counted yet: they are subtracted from the
+    /// function's free concurrency, so the poller never takes the same slot twice (and is never throttled by its
+    /// own over-admission, which would cost the messages a receive).
+    let unadmitted = Mutex(0)
     /// Reported in `LastProcessingResult`.
     let onResult: @Sendable (String) -> Void
 
@@ -70,8 +74,19 @@ final class SQSPoller: Sendable {
                 }
                 guard !batch.isEmpty else { continue }
                 self.inFlight.withLock { $0 += 1 }
+                self.unadmitted.withLock { $0 += 1 }
                 group.addTask {
-                    await self.process(batch)
+                    // Once per batch: when the limiter decides, or at the end if it never got to decide.
+                    let counted = Mutex(false)
+                    let admitted: @Sendable () -> Void = {
+                        if counted.withLock({ done in defer { done = true }; return !done }) {
+                            self.unadmitted.withLock { $0 -= 1 }
+                        }
+                    }
+                    await Invoker.$admissionObserver.withValue(AdmissionObserver { _ in admitted() }) {
+                        await self.process(batch)
+                    }
+                    admitted()
                     self.inFlight.withLock { $0 -= 1 }
                 }
             }
@@ -82,7 +97,8 @@ final class SQSPoller: Sendable {
     func hasRoom() -> Bool {
         let running = self.inFlight.withLock { $0 }
         if running >= (self.mapping.maximumConcurrency ?? 1000) { return false }
-        return self.functions.availableConcurrency(self.mapping, namespace: self.namespace) > 0
+        let starting = self.unadmitted.withLock { $0 }
+        return self.functions.availableConcurrency(self.mapping, namespace: self.namespace) - starting > 0
     }
 
     /// Receives until the batch is full, the batching window has passed, or the payload budget is spent. With no

@@ -45,7 +45,7 @@ public struct EventPattern: Sendable {
             )
         }
         self.json = json
-        self.rules = subRules.map(PatternNode.build)
+        self.rules = subRules.flatMap(PatternNode.splittingAbsence).map(PatternNode.build)
         var usage = BodyUsage()
         for rule in subRules {
             for path in rule.keys {

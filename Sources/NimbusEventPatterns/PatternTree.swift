@@ -21,14 +21,20 @@ final class PatternNode: Sendable {
 
     static let maximumDottedSegments = 6
 
-    /// The alternatives for the value at this node's path, when the pattern names this path as a field.
+    /// The alternatives for the value at this node's path, when the pattern names this path as a field. After
+    /// ``splittingAbsence(_:)`` a condition is either `[.exists(false)]` (an absence) or holds no `exists: false`.
     let condition: [LeafMatcher]?
     let children: [Child]
     let dottedKeys: [DottedKey]
+    /// Whether this node or one below it has a condition other than an absence: only such conditions choose an
+    /// element of an array; absences look at every element consistent with the choices already made.
+    let hasPositiveCondition: Bool
 
     private init(condition: [LeafMatcher]?, children: [Child]) {
         self.condition = condition
         self.children = children
+        self.hasPositiveCondition =
+            (condition.map { !Self.isAbsence($0) } ?? false) || children.contains { $0.node.hasPositiveCondition }
         var dotted: [DottedKey] = []
         for (index, child) in children.enumerated() {
             for rest in child.node.descendantPaths(limit: Self.maximumDottedSegments - 1) {
@@ -66,6 +72,36 @@ final class PatternNode: Sendable {
             node.condition = matchers
         }
         return root.freeze()
+    }
+
+    static func isAbsence(_ condition: [LeafMatcher]) -> Bool {
+        condition.allSatisfy { if case .exists(false) = $0 { true } else { false } }
+    }
+
+    /// Ruler treats `exists: false` in a field's list as its own alternative: the field matches through one of the
+    /// other tests (choosing a value, hence an array element) or through the field's absence (choosing nothing).
+    /// Splitting such fields into a positive and an absent variant of the sub-rule keeps the two apart. Beyond
+    /// `maximumSplitFields` mixed fields in one sub-rule the rule is kept whole (the absence then counts within the
+    /// chosen element).
+    static let maximumSplitFields = 8
+
+    static func splittingAbsence(_ rule: SubRule) -> [SubRule] {
+        let mixed = rule.filter { _, condition in
+            condition.contains { if case .exists(false) = $0 { true } else { false } } && !isAbsence(condition)
+        }
+        guard !mixed.isEmpty, mixed.count <= maximumSplitFields else { return [rule] }
+        var variants = [rule]
+        for (path, condition) in mixed {
+            let positive = condition.filter { if case .exists(false) = $0 { false } else { true } }
+            variants = variants.flatMap { variant -> [SubRule] in
+                var withValue = variant
+                withValue[path] = positive
+                var without = variant
+                without[path] = [.exists(false)]
+                return [withValue, without]
+            }
+        }
+        return variants
     }
 
     /// Dot-joined paths of every node below this one, at most `limit` segments long.
@@ -129,6 +165,20 @@ struct EventView {
         return nil
     }
 
+    func replacing(_ position: Int, withAll elements: [JSONValue]) -> EventView {
+        var view = EventView()
+        var index = 0
+        forEach { value in
+            if index == position {
+                for element in elements { view.append(element) }
+            } else {
+                view.append(value)
+            }
+            index += 1
+        }
+        return view
+    }
+
     func replacing(_ position: Int, with value: JSONValue?) -> EventView {
         if position == 0 && more.isEmpty {
             var view = EventView()
@@ -176,6 +226,10 @@ enum PatternMatcher {
         if let (position, elements) = view.firstArray() {
             if elements.isEmpty {
                 return matches(node, view.replacing(position, with: nil))
+            }
+            guard node.hasPositiveCondition else {
+                // Only absences below: no element is chosen, every element must lack the fields.
+                return matches(node, view.replacing(position, withAll: elements))
             }
             for element in elements where matches(node, view.replacing(position, with: element)) {
                 return true

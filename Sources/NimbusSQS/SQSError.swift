@@ -146,7 +146,7 @@ public struct SQSError: Error, Sendable, Equatable, ServiceErrorConvertible {
     }
 
     static func serialization(_ message: String) -> SQSError {
-        SQSError(code: "SerializationException", queryCode: "MalformedQueryString", message: message)
+        SQSError(code: "SerializationException", message: message)
     }
 
     static func internalError(_ message: String) -> SQSError {

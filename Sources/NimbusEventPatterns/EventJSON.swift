@@ -1,9 +1,9 @@
 import NimbusCore
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A strict JSON (RFC 8259) reader for events and message bodies, several times faster than `JSONDecoder`: filtering

@@ -1,4 +1,3 @@
-
 /// JSON number literals in patterns.
 enum Numbers {
     /// The double a JSON number literal denotes (nearest, as `strtod` rounds).

@@ -92,7 +92,8 @@ struct PatternCompiler {
             rules.append(contentsOf: extended)
             if rules.count > Self.maximumCombinations {
                 throw PatternFailure(
-                    "Event pattern has more than \(Self.maximumCombinations) combinations of $or alternatives")
+                    "Event pattern has more than \(Self.maximumCombinations) combinations of $or alternatives"
+                )
             }
         }
         if alternatives < 2 {
@@ -279,7 +280,9 @@ struct PatternCompiler {
     }
 
     private mutating func completeRange(
-        after token: PatternReader.Token, bottom: String, openBottom: Bool
+        after token: PatternReader.Token,
+        bottom: String,
+        openBottom: Bool
     ) throws(PatternFailure) -> NumericRange {
         guard case .string = token else {
             throw reader.failure("Bad value in numeric range: \(reader.text())")
@@ -382,7 +385,8 @@ struct PatternCompiler {
         }
         if strings.isEmpty == numbers.isEmpty {
             throw reader.failure(
-                "Inside anything but list, either all values are number or string, mixed type is not supported")
+                "Inside anything but list, either all values are number or string, mixed type is not supported"
+            )
         }
         return strings.isEmpty ? .numbers(numbers) : .strings(strings)
     }
@@ -402,7 +406,10 @@ struct PatternCompiler {
         return try wrapSet(values, kind)
     }
 
-    private mutating func anythingButSetValue(kind: Kind, token: PatternReader.Token) throws(PatternFailure)
+    private mutating func anythingButSetValue(
+        kind: Kind,
+        token: PatternReader.Token
+    ) throws(PatternFailure)
         -> AnythingBut
     {
         guard case .string = token else { throw reader.failure(Self.setError(kind)) }

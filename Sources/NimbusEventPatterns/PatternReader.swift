@@ -75,7 +75,10 @@ struct PatternReader {
         guard let first = try skipWhitespace() else {
             if let context = contexts.last {
                 let kind = context.isObject ? "Object" : "Array"
-                let marker = sourceDescription(line: context.startLine, column: column(of: context.startOffset, lineStart: context.startLineStart))
+                let marker = sourceDescription(
+                    line: context.startLine,
+                    column: column(of: context.startOffset, lineStart: context.startLineStart)
+                )
                 throw failure("Unexpected end-of-input: expected close marker for \(kind) (start marker at \(marker))")
             }
             current = .end
@@ -94,7 +97,9 @@ struct PatternReader {
             }
             guard closesObject == context.isObject else {
                 let marker = sourceDescription(
-                    line: context.startLine, column: column(of: context.startOffset, lineStart: context.startLineStart))
+                    line: context.startLine,
+                    column: column(of: context.startOffset, lineStart: context.startLineStart)
+                )
                 throw failure(
                     "Unexpected close marker '\(Character(UnicodeScalar(char)))': expected '\(context.isObject ? "}" : "]")' (for \(context.isObject ? "Object" : "Array") starting at \(marker))"
                 )
@@ -109,13 +114,17 @@ struct PatternReader {
                 offset += 1
                 throw failure(
                     "Unexpected character (\(describe(char))): was expecting comma to separate \(context.isObject ? "Object" : "Array") entries",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
             offset += 1
             guard let afterComma = try skipWhitespace() else {
                 let context = contexts[contexts.count - 1]
                 let kind = context.isObject ? "Object" : "Array"
-                let marker = sourceDescription(line: context.startLine, column: column(of: context.startOffset, lineStart: context.startLineStart))
+                let marker = sourceDescription(
+                    line: context.startLine,
+                    column: column(of: context.startOffset, lineStart: context.startLineStart)
+                )
                 throw failure("Unexpected end-of-input: expected close marker for \(kind) (start marker at \(marker))")
             }
             char = afterComma
@@ -125,7 +134,9 @@ struct PatternReader {
             guard char == UInt8(ascii: "\"") else {
                 offset += 1
                 throw failure(
-                    "Unexpected character (\(describe(char))): was expecting double-quote to start field name", minusOne: true)
+                    "Unexpected character (\(describe(char))): was expecting double-quote to start field name",
+                    minusOne: true
+                )
             }
             offset += 1
             let name = try readString(inFieldName: true)
@@ -136,7 +147,8 @@ struct PatternReader {
                 offset += 1
                 throw failure(
                     "Unexpected character (\(describe(colon))): was expecting a colon to separate field name and value",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
             offset += 1
             guard let valueStart = try skipWhitespace() else {
@@ -215,7 +227,11 @@ struct PatternReader {
             return (.string(value), nil)
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             let context = Context(
-                isObject: char == UInt8(ascii: "{"), startOffset: offset, startLine: line, startLineStart: lineStart)
+                isObject: char == UInt8(ascii: "{"),
+                startOffset: offset,
+                startLine: line,
+                startLineStart: lineStart
+            )
             offset += 1
             return (char == UInt8(ascii: "{") ? .startObject : .startArray, context)
         case UInt8(ascii: "t"):
@@ -241,7 +257,9 @@ struct PatternReader {
                 throw invalidToken(matched: String(decoding: bytes[(offset - 1)..<offset], as: UTF8.self))
             }
             throw failure(
-                "Unexpected character (\(describe(char))): expected a valid value \(Self.validValues)", minusOne: true)
+                "Unexpected character (\(describe(char))): expected a valid value \(Self.validValues)",
+                minusOne: true
+            )
         }
     }
 
@@ -287,13 +305,16 @@ struct PatternReader {
             let next = bytes[offset]
             if next == UInt8(ascii: "I") {
                 try matchLiteral("Infinity")
-                throw failure("Non-standard token '-Infinity': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow")
+                throw failure(
+                    "Non-standard token '-Infinity': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow"
+                )
             }
             guard Self.isDigit(next) else {
                 offset += 1
                 throw failure(
                     "Unexpected character (\(describe(next))) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
         }
         if bytes[offset] == UInt8(ascii: "0"), offset + 1 < bytes.count, Self.isDigit(bytes[offset + 1]) {
@@ -313,7 +334,8 @@ struct PatternReader {
                 offset += 1
                 throw failure(
                     "Unexpected character (\(describe(bad))) in numeric value: Decimal point not followed by a digit",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
         }
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
@@ -325,13 +347,16 @@ struct PatternReader {
             while offset < bytes.count, Self.isDigit(bytes[offset]) { offset += 1 }
             if offset == exponentStart {
                 guard offset < bytes.count else {
-                    throw failure("Unexpected end-of-input in numeric value: Exponent indicator not followed by a digit")
+                    throw failure(
+                        "Unexpected end-of-input in numeric value: Exponent indicator not followed by a digit"
+                    )
                 }
                 let bad = bytes[offset]
                 offset += 1
                 throw failure(
                     "Unexpected character (\(describe(bad))) in numeric value: Exponent indicator not followed by a digit",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
         }
         return String(decoding: bytes[start..<offset], as: UTF8.self)
@@ -357,7 +382,8 @@ struct PatternReader {
                 throw failure(
                     inFieldName
                         ? "Unexpected end-of-input in field name"
-                        : "Unexpected end-of-input: was expecting closing quote for a string value")
+                        : "Unexpected end-of-input: was expecting closing quote for a string value"
+                )
             }
             let byte = bytes[offset]
             offset += 1
@@ -366,7 +392,8 @@ struct PatternReader {
             }
             if byte < 0x20 {
                 throw failure(
-                    "Illegal unquoted character (\(describe(byte))): has to be escaped using backslash to be included in \(inFieldName ? "name" : "string value")")
+                    "Illegal unquoted character (\(describe(byte))): has to be escaped using backslash to be included in \(inFieldName ? "name" : "string value")"
+                )
             }
             guard byte == UInt8(ascii: "\\") else {
                 content.append(byte)
@@ -417,7 +444,8 @@ struct PatternReader {
             guard let digit = Self.hexValue(byte) else {
                 throw failure(
                     "Unexpected character (\(describe(byte))): expected a hex-digit for character escape sequence",
-                    minusOne: true)
+                    minusOne: true
+                )
             }
             value = value << 4 | UInt32(digit)
         }
@@ -445,7 +473,8 @@ struct PatternReader {
                     offset += 1
                     throw failure(
                         "Illegal character (\(describe(byte))): only regular white space (\\r, \\n, \\t) is allowed between tokens",
-                        minusOne: true)
+                        minusOne: true
+                    )
                 }
                 return byte
             }
@@ -536,7 +565,8 @@ struct PatternReader {
 
     /// Java's `Character.isJavaIdentifierStart`, approximated: ASCII letters, `_`, `$`, and any non-ASCII character.
     private static func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "$") || byte >= 0x80
     }
 

@@ -53,7 +53,8 @@ final class PatternNode: Sendable {
             func freeze() -> PatternNode {
                 PatternNode(
                     condition: condition,
-                    children: children.sorted { $0.key < $1.key }.map { Child(key: $0.key, node: $0.value.freeze()) })
+                    children: children.sorted { $0.key < $1.key }.map { Child(key: $0.key, node: $0.value.freeze()) }
+                )
             }
         }
         let root = Builder()
@@ -144,7 +145,7 @@ struct EventView {
     var isEmpty: Bool { first == nil }
 
     @inline(__always)
-    func forEach(_ body: (JSONValue) -> Void) {
+    func forEachValue(_ body: (JSONValue) -> Void) {
         guard let first else { return }
         body(first)
         for value in more { body(value) }
@@ -168,7 +169,7 @@ struct EventView {
     func replacing(_ position: Int, withAll elements: [JSONValue]) -> EventView {
         var view = EventView()
         var index = 0
-        forEach { value in
+        forEachValue { value in
             if index == position {
                 for element in elements { view.append(element) }
             } else {
@@ -186,7 +187,7 @@ struct EventView {
             return view
         }
         var values: [JSONValue] = []
-        forEach { values.append($0) }
+        forEachValue { values.append($0) }
         if let value { values[position] = value } else { values.remove(at: position) }
         var view = EventView()
         for value in values { view.append(value) }
@@ -202,7 +203,12 @@ struct EventView {
 /// - `exists` looks at leaves only (an object-valued or empty-array field does not exist);
 /// - a missing field fails every alternative except `exists: false`.
 enum PatternMatcher {
-    static func matches(_ root: PatternNode, event: JSONValue, replacing key: String? = nil, with value: JSONValue? = nil)
+    static func matches(
+        _ root: PatternNode,
+        event: JSONValue,
+        replacing key: String? = nil,
+        with value: JSONValue? = nil
+    )
         -> Bool
     {
         guard case .object(let object) = event else {
@@ -239,7 +245,7 @@ enum PatternMatcher {
         if let condition = node.condition, !holds(condition, view) { return false }
         for (index, child) in node.children.enumerated() {
             var childView = EventView()
-            view.forEach { value in
+            view.forEachValue { value in
                 guard case .object(let object) = value else { return }
                 if let found = object[child.key] { childView.append(found) }
                 addDotted(for: index, of: node, from: object, to: &childView)
@@ -251,7 +257,10 @@ enum PatternMatcher {
 
     @inline(__always)
     private static func addDotted(
-        for index: Int, of node: PatternNode, from object: [String: JSONValue], to view: inout EventView
+        for index: Int,
+        of node: PatternNode,
+        from object: [String: JSONValue],
+        to view: inout EventView
     ) {
         for dotted in node.dottedKeys where dotted.child == index {
             if let found = object[dotted.key] {

@@ -61,7 +61,10 @@ struct WildcardPattern: Sendable, Hashable {
 
     /// The index just past the left-most occurrence of `run` in `bytes[from..<to]`.
     private static func firstRange<Bytes: RandomAccessCollection<UInt8>>(
-        of run: [UInt8], in bytes: Bytes, from: Int, to: Int
+        of run: [UInt8],
+        in bytes: Bytes,
+        from: Int,
+        to: Int
     ) -> Int? where Bytes.Index == Int {
         guard to - from >= run.count, let head = run.first else { return nil }
         var index = from

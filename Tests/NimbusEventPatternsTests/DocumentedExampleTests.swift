@@ -62,8 +62,18 @@ import Testing
     }
 
     @Test func anythingButMatching() throws {
-        #expect(try matches(#"{"detail": {"state": [{"anything-but": "initializing"}]}}"#, #"{"detail": {"state": "running"}}"#))
-        #expect(try !matches(#"{"detail": {"state": [{"anything-but": "initializing"}]}}"#, #"{"detail": {"state": "initializing"}}"#))
+        #expect(
+            try matches(
+                #"{"detail": {"state": [{"anything-but": "initializing"}]}}"#,
+                #"{"detail": {"state": "running"}}"#
+            )
+        )
+        #expect(
+            try !matches(
+                #"{"detail": {"state": [{"anything-but": "initializing"}]}}"#,
+                #"{"detail": {"state": "initializing"}}"#
+            )
+        )
         #expect(try matches(#"{"detail": {"x-limit": [{"anything-but": 123}]}}"#, #"{"detail": {"x-limit": 301.8}}"#))
         #expect(try !matches(#"{"detail": {"x-limit": [{"anything-but": 123}]}}"#, #"{"detail": {"x-limit": 123}}"#))
         let strings = #"{"detail": {"state": [{"anything-but": ["stopped", "overloaded"]}]}}"#
@@ -82,7 +92,8 @@ import Testing
         #expect(try !matches(suffix, #"{"detail": {"FileName": "notes.txt"}}"#))
         let suffixes = #"{"detail": {"instance-id": [{"anything-but": {"suffix": ["1234", "6789"]}}]}}"#
         #expect(try !matches(suffixes, #"{"detail": {"instance-id": "i-6789"}}"#))
-        let ignoringCase = #"{"detail": {"state": [{"anything-but": {"equals-ignore-case": ["Stopped", "OverLoaded"]}}]}}"#
+        let ignoringCase =
+            #"{"detail": {"state": [{"anything-but": {"equals-ignore-case": ["Stopped", "OverLoaded"]}}]}}"#
         #expect(try matches(ignoringCase, #"{"detail": {"state": "running"}}"#))
         #expect(try !matches(ignoringCase, #"{"detail": {"state": "STOPPED"}}"#))
         let wildcard = #"{"detail": {"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}}"#
@@ -121,7 +132,9 @@ import Testing
         let absent = #"{"detail": {"c-count": [{"exists": false}]}}"#
         // Both of the page's example events match: c-count is missing, or not a leaf.
         #expect(try matches(absent, #"{"detail-type": ["EC2"], "detail": {"state": ["initializing", "running"]}}"#))
-        #expect(try matches(absent, #"{"detail-type": ["EC2"], "detail": {"state": ["running"], "c-count": {"c1": 100}}}"#))
+        #expect(
+            try matches(absent, #"{"detail-type": ["EC2"], "detail": {"state": ["running"], "c-count": {"c1": 100}}}"#)
+        )
         #expect(try !matches(absent, #"{"detail": {"c-count": 5}}"#))
         let present = #"{"detail": {"c-count": [{"exists": true}]}}"#
         #expect(try matches(present, #"{"detail": {"c-count": 5}}"#))
@@ -182,7 +195,12 @@ import Testing
             {"$or": [{"metricName": ["CPUUtilization", "ReadLatency"]}, {"namespace": ["AWS/EC2", "AWS/ES"]}],
              "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["CloudWatch Alarm State Change"]}]}}
             """#
-        #expect(try matches(parallel, #"{"namespace": "AWS/EC2", "detail": {"detail-type": "CloudWatch Alarm State Change"}}"#))
+        #expect(
+            try matches(
+                parallel,
+                #"{"namespace": "AWS/EC2", "detail": {"detail-type": "CloudWatch Alarm State Change"}}"#
+            )
+        )
         #expect(try !matches(parallel, #"{"namespace": "AWS/EC2", "detail": {"source": "aws.ec2"}}"#))
         // Nested $or and And: source && (metricName || (metricType && namespace && (metricId || spaceId)) || scope)
         let nested = #"""
@@ -192,8 +210,18 @@ import Testing
                       "$or": [{"metricId": [1234]}, {"spaceId": [1000]}]},
                      {"scope": ["Service"]}]}
             """#
-        #expect(try matches(nested, #"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/ES", "spaceId": 1000}"#))
-        #expect(try !matches(nested, #"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/ES", "spaceId": 1001}"#))
+        #expect(
+            try matches(
+                nested,
+                #"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/ES", "spaceId": 1000}"#
+            )
+        )
+        #expect(
+            try !matches(
+                nested,
+                #"{"source": "aws.cloudwatch", "metricType": "MetricType", "namespace": "AWS/ES", "spaceId": 1001}"#
+            )
+        )
         #expect(try matches(nested, #"{"source": "aws.cloudwatch", "scope": "Service"}"#))
         // The User Notifications sample.
         let states = #"{"detail": {"$or": [{"state": ["running"]}, {"state": ["terminated"]}]}}"#
@@ -203,19 +231,40 @@ import Testing
     // MARK: Comparison operators table
 
     @Test(arguments: [
-        (#"{"Location": ["New York"], "Day": ["Monday"]}"#, #"{"Location": "New York", "Day": "Monday"}"#, #"{"Location": "New York", "Day": "Tuesday"}"#),
+        (
+            #"{"Location": ["New York"], "Day": ["Monday"]}"#, #"{"Location": "New York", "Day": "Monday"}"#,
+            #"{"Location": "New York", "Day": "Tuesday"}"#
+        ),
         (#"{"state": [{"anything-but": "initializing"}]}"#, #"{"state": "running"}"#, #"{"state": "initializing"}"#),
-        (#"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#, #"{"Region": "eu-west-1"}"#, #"{"Region": "us-east-1"}"#),
-        (#"{"FileName": [{"anything-but": {"suffix": ".png"}}]}"#, #"{"FileName": "a.jpg"}"#, #"{"FileName": "a.png"}"#),
-        (#"{"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}"#, #"{"state": "running"}"#, #"{"state": "INITIALIZING"}"#),
-        (#"{"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}"#, #"{"FilePath": "/bin/sh"}"#, #"{"FilePath": "/usr/lib/x"}"#),
+        (
+            #"{"Region": [{"anything-but": {"prefix": "us-"}}]}"#, #"{"Region": "eu-west-1"}"#,
+            #"{"Region": "us-east-1"}"#
+        ),
+        (
+            #"{"FileName": [{"anything-but": {"suffix": ".png"}}]}"#, #"{"FileName": "a.jpg"}"#,
+            #"{"FileName": "a.png"}"#
+        ),
+        (
+            #"{"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}"#, #"{"state": "running"}"#,
+            #"{"state": "INITIALIZING"}"#
+        ),
+        (
+            #"{"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}"#, #"{"FilePath": "/bin/sh"}"#,
+            #"{"FilePath": "/usr/lib/x"}"#
+        ),
         (#"{"Region": [{"prefix": "us-"}]}"#, #"{"Region": "us-east-1"}"#, #"{"Region": "eu-west-1"}"#),
-        (#"{"service": [{"prefix": {"equals-ignore-case": "eventb"}}]}"#, #"{"service": "EventBridge"}"#, #"{"service": "Lambda"}"#),
+        (
+            #"{"service": [{"prefix": {"equals-ignore-case": "eventb"}}]}"#, #"{"service": "EventBridge"}"#,
+            #"{"service": "Lambda"}"#
+        ),
         (#"{"LastName": [""]}"#, #"{"LastName": ""}"#, #"{"LastName": "Doe"}"#),
         (#"{"Name": ["Alice"]}"#, #"{"Name": "Alice"}"#, #"{"Name": "alice"}"#),
         (#"{"Name": [{"equals-ignore-case": "alice"}]}"#, #"{"Name": "Alice"}"#, #"{"Name": "Bob"}"#),
         (#"{"FileName": [{"suffix": ".png"}]}"#, #"{"FileName": "a.png"}"#, #"{"FileName": "a.PNG"}"#),
-        (#"{"service": [{"suffix": {"equals-ignore-case": "tBridge"}}]}"#, #"{"service": "EVENTBRIDGE"}"#, #"{"service": "Lambda"}"#),
+        (
+            #"{"service": [{"suffix": {"equals-ignore-case": "tBridge"}}]}"#, #"{"service": "EVENTBRIDGE"}"#,
+            #"{"service": "Lambda"}"#
+        ),
         (#"{"ProductName": [{"exists": true}]}"#, #"{"ProductName": "x"}"#, #"{"Other": "x"}"#),
         (#"{"ProductName": [{"exists": false}]}"#, #"{"Other": "x"}"#, #"{"ProductName": "x"}"#),
         (#"{"Weather": [{"anything-but": ["Raining"]}]}"#, #"{"Weather": "Sunny"}"#, #"{"Weather": "Raining"}"#),
@@ -223,7 +272,10 @@ import Testing
         (#"{"Price": [{"numeric": ["=", 100]}]}"#, #"{"Price": 100}"#, #"{"Price": 101}"#),
         (#"{"Price": [{"numeric": [">", 10, "<=", 20]}]}"#, #"{"Price": 20}"#, #"{"Price": 10}"#),
         (#"{"PaymentType": ["Credit", "Debit"]}"#, #"{"PaymentType": "Debit"}"#, #"{"PaymentType": "Cash"}"#),
-        (#"{"$or": [{"Location": ["New York"]}, {"Day": ["Monday"]}]}"#, #"{"Location": "Paris", "Day": "Monday"}"#, #"{"Location": "Paris", "Day": "Sunday"}"#),
+        (
+            #"{"$or": [{"Location": ["New York"]}, {"Day": ["Monday"]}]}"#, #"{"Location": "Paris", "Day": "Monday"}"#,
+            #"{"Location": "Paris", "Day": "Sunday"}"#
+        ),
         (#"{"FileName": [{"wildcard": "dir/*.png"}]}"#, #"{"FileName": "dir/x.png"}"#, #"{"FileName": "dir/x.jpg"}"#),
     ])
     func comparisonOperator(pattern: String, matching: String, notMatching: String) throws {
@@ -234,7 +286,8 @@ import Testing
     // MARK: Arrays, null and empty values
 
     @Test func arraysMatchWhenTheyIntersect() throws {
-        let pattern = #"{"resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f", "arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f"]}"#
+        let pattern =
+            #"{"resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f", "arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f"]}"#
         let event = #"""
             {"resources": ["arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b:autoScalingGroupName/ASGTerminate",
                            "arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f"]}

@@ -30,7 +30,8 @@ import Testing
 
     @Test func theDocumentedRequestCodeExample() throws {
         let filter = #"{ "body" : { "RequestCode" : [ "BBBB" ] } }"#
-        let matching = "{\n \"RecordNumber\": 1234,\n \"TimeStamp\": \"yyyy-mm-ddThh:mm:ss\",\n \"RequestCode\": \"BBBB\"\n}"
+        let matching =
+            "{\n \"RecordNumber\": 1234,\n \"TimeStamp\": \"yyyy-mm-ddThh:mm:ss\",\n \"RequestCode\": \"BBBB\"\n}"
         #expect(try Self.passes(Self.record(body: matching), filter))
         #expect(try !Self.passes(Self.record(body: matching.replacingOccurrences(of: "BBBB", with: "AAAA")), filter))
     }
@@ -54,8 +55,15 @@ import Testing
     }
 
     @Test func plainBodyMetadataFilter() throws {
-        #expect(try Self.passes(Self.record(body: "plain-string"), #"{"attributes": {"ApproximateReceiveCount": ["1"]}}"#))
-        #expect(try !Self.passes(Self.record(body: "plain-string", receiveCount: "2"), #"{"attributes": {"ApproximateReceiveCount": ["1"]}}"#))
+        #expect(
+            try Self.passes(Self.record(body: "plain-string"), #"{"attributes": {"ApproximateReceiveCount": ["1"]}}"#)
+        )
+        #expect(
+            try !Self.passes(
+                Self.record(body: "plain-string", receiveCount: "2"),
+                #"{"attributes": {"ApproximateReceiveCount": ["1"]}}"#
+            )
+        )
     }
 
     @Test func plainBodyJSONFilterIsDropped() throws {
@@ -75,7 +83,12 @@ import Testing
 
     @Test func jsonBodyJSONFilter() throws {
         let record = Self.record(body: #"{"order": {"total": 42, "items": [{"sku": "a"}, {"sku": "b"}]}}"#)
-        #expect(try Self.passes(record, #"{"body": {"order": {"total": [{"numeric": [">", 40]}], "items": {"sku": ["b"]}}}}"#))
+        #expect(
+            try Self.passes(
+                record,
+                #"{"body": {"order": {"total": [{"numeric": [">", 40]}], "items": {"sku": ["b"]}}}}"#
+            )
+        )
         #expect(try !Self.passes(record, #"{"body": {"order": {"total": [{"numeric": [">", 50]}]}}}"#))
     }
 

@@ -10,11 +10,11 @@ import Testing
 /// builds, 20-30 times slower and sharing the machine with the other tests, only loose ones.
 @Suite struct PerformanceTests {
     #if DEBUG
-        static let slack = 50.0
-        static let iterations = 1_000
+    static let slack = 50.0
+    static let iterations = 1_000
     #else
-        static let slack = 1.0
-        static let iterations = 20_000
+    static let slack = 1.0
+    static let iterations = 20_000
     #endif
 
     static let ec2Event: JSONValue = [
@@ -42,7 +42,8 @@ import Testing
                 {"source": ["aws.ec2"], "detail-type": [{"prefix": "EC2 Instance"}],
                  "detail": {"state": [{"anything-but": ["pending", "running"]}], "c-count": [{"numeric": [">", 0]}],
                             "tags": {"key": ["env"], "value": [{"wildcard": "pro*"}]}}}
-                """#)
+                """#
+        )
         #expect(pattern.matches(Self.ec2Event))
         var count = 0
         let perMatch = Self.nanoseconds(Self.iterations) { if pattern.matches(Self.ec2Event) { count += 1 } }
@@ -55,7 +56,8 @@ import Testing
         let patterns = [
             try EventPattern(json: #"{"body": {"RequestCode": ["BBBB"], "RecordNumber": [{"numeric": [">", 1000]}]}}"#)
         ]
-        let body = #"{"RecordNumber": 1234, "TimeStamp": "yyyy-mm-ddThh:mm:ss", "RequestCode": "BBBB", "Items": [1, 2, 3]}"#
+        let body =
+            #"{"RecordNumber": 1234, "TimeStamp": "yyyy-mm-ddThh:mm:ss", "RequestCode": "BBBB", "Items": [1, 2, 3]}"#
         let record: JSONValue = [
             "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
             "body": .string(body), "attributes": ["ApproximateReceiveCount": "1"], "messageAttributes": [:],
@@ -63,11 +65,15 @@ import Testing
             "eventSourceARN": "arn:aws:sqs:us-west-2:123456789012:my-queue", "awsRegion": "us-west-2",
         ]
         #expect(LambdaEventFilter.matches(record: record, patterns: patterns))
-        let perRecord = Self.nanoseconds(Self.iterations) { _ = LambdaEventFilter.matches(record: record, patterns: patterns) }
+        let perRecord = Self.nanoseconds(Self.iterations) {
+            _ = LambdaEventFilter.matches(record: record, patterns: patterns)
+        }
         let perParse = Self.nanoseconds(Self.iterations) { _ = EventJSON.parse(body) }
         let perDecoder = Self.nanoseconds(Self.iterations / 20) { _ = JSONValue.parse(Array(body.utf8)) }
         print("LambdaEventFilter.matches (SQS record, JSON body parsed): \(Int(perRecord)) ns")
-        print("EventJSON.parse (100-byte body): \(Int(perParse)) ns; JSONDecoder-based JSONValue.parse: \(Int(perDecoder)) ns")
+        print(
+            "EventJSON.parse (100-byte body): \(Int(perParse)) ns; JSONDecoder-based JSONValue.parse: \(Int(perDecoder)) ns"
+        )
         #expect(perRecord < 20_000 * Self.slack)
     }
 

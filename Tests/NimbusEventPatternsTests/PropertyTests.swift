@@ -21,7 +21,8 @@ import Testing
                 let event = Generator.event(&random)
                 #expect(
                     either.matches(event) == (left.matches(event) || right.matches(event)),
-                    "\(text(a)) | \(text(b)) on \(text(event))")
+                    "\(text(a)) | \(text(b)) on \(text(event))"
+                )
             }
         }
     }
@@ -36,7 +37,8 @@ import Testing
             let excluding = try EventPattern(json: text(["detail": ["field": [["anything-but": negative]]]]))
             #expect(
                 matching.matches(event) != excluding.matches(event),
-                "\(text(positive)) / anything-but \(text(negative)) on \(text(value))")
+                "\(text(positive)) / anything-but \(text(negative)) on \(text(value))"
+            )
             // A missing field matches neither.
             let missing: JSONValue = ["detail": ["other": value]]
             #expect(!matching.matches(missing) && !excluding.matches(missing))
@@ -128,7 +130,9 @@ enum Reference {
     }
 
     private static func assign(
-        _ conditions: ArraySlice<(key: String, value: [LeafMatcher])>, _ fields: [Field], _ positions: [Int: Int],
+        _ conditions: ArraySlice<(key: String, value: [LeafMatcher])>,
+        _ fields: [Field],
+        _ positions: [Int: Int],
         _ finish: ([Int: Int]) -> Bool
     ) -> Bool {
         guard let (path, condition) = conditions.first else { return finish(positions) }
@@ -151,12 +155,22 @@ enum Reference {
     }
 
     private static func flatten(
-        _ value: JSONValue, path: String?, positions: [Int: Int], arrays: inout Int, into fields: inout [Field]
+        _ value: JSONValue,
+        path: String?,
+        positions: [Int: Int],
+        arrays: inout Int,
+        into fields: inout [Field]
     ) {
         switch value {
         case .object(let members):
             for (key, member) in members {
-                flatten(member, path: path.map { $0 + "." + key } ?? key, positions: positions, arrays: &arrays, into: &fields)
+                flatten(
+                    member,
+                    path: path.map { $0 + "." + key } ?? key,
+                    positions: positions,
+                    arrays: &arrays,
+                    into: &fields
+                )
             }
         case .array(let elements):
             arrays += 1
@@ -216,7 +230,7 @@ enum Generator {
         let awkward = ["", "\"quoted\"", "back\\slash", "tab\t", "nl\n", "\u{1}", "emoji 🚀", "é", "/path"]
         switch depth > 0 ? random.next(below: 7) : random.next(below: 4) {
         case 0: return .string(awkward[random.next(below: awkward.count)])
-        case 1: return .number([0, -0.5, 1e-7, 123456789, 1.5e300, -42][random.next(below: 6)])
+        case 1: return .number([0, -0.5, 1e-7, 123_456_789, 1.5e300, -42][random.next(below: 6)])
         case 2: return .bool(random.next(below: 2) == 0)
         case 3: return .null
         case 4, 5:
@@ -327,7 +341,8 @@ enum Generator {
                 members.mapValues { member in
                     if case .array = member { return [["exists": true]] }
                     return existence(member)
-                })
+                }
+            )
         }
         return existence(values)
     }

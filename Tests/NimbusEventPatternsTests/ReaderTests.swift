@@ -7,14 +7,19 @@ import Testing
 /// malformed JSON beyond the ones AWS recorded (same wording and location rules).
 @Suite struct ReaderTests {
     @Test func eventJSONReadsDocuments() {
-        #expect(EventJSON.parse(#"{"a": [1, 2.5, -3e2, true, false, null, "x\u00e9\n"], "b": {}}"#)
-            == ["a": [1, .number(2.5), -300, true, false, .null, "xé\n"], "b": [:]])
+        #expect(
+            EventJSON.parse(#"{"a": [1, 2.5, -3e2, true, false, null, "x\u00e9\n"], "b": {}}"#)
+                == ["a": [1, .number(2.5), -300, true, false, .null, "xé\n"], "b": [:]]
+        )
         #expect(EventJSON.parse(" [ ] ") == [])
         #expect(EventJSON.parse(#""\ud83d\ude80""#) == "🚀")
         #expect(EventJSON.parse(#"{"k": 1, "k": 2}"#) == ["k": 2])
     }
 
-    @Test(arguments: ["", " ", "{", "[1,]", "{\"a\" 1}", "{\"a\": 1,}", "01", "1.", "-", "tru", "\"a", "\"\u{1}\"", "[1] 2", "{'a': 1}", "nul", "\"\\x\""])
+    @Test(arguments: [
+        "", " ", "{", "[1,]", "{\"a\" 1}", "{\"a\": 1,}", "01", "1.", "-", "tru", "\"a", "\"\u{1}\"", "[1] 2",
+        "{'a': 1}", "nul", "\"\\x\"",
+    ])
     func eventJSONRefusesNonJSON(_ text: String) {
         #expect(EventJSON.parse(text) == nil)
     }
@@ -43,9 +48,15 @@ import Testing
         #expect(IPAddress.parse("2001:db8::1") == .v6(0x2001_0db8_0000_0000, 1))
         #expect(IPAddress.parse("1:2:3:4:5:6:7:8") == .v6(0x0001_0002_0003_0004, 0x0005_0006_0007_0008))
         #expect(IPAddress.parse("1:2:3:4:5:6:7::") == .v6(0x0001_0002_0003_0004, 0x0005_0006_0007_0000))
-        for invalid in ["1:2:3:4:5:6:7:8:9", "1::2::3", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:", "12345::", "1:2:3:4:5:6:7:8::", "a:b"] {
+        for invalid in [
+            "1:2:3:4:5:6:7:8:9", "1::2::3", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:", "12345::", "1:2:3:4:5:6:7:8::", "a:b",
+        ] {
             #expect(IPAddress.parse(invalid) == nil, "\(invalid)")
         }
+        // A pattern string that is an address matches other spellings of it, as Ruler compares addresses.
+        #expect(try matches(#"{"ip": ["10.0.0.1"]}"#, #"{"ip": "10.000.0.01"}"#))
+        #expect(try matches(#"{"ip": ["2001:db8::1"]}"#, #"{"ip": "2001:0db8:0:0:0:0:0:1"}"#))
+        #expect(try !matches(#"{"ip": ["10.0.0.1"]}"#, #"{"ip": "10.0.0.2"}"#))
         let block = try IPRange(cidr: "10.0.0.0/24")
         #expect(block.contains(.v4(0x0A00_00FF)) && !block.contains(.v4(0x0A00_0100)))
         #expect(!block.contains(.v6(0, 0x0A00_0001)))
@@ -88,10 +99,12 @@ import Testing
     @Test func wildcardComplexityBudget() {
         #expect(refusal(#"{"k": [{"wildcard": "*/bin/*.jar"}, {"wildcard": "*/bin/*.class"}]}"#) == nil)
         #expect(refusal(#"{"k": [{"wildcard": "/Users/*/dir/dir/dir/dir/dir/doc.txt"}]}"#) == nil)
-        let four = #"{"k": [{"wildcard": "d/*/*.jpg"}, {"wildcard": "d/*/*.jpeg"}, {"wildcard": "d/*/*.png"}, {"wildcard": "d/*/*.gif"}]}"#
+        let four =
+            #"{"k": [{"wildcard": "d/*/*.jpg"}, {"wildcard": "d/*/*.jpeg"}, {"wildcard": "d/*/*.png"}, {"wildcard": "d/*/*.gif"}]}"#
         #expect(refusal(four)?.hasPrefix("Rule is too complex") == true)
         // Counted per field: the same patterns spread over fields pass.
-        let spread = #"{"a": [{"wildcard": "d/*/*.jpg"}, {"wildcard": "d/*/*.jpeg"}], "b": [{"wildcard": "d/*/*.png"}, {"wildcard": "d/*/*.gif"}]}"#
+        let spread =
+            #"{"a": [{"wildcard": "d/*/*.jpg"}, {"wildcard": "d/*/*.jpeg"}], "b": [{"wildcard": "d/*/*.png"}, {"wildcard": "d/*/*.gif"}]}"#
         #expect(refusal(spread) == nil)
     }
 
@@ -102,7 +115,10 @@ import Testing
         #expect(Numbers.comparableValue("1e400") == nil)
         #expect(Numbers.comparableValue("0.30000000000000001") == nil)
         #expect(Numbers.comparableValue("123456789012345678901") == nil)
-        #expect(refusal(#"{"n": [{"numeric": [">", 1e400]}]}"#) == "Cannot compare number : 1e400" + at(#"{"n": [{"numeric": [">", 1e400]}]}"#, column: 32))
+        #expect(
+            refusal(#"{"n": [{"numeric": [">", 1e400]}]}"#) == "Cannot compare number : 1e400"
+                + at(#"{"n": [{"numeric": [">", 1e400]}]}"#, column: 32)
+        )
         #expect(refusal(#"{"n": [{"anything-but": 1e400}]}"#) == "Cannot compare number : 1e400")
         // Exact values that are not comparable still match themselves.
         #expect((try? matches(#"{"n": [123456789012345678901]}"#, #"{"n": 123456789012345678901}"#)) == true)
@@ -121,20 +137,46 @@ import Testing
         (#"{"n": [{}]}"#, "Match expression name not found", 10),
         (#"{"n": [[1]]}"#, "Match value must be String, number, true, false, or null", 9),
         (#"{"n": [{"anything-but": {"between": 1}}]}"#, "Unsupported anything-but pattern: between", 38),
-        (#"{"n": [{"anything-but": []}]}"#, "Inside anything but list, either all values are number or string, mixed type is not supported", 27),
-        (#"{"n": [{"anything-but": ["a", 1]}]}"#, "Inside anything but list, either all values are number or string, mixed type is not supported", 33),
+        (
+            #"{"n": [{"anything-but": []}]}"#,
+            "Inside anything but list, either all values are number or string, mixed type is not supported", 27
+        ),
+        (
+            #"{"n": [{"anything-but": ["a", 1]}]}"#,
+            "Inside anything but list, either all values are number or string, mixed type is not supported", 33
+        ),
         (#"{"n": [{"prefix": {"exactly": "a"}}]}"#, "Unsupported prefix pattern: exactly", 32),
         (#"{"$or": {"a": [1]}}"#, "It must be an Array followed with $or.", 10),
         (#"{"$or": [{"a": [1]}]}"#, "There must have at least 2 Objects in $or relationship.", 21),
         (#"{"$or": [{"a": [1]}, 2]}"#, "Only JSON object is allowed in array of $or relationship.", 23),
-        (#"{"$or": [{"a": [1]}, {"prefix": [2]}]}"#, "prefix is Ruler reserved fieldName which cannot be used inside $or.", 34),
-        (#"{"a": [1] "b": [2]}"#, "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries", 11),
-        (#"{"a" [1]}"#, "Unexpected character ('[' (code 91)): was expecting a colon to separate field name and value", 6),
-        (#"{"a": [1,]}"#, "Unexpected character (']' (code 93)): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", 10),
+        (
+            #"{"$or": [{"a": [1]}, {"prefix": [2]}]}"#,
+            "prefix is Ruler reserved fieldName which cannot be used inside $or.", 34
+        ),
+        (
+            #"{"a": [1] "b": [2]}"#,
+            "Unexpected character ('\"' (code 34)): was expecting comma to separate Object entries", 11
+        ),
+        (
+            #"{"a" [1]}"#,
+            "Unexpected character ('[' (code 91)): was expecting a colon to separate field name and value", 6
+        ),
+        (
+            #"{"a": [1,]}"#,
+            "Unexpected character (']' (code 93)): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            10
+        ),
         (#"{"a": [01]}"#, "Invalid numeric value: Leading zeroes not allowed", 10),
         (#"{"a": }"#, "Unexpected character ('}' (code 125)): expected a value", 7),
-        (#"{"a": [tru]}"#, "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')", 11),
-        (#"{"a": [NaN]}"#, "Non-standard token 'NaN': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow", 11),
+        (
+            #"{"a": [tru]}"#,
+            "Unrecognized token 'tru': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+            11
+        ),
+        (
+            #"{"a": [NaN]}"#, "Non-standard token 'NaN': enable JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS to allow",
+            11
+        ),
         (#"{"a": ["\q"]}"#, "Unrecognized character escape 'q' (code 113)", 11),
     ])
     func moreRefusals(pattern: String, reason: String, column: Int) {
@@ -146,7 +188,8 @@ import Testing
         #expect(
             refusal(pattern)
                 == "Unexpected end-of-input: expected close marker for Object (start marker at [Source: (String)\"\(pattern)\"; line: 1, column: 1])"
-                + at(pattern, column: 10))
+                + at(pattern, column: 10)
+        )
         #expect(refusal("")?.hasPrefix("Filter is not an object") == true)
     }
 
@@ -162,7 +205,8 @@ import Testing
     }
 
     @Test func limits() {
-        #expect(throws: EventPatternError(code: .tooLong, reason: "Member must have length less than or equal to 4096")) {
+        #expect(throws: EventPatternError(code: .tooLong, reason: "Member must have length less than or equal to 4096"))
+        {
             try EventPattern(json: #"{"a": ["# + String(repeating: "\"x\",", count: 1100) + "1]}")
         }
         let deep = String(repeating: #"{"a": "#, count: 101) + "[1]" + String(repeating: "}", count: 101)

@@ -126,7 +126,10 @@ import Testing
     /// CIDR and complexity failures come from outside the JSON reader: no location.
     @Test(arguments: [
         (#"{"detail": {"sourceIPAddress": [{"cidr": "bad-filter"}]}}"#, "Malformed CIDR, one '/' required"),
-        (#"{"detail": {"sourceIPAddress": [{"cidr": "bad-/64filter"}]}}"#, "Malformed CIDR, mask bits must be an integer"),
+        (
+            #"{"detail": {"sourceIPAddress": [{"cidr": "bad-/64filter"}]}}"#,
+            "Malformed CIDR, mask bits must be an integer"
+        ),
         (#"{"detail": {"sourceIPAddress": [{"cidr": "xx.11.xx/8"}]}}"#, "Nonstandard IP address: xx.11.xx"),
         (
             #"{"detail": {"sourceIPAddress": [{"cidr": "xxxx:db8:1234:1a00::/64"}]}}"#,
@@ -162,7 +165,9 @@ import Testing
             Issue.record("accepted an invalid pattern")
         } catch {
             #expect(error.code == .invalid)
-            #expect(error.message.hasPrefix("Event pattern is not valid. Reason: \"source\" must be an object or an array"))
+            #expect(
+                error.message.hasPrefix("Event pattern is not valid. Reason: \"source\" must be an object or an array")
+            )
             #expect(EventPatternError.lambdaMessage == "Invalid filter pattern definition.")
         }
     }

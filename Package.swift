@@ -209,6 +209,7 @@ let package = Package(
                 "NimbusCore", "NimbusServer", "NimbusSandbox", "NimbusInvoker", "NimbusQueue", "NimbusStore", "NimbusEdge",
                 "NimbusSigV4", "NimbusSQS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),

@@ -42,12 +42,18 @@ struct Bench: AsyncParsableCommand {
         help: "Only measure accepted Event invocations per second through HTTP against plain SQLite inserts with the same durability."
     )
     var asyncOnly = false
+    @Flag(
+        name: .customLong("sqs"),
+        help: "Only measure SQS send+receive+delete throughput at concurrency 16 against plain SQLite inserts into the same database with the same durability."
+    )
+    var sqsOnly = false
 
     func run() async throws {
         if self.keepAliveTrace {
             Self.printKeepAliveTrace(fixedSeconds: self.keepAliveSeconds)
             return
         }
+        if self.sqsOnly { return try await self.measureSQS() }
         let runtimePath =
             self.testRuntime
             ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/nimbus-test-runtime"

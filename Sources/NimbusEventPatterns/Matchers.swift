@@ -9,6 +9,9 @@ import NimbusCore
 enum ValueTest: Sendable {
     case string(String)
     case number(Double)
+    /// Many exact strings or numbers of one field, hashed (built by ``optimized(_:)``).
+    case strings(StringSet)
+    case numbers(Set<Double>)
     case bool(Bool)
     case null
     /// A pattern string that is an IP literal: EventBridge compares it as an address, so equivalent spellings match.
@@ -31,6 +34,12 @@ enum ValueTest: Sendable {
         case .number(let expected):
             guard case .number(let actual) = value else { return false }
             return actual == expected
+        case .strings(let set):
+            guard case .string(let actual) = value else { return false }
+            return set.contains(actual)
+        case .numbers(let set):
+            guard case .number(let actual) = value else { return false }
+            return set.contains(actual)
         case .bool(let expected):
             guard case .bool(let actual) = value else { return false }
             return actual == expected
@@ -66,6 +75,57 @@ enum ValueTest: Sendable {
     }
 }
 
+extension ValueTest {
+    /// Lists longer than this are hashed rather than scanned.
+    static let hashingThreshold = 8
+
+    /// The same alternatives with long runs of exact strings or numbers replaced by one hashed test each, so a field
+    /// listing hundreds of values (account ids, say) costs one lookup per event value rather than a scan.
+    static func optimized(_ matchers: [LeafMatcher]) -> [LeafMatcher] {
+        var strings: [String] = []
+        var numbers: [Double] = []
+        for matcher in matchers {
+            switch matcher {
+            case .test(.string(let value)): strings.append(value)
+            case .test(.number(let value)): numbers.append(value)
+            default: break
+            }
+        }
+        let hashStrings = strings.count > hashingThreshold
+        let hashNumbers = numbers.count > hashingThreshold
+        guard hashStrings || hashNumbers else { return matchers }
+        var result = matchers.filter { matcher in
+            switch matcher {
+            case .test(.string): !hashStrings
+            case .test(.number): !hashNumbers
+            default: true
+            }
+        }
+        if hashStrings { result.append(.test(.strings(StringSet(strings)))) }
+        if hashNumbers { result.append(.test(.numbers(Set(numbers)))) }
+        return result
+    }
+}
+
+/// Exact strings, looked up by hash and confirmed byte for byte. Swift's `String` hashing treats canonically
+/// equivalent spellings as equal, so each key keeps every byte-distinct spelling the pattern gave.
+struct StringSet: Sendable {
+    private let spellings: [String: [String]]
+
+    init(_ strings: [String]) {
+        var spellings: [String: [String]] = [:]
+        for string in strings where !(spellings[string] ?? []).contains(where: { Text.equal($0, string) }) {
+            spellings[string, default: []].append(string)
+        }
+        self.spellings = spellings
+    }
+
+    func contains(_ value: String) -> Bool {
+        guard let candidates = spellings[value] else { return false }
+        return candidates.contains { Text.equal($0, value) }
+    }
+}
+
 /// A `numeric` condition: one bound, two bounds, or `=`. Compared as IEEE doubles, as Ruler does since it widened
 /// numeric matching to the full `double` range.
 struct NumericRange: Sendable, Hashable {
@@ -93,6 +153,8 @@ struct NumericRange: Sendable, Hashable {
 enum AnythingBut: Sendable {
     case strings([String])
     case numbers([Double])
+    /// A long `strings` list, hashed.
+    case stringSet(StringSet)
     case prefixes([String])
     case suffixes([String])
     case ignoringCase([String])
@@ -108,6 +170,7 @@ enum AnythingBut: Sendable {
             guard case .string(let actual) = value else { return false }
             switch self {
             case .strings(let strings): return strings.contains { Text.equal(actual, $0) }
+            case .stringSet(let set): return set.contains(actual)
             case .prefixes(let prefixes): return prefixes.contains { actual.utf8.starts(with: $0.utf8) }
             case .suffixes(let suffixes): return suffixes.contains { Text.hasSuffix(actual, $0) }
             case .ignoringCase(let strings): return strings.contains { Text.equalIgnoringCase(actual, $0) }

@@ -388,7 +388,8 @@ struct PatternCompiler {
                 "Inside anything but list, either all values are number or string, mixed type is not supported"
             )
         }
-        return strings.isEmpty ? .numbers(numbers) : .strings(strings)
+        if strings.isEmpty { return .numbers(numbers) }
+        return strings.count > ValueTest.hashingThreshold ? .stringSet(StringSet(strings)) : .strings(strings)
     }
 
     private mutating func anythingButSet(kind: Kind) throws(PatternFailure) -> AnythingBut {

@@ -70,7 +70,7 @@ final class PatternNode: Sendable {
                     node = next
                 }
             }
-            node.condition = matchers
+            node.condition = ValueTest.optimized(matchers)
         }
         return root.freeze()
     }

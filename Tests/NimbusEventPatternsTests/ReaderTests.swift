@@ -96,6 +96,23 @@ import Testing
         #expect(refusal(#"{"k": [{"wildcard": "ab\\"}]}"#)?.hasPrefix("Invalid escape character at pos 3") == true)
     }
 
+    /// Long value lists are hashed; the verdicts must not change, byte-exactness included.
+    @Test func longValueListsMatchLikeShortOnes() throws {
+        let strings = (1...20).map { "\"v\($0)\"" }.joined(separator: ", ")
+        let pattern = #"{"k": ["\u00e9", \#(strings), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10.5, {"prefix": "p"}]}"#
+        #expect(try matches(pattern, #"{"k": "v20"}"#))
+        #expect(try matches(pattern, #"{"k": "\u00e9"}"#))
+        #expect(try !matches(pattern, #"{"k": "e\u0301"}"#))
+        #expect(try matches(pattern, #"{"k": 10.5}"#))
+        #expect(try !matches(pattern, #"{"k": "10.5"}"#))
+        #expect(try matches(pattern, #"{"k": "pq"}"#))
+        #expect(try !matches(pattern, #"{"k": "v21"}"#))
+        let excluded = #"{"k": [{"anything-but": ["\u00e9", \#(strings)]}]}"#
+        #expect(try !matches(excluded, #"{"k": "v7"}"#))
+        #expect(try matches(excluded, #"{"k": "e\u0301"}"#))
+        #expect(try matches(excluded, #"{"k": "v0"}"#))
+    }
+
     @Test func wildcardComplexityBudget() {
         #expect(refusal(#"{"k": [{"wildcard": "*/bin/*.jar"}, {"wildcard": "*/bin/*.class"}]}"#) == nil)
         #expect(refusal(#"{"k": [{"wildcard": "/Users/*/dir/dir/dir/dir/dir/doc.txt"}]}"#) == nil)

@@ -16,6 +16,8 @@ public struct EventPattern: Sendable {
     let rules: [PatternNode]
     /// How the pattern uses an SQS record's `body`, for Lambda's body-format check.
     let bodyUsage: BodyUsage
+    /// The first operator the pattern uses that Lambda's event filtering lacks, if any.
+    let operatorOutsideLambdaFiltering: String?
 
     struct BodyUsage: Sendable {
         /// Some alternative tests `body` itself (the plain-string form).
@@ -56,6 +58,27 @@ public struct EventPattern: Sendable {
             }
         }
         self.bodyUsage = usage
+        self.operatorOutsideLambdaFiltering = Self.operatorOutsideLambdaFiltering(subRules)
+    }
+
+    /// EventBridge's operator table marks these as unsupported by Pipes, whose filtering Lambda's event source
+    /// mappings share; Lambda's own operator table omits them too.
+    private static func operatorOutsideLambdaFiltering(_ rules: [SubRule]) -> String? {
+        for rule in rules {
+            for matchers in rule.values {
+                for matcher in matchers {
+                    switch matcher {
+                    case .test(.wildcard): return "wildcard"
+                    case .test(.anythingBut(.prefixes)): return "anything-but prefix"
+                    case .test(.anythingBut(.suffixes)): return "anything-but suffix"
+                    case .test(.anythingBut(.ignoringCase)): return "anything-but equals-ignore-case"
+                    case .test(.anythingBut(.wildcards)): return "anything-but wildcard"
+                    default: continue
+                    }
+                }
+            }
+        }
+        return nil
     }
 
     /// Whether `event` matches this pattern, with EventBridge's semantics.

@@ -7,6 +7,17 @@ import NimbusCore
 /// otherwise it is a plain string (`{"body": ["plain text"]}`). As Lambda's documentation specifies, a record whose
 /// body format does not fit the pattern's (a JSON body against a plain-string filter, or the reverse) is dropped.
 public enum LambdaEventFilter {
+    /// Parses one `FilterCriteria` pattern as Lambda validates it: EventBridge's grammar, without the operators
+    /// Lambda's event filtering lacks (`wildcard` and the `prefix`, `suffix`, `equals-ignore-case` and `wildcard`
+    /// forms of `anything-but`). Lambda answers every refusal with ``EventPatternError/lambdaMessage``.
+    public static func pattern(_ json: String) throws(EventPatternError) -> EventPattern {
+        let pattern = try EventPattern(json: json)
+        if let unsupported = pattern.operatorOutsideLambdaFiltering {
+            throw EventPatternError(code: .invalid, reason: "\(unsupported) is not supported by Lambda event filtering")
+        }
+        return pattern
+    }
+
     /// Whether `record` passes a mapping's filters: with no filters every record passes; otherwise a record passes
     /// when any pattern matches, as Lambda's `Filters` list works. The body is parsed at most once per call.
     public static func matches(record: JSONValue, patterns: [EventPattern]) -> Bool {

@@ -36,6 +36,27 @@ import Testing
         #expect(try !Self.passes(Self.record(body: matching.replacingOccurrences(of: "BBBB", with: "AAAA")), filter))
     }
 
+    /// The operators EventBridge's table marks as unsupported by Pipes (and Lambda's table omits) are refused;
+    /// everything else parses as for EventBridge.
+    @Test func lambdaFlavourOfTheGrammar() throws {
+        for json in [
+            #"{"body": {"f": [{"wildcard": "*.png"}]}}"#,
+            #"{"body": {"f": [{"anything-but": {"prefix": "a"}}]}}"#,
+            #"{"body": {"f": [{"anything-but": {"suffix": "a"}}]}}"#,
+            #"{"body": {"f": [{"anything-but": {"equals-ignore-case": "a"}}]}}"#,
+            #"{"$or": [{"a": [1]}, {"body": {"f": [{"anything-but": {"wildcard": "a*"}}]}}]}"#,
+        ] {
+            #expect(throws: EventPatternError.self, "\(json)") { try LambdaEventFilter.pattern(json) }
+        }
+        for json in [
+            #"{"body": {"f": [{"suffix": {"equals-ignore-case": ".png"}}], "g": [{"anything-but": ["a", "b"]}]}}"#,
+            #"{"body": {"n": [{"numeric": [">", 1]}], "ip": [{"cidr": "10.0.0.0/8"}]}, "$or": [{"a": [1]}, {"b": [2]}]}"#,
+        ] {
+            _ = try LambdaEventFilter.pattern(json)
+        }
+        #expect(throws: EventPatternError.self) { try LambdaEventFilter.pattern(#"{"body": "x"}"#) }
+    }
+
     @Test func noFiltersPassEverything() {
         #expect(LambdaEventFilter.matches(record: Self.record(body: "x"), patterns: []))
     }

@@ -68,6 +68,20 @@ import Testing
         #expect(p.decide(.throttled, invocations: 0, backoffs: 4, enqueuedAtMillis: 0, nowMillis: 30_000) == .retry(atMillis: 46_000, countsAsRetry: false))
     }
 
+    @Test func throttleBackoffHasEqualJitterAndStartsAtAHundredMillisecondsByDefault() {
+        let p = RetryPolicy()
+        let first = { (jitter: Double) in
+            p.decide(.throttled, invocations: 0, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 1_000, jitter: jitter)
+        }
+        #expect(first(0) == .retry(atMillis: 1_050, countsAsRetry: false))
+        #expect(first(0.5) == .retry(atMillis: 1_075, countsAsRetry: false))
+        #expect(first(1) == .retry(atMillis: 1_100, countsAsRetry: false))
+        // Growing only while throttles repeat: the fourth in a row waits 400-800 ms.
+        #expect(
+            p.decide(.throttled, invocations: 0, backoffs: 3, enqueuedAtMillis: 0, nowMillis: 0, jitter: 0)
+                == .retry(atMillis: 400, countsAsRetry: false))
+    }
+
     @Test func queueLeasesRecordsAndRecoversAfterACrash() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-queue-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -84,10 +98,11 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let leased = try await queue.lease(limit: 10, nowMillis: 2_000, leaseMillis: 60_000)
+        let fn = EventFunction(namespace: AccountContext(), name: "fn")
+        let leased = try await queue.lease(fn, limit: 10, nowMillis: 2_000, leaseMillis: 60_000).events
         #expect(leased.count == 10)
-        #expect(try await queue.lease(limit: 100, nowMillis: 2_000, leaseMillis: 60_000).count == 40)
-        #expect(try await queue.lease(limit: 100, nowMillis: 2_000, leaseMillis: 60_000).isEmpty)
+        #expect(try await queue.lease(fn, limit: 100, nowMillis: 2_000, leaseMillis: 60_000).events.count == 40)
+        #expect(try await queue.lease(fn, limit: 100, nowMillis: 2_000, leaseMillis: 60_000).events.isEmpty)
         var done = leased[0]
         done.state = .done
         done.attempts = 1
@@ -100,22 +115,30 @@ import Testing
         // A restart: leases become pending again, schedules kept.
         let reopened = EventQueue(database: try NimbusDatabase(path: "\(directory)/nimbus.sqlite"))
         #expect(try await reopened.recoverLeases() == 48)
-        #expect(try await reopened.lease(limit: 100, nowMillis: 2_000, leaseMillis: 1_000_000).count == 48)
-        let again = try await reopened.lease(limit: 100, nowMillis: 100_000, leaseMillis: 60_000)
-        #expect(again.map(\.requestID) == ["r1"])
-        #expect(again.first?.attempts == 1)
+        let afterRestart = try await reopened.lease(fn, limit: 100, nowMillis: 2_000, leaseMillis: 1_000_000)
+        #expect(afterRestart.events.count == 48)
+        #expect(afterRestart.nextAttemptAtMillis == 100_000)  // the retry is still pending, due later
+        let again = try await reopened.lease(fn, limit: 100, nowMillis: 100_000, leaseMillis: 60_000)
+        #expect(again.events.map(\.requestID) == ["r1"])
+        #expect(again.events.first?.attempts == 1)
+        #expect(again.nextAttemptAtMillis == nil)
         let stats = try await reopened.statistics(nowMillis: 3_000)
         #expect(stats["fn"]?.leased == 49)
         #expect(stats["fn"]?.pending == 0)
     }
 }
 
-/// A handler that throttles a few times, then fails the function every time.
+/// A handler that throttles a few times, then fails the function every time; completions arrive on a stream.
 final class ScriptedHandler: AsyncEventHandler {
     let throttles: Int
     let state = Mutex<(runs: Int, completions: [(QueuedEvent, EventCompletion)])>((0, []))
+    let completed: AsyncStream<Void>
+    let completion: AsyncStream<Void>.Continuation
 
-    init(throttles: Int) { self.throttles = throttles }
+    init(throttles: Int) {
+        self.throttles = throttles
+        (self.completed, self.completion) = AsyncStream.makeStream()
+    }
 
     func limits(for event: QueuedEvent) -> (maximumRetryAttempts: Int, maximumEventAgeSeconds: Int) { (1, 21_600) }
 
@@ -127,10 +150,11 @@ final class ScriptedHandler: AsyncEventHandler {
 
     func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
         self.state.withLock { $0.completions.append((event, completion)) }
+        self.completion.yield()
     }
 }
 
-@Suite struct AsyncDispatcherTests {
+@Suite(.timeLimit(.minutes(1))) struct AsyncDispatcherTests {
     @Test func throttlesDoNotConsumeRetriesAndFailuresEndAfterMaximumRetryAttempts() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-dispatch-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -141,21 +165,20 @@ final class ScriptedHandler: AsyncEventHandler {
             queue: queue, handler: handler,
             configuration: .init(
                 maximumConcurrentDispatches: 4, retryBase: .milliseconds(20), throttleBase: .milliseconds(5),
-                throttleMax: .milliseconds(10), pollInterval: .milliseconds(5)),
+                throttleMax: .milliseconds(10)),
             logger: Logger(label: "test"))
         try await queue.enqueue(QueuedEvent(requestID: "e1", functionName: "fn", qualifier: nil, payload: Array("{}".utf8)))
         let task = Task { try await dispatcher.run() }
-        for _ in 0..<400 where handler.state.withLock({ $0.completions.isEmpty }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        var completions = handler.completed.makeAsyncIterator()
+        await completions.next()
         task.cancel()
         _ = try? await task.value
-        let (runs, completions) = handler.state.withLock { ($0.runs, $0.completions) }
+        let (runs, completed) = handler.state.withLock { ($0.runs, $0.completions) }
         #expect(runs == 5)  // 3 throttles + the first attempt + 1 retry
-        #expect(completions.count == 1)
-        #expect(completions.first?.1 == .failure(.retriesExhausted))
-        #expect(completions.first?.0.attempts == 2)
-        #expect(completions.first?.0.backoffs == 3)
+        #expect(completed.count == 1)
+        #expect(completed.first?.1 == .failure(.retriesExhausted))
+        #expect(completed.first?.0.attempts == 2)
+        #expect(completed.first?.0.backoffs == 3)
         let dead = try await queue.events(function: "fn", states: [.dead])
         #expect(dead.map(\.requestID) == ["e1"])
     }
@@ -173,5 +196,13 @@ final class ScriptedHandler: AsyncEventHandler {
         #expect(AsyncDispatcher.lastOutcome(of: event)?.statusCode == 500)
         event.attempts = 1
         #expect(AsyncDispatcher.lastOutcome(of: event)?.functionError == "Unhandled")
+    }
+
+    @Test func anEventThatNeverRanExpiresAsThrottled() {
+        let event = QueuedEvent(requestID: "r", functionName: "fn", qualifier: nil, payload: [], enqueuedAtMillis: 0)
+        let outcome = AsyncDispatcher.expiredOutcome(of: event)
+        #expect(outcome.outcome == .throttled)
+        #expect(outcome.statusCode == 429)
+        #expect(outcome.errorMessage == AsyncDispatcher.throttleMessage)
     }
 }

@@ -22,20 +22,30 @@ public enum LambdaEventFilter {
     /// when any pattern matches, as Lambda's `Filters` list works. The body is parsed at most once per call.
     public static func matches(record: JSONValue, patterns: [EventPattern]) -> Bool {
         if patterns.isEmpty { return true }
-        guard case .string(let body)? = record["body"],
-            patterns.contains(where: { $0.bodyUsage.asJSON || $0.bodyUsage.asString })
-        else {
+        guard patterns.contains(where: { $0.bodyUsage.asJSON || $0.bodyUsage.asString }) else {
             return patterns.contains { $0.matches(record) }
         }
-        let parsed = EventJSON.parseObject(body)
-        return patterns.contains { pattern in
-            let usage = pattern.bodyUsage
-            if let parsed {
-                if usage.asString && !usage.asJSON { return false }
-                return pattern.matches(record, replacing: "body", with: parsed)
+        switch record["body"] {
+        case .string(let body)?:
+            let parsed = EventJSON.parseObject(body)
+            return patterns.contains { pattern in
+                guard fits(pattern, jsonBody: parsed != nil) else { return false }
+                if let parsed { return pattern.matches(record, replacing: "body", with: parsed) }
+                return pattern.matches(record)
             }
-            if usage.asJSON && !usage.asString { return false }
-            return pattern.matches(record)
+        case .object?:
+            // A record whose body the caller already parsed.
+            return patterns.contains { fits($0, jsonBody: true) && $0.matches(record) }
+        default:
+            return patterns.contains { $0.matches(record) }
         }
+    }
+
+    /// Lambda's body-format rule: a pattern that only tests the body as text drops JSON bodies, one that only tests
+    /// fields inside it drops the others.
+    private static func fits(_ pattern: EventPattern, jsonBody: Bool) -> Bool {
+        let usage = pattern.bodyUsage
+        if jsonBody { return !(usage.asString && !usage.asJSON) }
+        return !(usage.asJSON && !usage.asString)
     }
 }

@@ -121,6 +121,15 @@ import Testing
         #expect(try Self.passes(Self.record(body: "{not json"), #"{"body": [{"prefix": "{"}]}"#))
     }
 
+    /// A record whose body the caller already parsed into an object is treated as a JSON body.
+    @Test func preParsedBodies() throws {
+        guard case .object(var fields) = Self.record(body: "") else { return }
+        fields["body"] = ["RequestCode": "BBBB"]
+        let record = JSONValue.object(fields)
+        #expect(try Self.passes(record, #"{"body": {"RequestCode": ["BBBB"]}}"#))
+        #expect(try !Self.passes(record, #"{"body": [{"exists": false}]}"#))
+    }
+
     /// A pattern whose $or alternatives use both forms is applied as written.
     @Test func mixedFormsFollowThePattern() throws {
         let pattern = #"{"$or": [{"body": ["ping"]}, {"body": {"type": ["ping"]}}]}"#

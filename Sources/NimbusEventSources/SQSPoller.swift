@@ -43,7 +43,7 @@ final class SQSPoller: Sendable {
         self.queue = queue
         self.functions = functions
         // Validated when the mapping was stored; a pattern that no longer parses filters nothing out.
-        self.patterns = mapping.filterPatterns.compactMap { try? EventPattern(json: $0) }
+        self.patterns = mapping.filterPatterns.compactMap { try? LambdaEventFilter.pattern($0) }
         var logger = logger
         logger[metadataKey: "event_source_mapping.uuid"] = "\(mapping.uuid)"
         self.logger = logger

@@ -264,7 +264,7 @@ public final class EventSourceMappings: Sendable {
         if !errors.isEmpty { throw NimbusError.validation(errors) }
         for pattern in mapping.filterPatterns {
             do {
-                _ = try EventPattern(json: pattern)
+                _ = try LambdaEventFilter.pattern(pattern)
             } catch {
                 throw NimbusError.invalidParameter("Invalid filter pattern definition.")
             }

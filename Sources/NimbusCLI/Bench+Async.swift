@@ -23,15 +23,27 @@ extension Bench {
             let client = LambdaClient(endpoint: endpoint, http: http)
             let name = "bench-async"
             try await self.create(
-                client, name, runtime: "provided.al2023", handler: "noop", files: [("bootstrap", runtimeBinary, true)])
+                client,
+                name,
+                runtime: "provided.al2023",
+                handler: "noop",
+                files: [("bootstrap", runtimeBinary, true)]
+            )
             for _ in 0..<self.rounds {
                 let start = ContinuousClock.now
                 try await Self.parallel(count: count, clients: clients) { _ in
                     let reply = try await client.send(
-                        .POST, "/2015-03-31/functions/\(name)/invocations", body: Array("{}".utf8),
-                        headers: [("X-Amz-Invocation-Type", "Event")])
+                        .POST,
+                        "/2015-03-31/functions/\(name)/invocations",
+                        body: Array("{}".utf8),
+                        headers: [("X-Amz-Invocation-Type", "Event")]
+                    )
                     guard reply.status == 202 else {
-                        throw LambdaClient.APIError(status: reply.status, type: "Bench", message: "Event invoke answered \(reply.status)")
+                        throw LambdaClient.APIError(
+                            status: reply.status,
+                            type: "Bench",
+                            message: "Event invoke answered \(reply.status)"
+                        )
                     }
                 }
                 httpRates.append(Double(count) / Self.seconds(ContinuousClock.now - start))
@@ -44,8 +56,21 @@ extension Bench {
         let s = median(singleRates)
         let g = median(groupRates)
         print(String(format: "  Event invoke via HTTP (202 after FULL commit)   %10.0f events/s", h))
-        print(String(format: "  SQLite, one FULL commit per insert, 1 writer    %10.0f inserts/s  (HTTP path: %.2fx)", s, h / s))
-        print(String(format: "  SQLite, EventQueue group commit, %3d writers    %10.0f inserts/s  (HTTP path: %.2fx)", clients, g, h / g))
+        print(
+            String(
+                format: "  SQLite, one FULL commit per insert, 1 writer    %10.0f inserts/s  (HTTP path: %.2fx)",
+                s,
+                h / s
+            )
+        )
+        print(
+            String(
+                format: "  SQLite, EventQueue group commit, %3d writers    %10.0f inserts/s  (HTTP path: %.2fx)",
+                clients,
+                g,
+                h / g
+            )
+        )
         try await self.measureDrain(http: http, runtimeBinary: runtimeBinary)
     }
 
@@ -66,7 +91,8 @@ extension Bench {
         let concurrency = Self.drainConcurrency
         print(
             "\nAsynchronous backlog: \(count) events at reserved concurrency \(concurrency) beside \(count) synchronous "
-                + "invokes at concurrency \(concurrency); \(self.rounds) rounds, medians\n")
+                + "invokes at concurrency \(concurrency); \(self.rounds) rounds, medians\n"
+        )
         var drains: [Double] = []
         var syncs: [Double] = []
         var throttles = 0
@@ -75,13 +101,21 @@ extension Bench {
             let client = LambdaClient(endpoint: endpoint, http: http)
             let name = "bench-drain"
             try await self.create(
-                client, name, runtime: "provided.al2023", handler: "noop", files: [("bootstrap", runtimeBinary, true)])
+                client,
+                name,
+                runtime: "provided.al2023",
+                handler: "noop",
+                files: [("bootstrap", runtimeBinary, true)]
+            )
             guard let invoker = server.components.withLock({ $0?.invoker }) else {
                 throw LambdaClient.APIError(status: 0, type: "Bench", message: "the server has no invoker")
             }
             let reserve = { (n: Int) in
                 _ = try await client.call(
-                    .PUT, "/2017-10-31/functions/\(name)/concurrency", json: ["ReservedConcurrentExecutions": .number(Double(n))])
+                    .PUT,
+                    "/2017-10-31/functions/\(name)/concurrency",
+                    json: ["ReservedConcurrentExecutions": .number(Double(n))]
+                )
             }
             let invokeSync: @Sendable (Int) async throws -> Void = { _ in
                 let reply = try await self.invoke(client, name)
@@ -93,8 +127,11 @@ extension Bench {
                 try await reserve(0)
                 try await Self.parallel(count: count, clients: 16) { _ in
                     let reply = try await client.send(
-                        .POST, "/2015-03-31/functions/\(name)/invocations", body: Array("{}".utf8),
-                        headers: [("X-Amz-Invocation-Type", "Event")])
+                        .POST,
+                        "/2015-03-31/functions/\(name)/invocations",
+                        body: Array("{}".utf8),
+                        headers: [("X-Amz-Invocation-Type", "Event")]
+                    )
                     guard reply.status == 202 else { throw LambdaClient.error(from: reply) }
                 }
                 let throttlesBefore = invoker.throttleCount(function: name)
@@ -116,17 +153,39 @@ extension Bench {
         let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
         let drain = median(drains)
         let sync = median(syncs)
-        print(String(format: "  Backlog drained by the dispatcher (Event)        %8.3f s  %8.0f events/s", drain, Double(count) / drain))
-        print(String(format: "  Synchronous invokes by %d clients (RequestResponse) %6.3f s  %8.0f invokes/s", concurrency, sync, Double(count) / sync))
-        print(String(format: "  Drain / synchronous                              %8.2fx   (target: at most 1.5x)", drain / sync))
+        print(
+            String(
+                format: "  Backlog drained by the dispatcher (Event)        %8.3f s  %8.0f events/s",
+                drain,
+                Double(count) / drain
+            )
+        )
+        print(
+            String(
+                format: "  Synchronous invokes by %d clients (RequestResponse) %6.3f s  %8.0f invokes/s",
+                concurrency,
+                sync,
+                Double(count) / sync
+            )
+        )
+        print(
+            String(
+                format: "  Drain / synchronous                              %8.2fx   (target: at most 1.5x)",
+                drain / sync
+            )
+        )
         print("  Throttles during the drains: \(throttles); events ever backed off: \(backedOff)")
-        print("  Rounds (drain s / sync s): " + zip(drains, syncs).map { String(format: "%.3f/%.3f", $0, $1) }.joined(separator: ", "))
+        print(
+            "  Rounds (drain s / sync s): "
+                + zip(drains, syncs).map { String(format: "%.3f/%.3f", $0, $1) }.joined(separator: ", ")
+        )
     }
 
     /// Like ``withServer(_:_:)``, and also hands `body` the server and a queue reader on its database (the same
     /// file, opened again in this process: WAL readers do not block the server's writes).
     static func withInspectableServer(
-        _ base: ServerConfiguration, _ body: (String, NimbusServer, EventQueue) async throws -> Void
+        _ base: ServerConfiguration,
+        _ body: (String, NimbusServer, EventQueue) async throws -> Void
     ) async throws {
         var configuration = base
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
@@ -157,7 +216,8 @@ extension Bench {
     }
 
     /// Runs `body` `count` times over `clients` concurrent workers.
-    static func parallel(count: Int, clients: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    static func parallel(count: Int, clients: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws
+    {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<clients {
                 group.addTask {

@@ -187,8 +187,10 @@ public final class ConcurrencyLimiter: Sendable {
     public func usage(of function: String) -> Usage {
         self.state.withLock { s in
             Usage(
-                reserved: s.reservations[function], inUse: s.inUse[function, default: 0],
-                throttles: s.throttles[function, default: 0])
+                reserved: s.reservations[function],
+                inUse: s.inUse[function, default: 0],
+                throttles: s.throttles[function, default: 0]
+            )
         }
     }
 
@@ -201,10 +203,13 @@ public final class ConcurrencyLimiter: Sendable {
                     (
                         name,
                         Usage(
-                            reserved: s.reservations[name], inUse: s.inUse[name, default: 0],
-                            throttles: s.throttles[name, default: 0])
+                            reserved: s.reservations[name],
+                            inUse: s.inUse[name, default: 0],
+                            throttles: s.throttles[name, default: 0]
+                        )
                     )
-                })
+                }
+            )
         }
     }
 

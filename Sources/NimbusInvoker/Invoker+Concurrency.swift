@@ -43,7 +43,11 @@ extension Invoker {
     /// else when an invocation using a slot of its pool ends or a reservation changes. For pollers that found no
     /// room (``availableConcurrency(function:)`` returned `available`): they are woken instead of polling.
     /// `action` runs on the releasing task and should only signal.
-    public func whenConcurrencyFrees(function name: String, beyond available: Int, _ action: @escaping @Sendable () -> Void) {
+    public func whenConcurrencyFrees(
+        function name: String,
+        beyond available: Int,
+        _ action: @escaping @Sendable () -> Void
+    ) {
         self.concurrency.whenCapacityFrees(function: name, beyond: available, action)
     }
 
@@ -79,9 +83,13 @@ extension Invoker {
                     "invocation.id": "\(request.requestID)",
                     "error.code": "\(rejection.reason)",
                     "concurrency.limit": "\(rejection.limit)",
-                ])
+                ]
+            )
             throw NimbusError(
-                .tooManyRequests, "Rate Exceeded.", extra: ["Reason": rejection.reason, "Retry-After": "1"])
+                .tooManyRequests,
+                "Rate Exceeded.",
+                extra: ["Reason": rejection.reason, "Retry-After": "1"]
+            )
         }
     }
 

@@ -19,8 +19,13 @@ public struct AttemptResult: Sendable {
     public var functionGone: Bool
 
     public init(
-        outcome: AttemptOutcome, payload: [UInt8] = [], executedVersion: String = "$LATEST",
-        functionError: String? = nil, statusCode: Int = 200, errorMessage: String? = nil, functionGone: Bool = false
+        outcome: AttemptOutcome,
+        payload: [UInt8] = [],
+        executedVersion: String = "$LATEST",
+        functionError: String? = nil,
+        statusCode: Int = 200,
+        errorMessage: String? = nil,
+        functionGone: Bool = false
     ) {
         self.outcome = outcome
         self.payload = payload
@@ -73,7 +78,11 @@ extension AsyncEventHandler {
     public func availableConcurrency(of function: EventFunction) -> Int { .max }
 
     /// Without a limiter there is nothing to wait for; the dispatcher's own events and scans wake it.
-    public func whenConcurrencyFrees(of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void) {}
+    public func whenConcurrencyFrees(
+        of function: EventFunction,
+        beyond available: Int,
+        _ wake: @escaping @Sendable () -> Void
+    ) {}
 
     /// Without configurations to look at: AWS's minimum, which makes the expiry scan exact but read more.
     public func shortestMaximumEventAgeSeconds(of function: EventFunction) -> Int {
@@ -138,7 +147,10 @@ struct DispatchSchedule: Sendable {
     /// (given to the longest waiting functions first). A function with no room is never leased from, whatever its
     /// backlog: its events wait without backoff, and other functions' events pass it.
     static func plan(
-        due: [EventFunction], available: [EventFunction: Int], starting: [EventFunction: Int], freeDispatches: Int
+        due: [EventFunction],
+        available: [EventFunction: Int],
+        starting: [EventFunction: Int],
+        freeDispatches: Int
     ) -> Plan {
         var plan = Plan()
         var free = max(0, freeDispatches)
@@ -261,9 +273,13 @@ public final class AsyncDispatcher: Service {
         public var keepDone: Duration
 
         public init(
-            maximumConcurrentDispatches: Int = 64, retryBase: Duration = .seconds(60),
-            throttleBase: Duration = .milliseconds(100), throttleMax: Duration = .seconds(300),
-            pollInterval: Duration = .seconds(1), lease: Duration = .seconds(1200), keepDone: Duration = .seconds(600)
+            maximumConcurrentDispatches: Int = 64,
+            retryBase: Duration = .seconds(60),
+            throttleBase: Duration = .milliseconds(100),
+            throttleMax: Duration = .seconds(300),
+            pollInterval: Duration = .seconds(1),
+            lease: Duration = .seconds(1200),
+            keepDone: Duration = .seconds(600)
         ) {
             self.maximumConcurrentDispatches = maximumConcurrentDispatches
             self.retryBase = retryBase
@@ -299,7 +315,10 @@ public final class AsyncDispatcher: Service {
 
     /// - Parameter random: uniform numbers in 0..<1 for the throttle backoff's jitter.
     public init(
-        queue: EventQueue, handler: any AsyncEventHandler, configuration: Configuration, logger: Logger,
+        queue: EventQueue,
+        handler: any AsyncEventHandler,
+        configuration: Configuration,
+        logger: Logger,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.queue = queue
@@ -331,7 +350,10 @@ public final class AsyncDispatcher: Service {
     public func run() async throws {
         let recovered = try await self.queue.recoverLeases()
         if recovered > 0 {
-            self.logger.notice("Asynchronous events recovered after an unclean stop", metadata: ["event.count": "\(recovered)"])
+            self.logger.notice(
+                "Asynchronous events recovered after an unclean stop",
+                metadata: ["event.count": "\(recovered)"]
+            )
         }
         await cancelWhenGracefulShutdown {
             await self.loop()
@@ -377,12 +399,19 @@ public final class AsyncDispatcher: Service {
             for function in due { available[function] = self.handler.availableConcurrency(of: function) }
             let (starting, inFlight) = self.shared.withLock { ($0.starting, $0.inFlight) }
             let plan = DispatchSchedule.plan(
-                due: due, available: available, starting: starting,
-                freeDispatches: self.configuration.maximumConcurrentDispatches - inFlight)
+                due: due,
+                available: available,
+                starting: starting,
+                freeDispatches: self.configuration.maximumConcurrentDispatches - inFlight
+            )
             for grant in plan.leases {
                 do {
                     let lease = try await self.queue.lease(
-                        grant.function, limit: grant.count, nowMillis: now, leaseMillis: leaseMillis)
+                        grant.function,
+                        limit: grant.count,
+                        nowMillis: now,
+                        leaseMillis: leaseMillis
+                    )
                     schedule.leased(grant.function, nextAttemptAtMillis: lease.nextAttemptAtMillis)
                     self.start(lease.events, takesConcurrency: true)
                 } catch is CancellationError {
@@ -390,10 +419,13 @@ public final class AsyncDispatcher: Service {
                 } catch {
                     self.logger.error(
                         "Could not lease asynchronous events",
-                        metadata: ["function.name": "\(grant.function.name)", "error": "\(error)"])
+                        metadata: ["function.name": "\(grant.function.name)", "error": "\(error)"]
+                    )
                 }
             }
-            for function in plan.waiting { self.wakeWhenConcurrencyFrees(function, available: available[function] ?? 0) }
+            for function in plan.waiting {
+                self.wakeWhenConcurrencyFrees(function, available: available[function] ?? 0)
+            }
 
             if ContinuousClock.now - lastExpiryCheck >= self.configuration.pollInterval {
                 lastExpiryCheck = .now
@@ -401,7 +433,9 @@ public final class AsyncDispatcher: Service {
             }
             if ContinuousClock.now - lastPurge > .seconds(30) {
                 lastPurge = .now
-                try? await self.queue.purgeDone(before: Timestamp.nowMillis() - Self.millis(self.configuration.keepDone))
+                try? await self.queue.purgeDone(
+                    before: Timestamp.nowMillis() - Self.millis(self.configuration.keepDone)
+                )
             }
 
             var timeout = self.configuration.pollInterval - (ContinuousClock.now - (lastScan ?? .now))
@@ -430,7 +464,10 @@ public final class AsyncDispatcher: Service {
             let shortest = Int64(self.handler.shortestMaximumEventAgeSeconds(of: function)) * 1000
             do {
                 let expired = try await self.queue.leaseExpired(
-                    function, enqueuedAtOrBefore: nowMillis - shortest, limit: 256, nowMillis: nowMillis,
+                    function,
+                    enqueuedAtOrBefore: nowMillis - shortest,
+                    limit: 256,
+                    nowMillis: nowMillis,
                     leaseMillis: Self.millis(self.configuration.lease)
                 ) { [self] event in
                     self.policy(for: event).isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: nowMillis)
@@ -438,7 +475,9 @@ public final class AsyncDispatcher: Service {
                 self.start(expired, takesConcurrency: false)
             } catch {
                 self.logger.error(
-                    "Could not expire asynchronous events", metadata: ["function.name": "\(function.name)", "error": "\(error)"])
+                    "Could not expire asynchronous events",
+                    metadata: ["function.name": "\(function.name)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -487,7 +526,8 @@ public final class AsyncDispatcher: Service {
             maximumEventAgeMillis: Int64(limits.maximumEventAgeSeconds) * 1000,
             retryBaseMillis: Self.millis(self.configuration.retryBase),
             throttleBaseMillis: Self.millis(self.configuration.throttleBase),
-            throttleMaxMillis: Self.millis(self.configuration.throttleMax))
+            throttleMaxMillis: Self.millis(self.configuration.throttleMax)
+        )
     }
 
     /// The message of a throttled attempt (TooManyRequestsException's, as AWS words it).
@@ -499,8 +539,10 @@ public final class AsyncDispatcher: Service {
         if event.attempts == 0 {
             let throttled = event.lastError == Self.throttleMessage
             return AttemptResult(
-                outcome: throttled ? .throttled : .platformError, statusCode: throttled ? 429 : 500,
-                errorMessage: event.lastError)
+                outcome: throttled ? .throttled : .platformError,
+                statusCode: throttled ? 429 : 500,
+                errorMessage: event.lastError
+            )
         }
         return AttemptResult(outcome: .functionError, functionError: "Unhandled", errorMessage: event.lastError)
     }
@@ -516,12 +558,18 @@ public final class AsyncDispatcher: Service {
     func dispatch(_ leased: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> Int64? {
         var event = leased
         let policy = self.policy(for: event)
-        var metadata: Logger.Metadata = ["invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)"]
+        var metadata: Logger.Metadata = [
+            "invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)",
+        ]
         do {
             if policy.isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis()) {
                 // Found too old before this attempt (it waited for concurrency, or was leased late on a busy host):
                 // the record reports the last attempt's outcome, as when the age runs out right after an attempt.
-                try await self.finish(&event, result: Self.expiredOutcome(of: event), completion: .failure(.eventAgeExceeded))
+                try await self.finish(
+                    &event,
+                    result: Self.expiredOutcome(of: event),
+                    completion: .failure(.eventAgeExceeded)
+                )
                 try await self.queue.record(event)
                 return nil
             }
@@ -535,8 +583,13 @@ public final class AsyncDispatcher: Service {
             }
             if result.outcome == .success || result.outcome == .functionError { event.attempts += 1 }
             let decision = policy.decide(
-                result.outcome, invocations: event.attempts, backoffs: event.backoffs,
-                enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis(), jitter: self.random())
+                result.outcome,
+                invocations: event.attempts,
+                backoffs: event.backoffs,
+                enqueuedAtMillis: event.enqueuedAtMillis,
+                nowMillis: Timestamp.nowMillis(),
+                jitter: self.random()
+            )
             var next: Int64?
             switch decision {
             case .succeeded:
@@ -568,7 +621,8 @@ public final class AsyncDispatcher: Service {
         } catch {
             self.logger.error(
                 "Could not deliver an asynchronous event's result",
-                metadata: ["invocation.id": "\(event.requestID)", "error": "\(error)"])
+                metadata: ["invocation.id": "\(event.requestID)", "error": "\(error)"]
+            )
         }
         switch completion {
         case .success:

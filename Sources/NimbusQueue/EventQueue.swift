@@ -28,8 +28,12 @@ public struct QueuedEvent: Sendable, Equatable {
     public var lastError: String?
 
     public init(
-        requestID: String, namespace: AccountContext = AccountContext(), functionName: String, qualifier: String?,
-        payload: [UInt8], enqueuedAtMillis: Int64 = Timestamp.nowMillis()
+        requestID: String,
+        namespace: AccountContext = AccountContext(),
+        functionName: String,
+        qualifier: String?,
+        payload: [UInt8],
+        enqueuedAtMillis: Int64 = Timestamp.nowMillis()
     ) {
         self.requestID = requestID
         self.namespace = namespace
@@ -154,7 +158,8 @@ public final class EventQueue: Sendable {
                         ON async_events(state, account, region, function_name, next_attempt_at);
                     CREATE INDEX IF NOT EXISTS async_events_function_age
                         ON async_events(state, account, region, function_name, enqueued_at);
-                    """)
+                    """
+            )
         }
         self.indexed.withLock { $0 = true }
     }
@@ -183,7 +188,8 @@ public final class EventQueue: Sendable {
     func flushLoop() async {
         while true {
             try? await Task.sleep(for: self.groupCommitWindow)  // collect what arrives meanwhile
-            let (events, waiters) = self.batch.withLock { b -> ([QueuedEvent], [CheckedContinuation<Void, any Error>]) in
+            let (events, waiters) = self.batch.withLock {
+                b -> ([QueuedEvent], [CheckedContinuation<Void, any Error>]) in
                 defer {
                     b.events.removeAll()
                     b.waiters.removeAll()
@@ -224,10 +230,12 @@ public final class EventQueue: Sendable {
                             (request_id, account, region, function_name, qualifier, payload, enqueued_at, attempts,
                              backoffs, next_attempt_at, state, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
+                        """
+                )
                 for e in events {
                     try statement.execute(arguments: [
-                        e.requestID, e.namespace.accountID, e.namespace.region, e.functionName, e.qualifier, Data(e.payload), e.enqueuedAtMillis, e.attempts,
+                        e.requestID, e.namespace.accountID, e.namespace.region, e.functionName, e.qualifier,
+                        Data(e.payload), e.enqueuedAtMillis, e.attempts,
                         e.backoffs, e.nextAttemptAtMillis, e.state.rawValue, now,
                     ])
                 }
@@ -249,7 +257,8 @@ public final class EventQueue: Sendable {
         try await self.prepare()
         return try await self.database.pool.write { db in
             try db.execute(
-                sql: "UPDATE async_events SET state = 'pending', lease_expires_at = NULL WHERE state = 'leased'")
+                sql: "UPDATE async_events SET state = 'pending', lease_expires_at = NULL WHERE state = 'leased'"
+            )
             return db.changesCount
         }
     }
@@ -263,7 +272,8 @@ public final class EventQueue: Sendable {
                     UPDATE async_events SET state = 'pending', lease_expires_at = NULL
                     WHERE state = 'leased' AND lease_expires_at < ?
                     """,
-                arguments: [nowMillis])
+                arguments: [nowMillis]
+            )
             return db.changesCount
         }
     }
@@ -276,7 +286,8 @@ public final class EventQueue: Sendable {
                 (
                     EventFunction(
                         namespace: AccountContext(region: row["region"], accountID: row["account"]),
-                        name: row["function_name"]),
+                        name: row["function_name"]
+                    ),
                     row["next_attempt_at"]
                 )
             }
@@ -341,7 +352,8 @@ public final class EventQueue: Sendable {
     }
 
     /// Leases up to `limit` due events of one function, oldest schedule first, until `leaseMillis` from now.
-    public func lease(_ function: EventFunction, limit: Int, nowMillis: Int64, leaseMillis: Int64) async throws -> Lease {
+    public func lease(_ function: EventFunction, limit: Int, nowMillis: Int64, leaseMillis: Int64) async throws -> Lease
+    {
         try await self.prepare()
         return try await self.database.pool.write { db in
             let key: StatementArguments = [function.namespace.accountID, function.namespace.region, function.name]
@@ -362,16 +374,22 @@ public final class EventQueue: Sendable {
     /// function's qualifiers as the cutoff, so that with one maximum age every candidate read is expired; with
     /// several, younger candidates of the longer ones are read and left.
     public func leaseExpired(
-        _ function: EventFunction, enqueuedAtOrBefore cutoffMillis: Int64, limit: Int, nowMillis: Int64,
-        leaseMillis: Int64, isExpired: @escaping @Sendable (QueuedEvent) -> Bool
+        _ function: EventFunction,
+        enqueuedAtOrBefore cutoffMillis: Int64,
+        limit: Int,
+        nowMillis: Int64,
+        leaseMillis: Int64,
+        isExpired: @escaping @Sendable (QueuedEvent) -> Bool
     ) async throws -> [QueuedEvent] {
         guard limit > 0 else { return [] }
         try await self.prepare()
         return try await self.database.pool.write { db in
             var expired: [QueuedEvent] = []
             let candidates = try Row.fetchCursor(
-                db, sql: Self.agedEventsSQL,
-                arguments: [function.namespace.accountID, function.namespace.region, function.name, cutoffMillis])
+                db,
+                sql: Self.agedEventsSQL,
+                arguments: [function.namespace.accountID, function.namespace.region, function.name, cutoffMillis]
+            )
             while expired.count < limit, let row = try candidates.next() {
                 let event = QueuedEvent(row: row)
                 if isExpired(event) { expired.append(event) }
@@ -384,7 +402,8 @@ public final class EventQueue: Sendable {
     /// Marks events leased (in the caller's transaction); `events` become `.leased` copies.
     static func markLeased(_ events: inout [QueuedEvent], db: Database, nowMillis: Int64, leaseMillis: Int64) throws {
         let statement = try db.cachedStatement(
-            sql: "UPDATE async_events SET state = 'leased', lease_expires_at = ?, updated_at = ? WHERE request_id = ?")
+            sql: "UPDATE async_events SET state = 'leased', lease_expires_at = ?, updated_at = ? WHERE request_id = ?"
+        )
         for i in events.indices {
             try statement.execute(arguments: [nowMillis + leaseMillis, nowMillis, events[i].requestID])
             events[i].state = .leased
@@ -403,7 +422,8 @@ public final class EventQueue: Sendable {
                 arguments: [
                     event.state.rawValue, event.attempts, event.backoffs, event.nextAttemptAtMillis, event.lastError,
                     Timestamp.nowMillis(), event.requestID,
-                ])
+                ]
+            )
         }
     }
 
@@ -417,7 +437,8 @@ public final class EventQueue: Sendable {
     // MARK: Operations
 
     /// Events of a function (or every function) in the given states, oldest first.
-    public func events(function: String?, states: [QueuedEvent.State], limit: Int = 1000) async throws -> [QueuedEvent] {
+    public func events(function: String?, states: [QueuedEvent.State], limit: Int = 1000) async throws -> [QueuedEvent]
+    {
         try await self.database.pool.read { db in
             let placeholders = states.map { _ in "?" }.joined(separator: ",")
             var arguments: [any DatabaseValueConvertible] = states.map(\.rawValue)
@@ -445,13 +466,16 @@ public final class EventQueue: Sendable {
                         SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END) AS retries,
                         SUM(state = 'dead') AS dead
                     FROM async_events GROUP BY function_name
-                    """)
-            {
+                    """
+            ) {
                 let oldest: Int64? = row["oldest"]
                 result[row["function_name"]] = QueueStatistics(
-                    pending: row["pending"] ?? 0, leased: row["leased"] ?? 0,
-                    oldestPendingMillis: oldest.map { nowMillis - $0 }, retries: row["retries"] ?? 0,
-                    deadLettered: row["dead"] ?? 0)
+                    pending: row["pending"] ?? 0,
+                    leased: row["leased"] ?? 0,
+                    oldestPendingMillis: oldest.map { nowMillis - $0 },
+                    retries: row["retries"] ?? 0,
+                    deadLettered: row["dead"] ?? 0
+                )
             }
             return result
         }
@@ -466,7 +490,8 @@ public final class EventQueue: Sendable {
                         next_attempt_at = ?, last_error = NULL, updated_at = ?
                     WHERE function_name = ? AND state = 'dead'
                     """,
-                arguments: [nowMillis, nowMillis, nowMillis, function])
+                arguments: [nowMillis, nowMillis, nowMillis, function]
+            )
             return db.changesCount
         }
         if count > 0 { self.notify(.rescheduled) }

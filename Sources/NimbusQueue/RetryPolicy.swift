@@ -50,7 +50,9 @@ public struct RetryPolicy: Sendable, Equatable {
     public init(
         maximumRetryAttempts: Int = Self.defaultMaximumRetryAttempts,
         maximumEventAgeMillis: Int64 = Int64(Self.defaultMaximumEventAgeSeconds) * 1000,
-        retryBaseMillis: Int64 = 60_000, throttleBaseMillis: Int64 = 100, throttleMaxMillis: Int64 = 300_000
+        retryBaseMillis: Int64 = 60_000,
+        throttleBaseMillis: Int64 = 100,
+        throttleMaxMillis: Int64 = 300_000
     ) {
         self.maximumRetryAttempts = maximumRetryAttempts
         self.maximumEventAgeMillis = maximumEventAgeMillis
@@ -69,7 +71,11 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - backoffs: how many throttle/platform backoffs the event had before this attempt.
     ///   - jitter: a uniform random number in 0...1 for the throttle backoff (1: the whole backoff, no jitter).
     public func decide(
-        _ outcome: AttemptOutcome, invocations: Int, backoffs: Int, enqueuedAtMillis: Int64, nowMillis: Int64,
+        _ outcome: AttemptOutcome,
+        invocations: Int,
+        backoffs: Int,
+        enqueuedAtMillis: Int64,
+        nowMillis: Int64,
         jitter: Double = 1
     ) -> RetryDecision {
         let deadline = enqueuedAtMillis + self.maximumEventAgeMillis

@@ -93,8 +93,11 @@ import Testing
     @Test func leasesNoMoreThanTheFreeConcurrencyLessWhatIsStillStarting() {
         let plan = { (available: Int, starting: Int) in
             DispatchSchedule.plan(
-                due: [self.fn], available: [self.fn: available], starting: starting > 0 ? [self.fn: starting] : [:],
-                freeDispatches: 64)
+                due: [self.fn],
+                available: [self.fn: available],
+                starting: starting > 0 ? [self.fn: starting] : [:],
+                freeDispatches: 64
+            )
         }
         #expect(plan(4, 0).leases == [.init(function: self.fn, count: 4)])
         #expect(plan(4, 3).leases == [.init(function: self.fn, count: 1)])
@@ -106,13 +109,19 @@ import Testing
 
     @Test func aFunctionWithoutRoomDoesNotHoldBackOthersAndTheDispatchersBoundGoesToTheLongestWaiting() {
         let plan = DispatchSchedule.plan(
-            due: [self.fn, self.other, self.elsewhere], available: [self.fn: 0, self.other: 900, self.elsewhere: 5],
-            starting: [:], freeDispatches: 8)
+            due: [self.fn, self.other, self.elsewhere],
+            available: [self.fn: 0, self.other: 900, self.elsewhere: 5],
+            starting: [:],
+            freeDispatches: 8
+        )
         #expect(plan.leases == [.init(function: self.other, count: 8)])
         #expect(plan.waiting == [self.fn])
         let rest = DispatchSchedule.plan(
-            due: [self.elsewhere, self.other], available: [self.other: 900, self.elsewhere: 5], starting: [:],
-            freeDispatches: 8)
+            due: [self.elsewhere, self.other],
+            available: [self.other: 900, self.elsewhere: 5],
+            starting: [:],
+            freeDispatches: 8
+        )
         #expect(rest.leases == [.init(function: self.elsewhere, count: 5), .init(function: self.other, count: 3)])
     }
 
@@ -147,13 +156,20 @@ final class TemporaryQueue: Sendable {
 
     /// Enqueues events with request ids `<name>-<n>` (prefixed with the account outside the default namespace).
     func enqueue(_ count: Int, _ function: EventFunction, from first: Int = 0, enqueuedAt: Int64) async throws {
-        let prefix = function.namespace == AccountContext() ? function.name : "\(function.namespace.accountID)-\(function.name)"
+        let prefix =
+            function.namespace == AccountContext() ? function.name : "\(function.namespace.accountID)-\(function.name)"
         try await self.queue.insertDurably(
             (first..<first + count).map {
                 QueuedEvent(
-                    requestID: "\(prefix)-\($0)", namespace: function.namespace, functionName: function.name,
-                    qualifier: nil, payload: Array("{}".utf8), enqueuedAtMillis: enqueuedAt + Int64($0))
-            })
+                    requestID: "\(prefix)-\($0)",
+                    namespace: function.namespace,
+                    functionName: function.name,
+                    qualifier: nil,
+                    payload: Array("{}".utf8),
+                    enqueuedAtMillis: enqueuedAt + Int64($0)
+                )
+            }
+        )
     }
 }
 
@@ -187,7 +203,9 @@ final class TemporaryQueue: Sendable {
         let rest = try await t.queue.lease(self.fn, limit: 10, nowMillis: 2_000, leaseMillis: 60_000)
         #expect(rest.events.map(\.requestID) == ["fn-3", "fn-4"])
         #expect(rest.nextAttemptAtMillis == 10_005)
-        #expect(try await t.queue.lease(self.fn, limit: 0, nowMillis: 2_000, leaseMillis: 1).nextAttemptAtMillis == 10_005)
+        #expect(
+            try await t.queue.lease(self.fn, limit: 0, nowMillis: 2_000, leaseMillis: 1).nextAttemptAtMillis == 10_005
+        )
         let stats = try await t.queue.statistics(nowMillis: 2_000)
         #expect(stats["fn"]?.leased == 5)
         #expect(stats["other"]?.pending == 5)
@@ -201,12 +219,22 @@ final class TemporaryQueue: Sendable {
             try db.execute(sql: "UPDATE async_events SET next_attempt_at = 999999 WHERE request_id IN ('fn-0', 'fn-5')")
         }
         let expired = try await t.queue.leaseExpired(
-            self.fn, enqueuedAtOrBefore: 4, limit: 10, nowMillis: 100, leaseMillis: 60_000
+            self.fn,
+            enqueuedAtOrBefore: 4,
+            limit: 10,
+            nowMillis: 100,
+            leaseMillis: 60_000
         ) { $0.requestID != "fn-2" }  // a qualifier with a longer maximum age
         #expect(expired.map(\.requestID) == ["fn-0", "fn-1", "fn-3", "fn-4"])
         let left = try await t.queue.events(function: "fn", states: [.pending]).map(\.requestID)
         #expect(left == ["fn-2", "fn-5"])
-        let one = try await t.queue.leaseExpired(self.fn, enqueuedAtOrBefore: 10, limit: 1, nowMillis: 100, leaseMillis: 1) { _ in true }
+        let one = try await t.queue.leaseExpired(
+            self.fn,
+            enqueuedAtOrBefore: 10,
+            limit: 1,
+            nowMillis: 100,
+            leaseMillis: 1
+        ) { _ in true }
         #expect(one.map(\.requestID) == ["fn-2"])
     }
 
@@ -216,7 +244,8 @@ final class TemporaryQueue: Sendable {
         t.queue.observe { change in changes.withLock { $0.append(change) } }
         try await t.enqueue(3, self.fn, enqueuedAt: 2_000)
         try await t.queue.enqueue(
-            QueuedEvent(requestID: "x", functionName: "other", qualifier: nil, payload: [], enqueuedAtMillis: 7))
+            QueuedEvent(requestID: "x", functionName: "other", qualifier: nil, payload: [], enqueuedAtMillis: 7)
+        )
         #expect(changes.withLock { $0 } == [.enqueued([self.fn: 2_000]), .enqueued([self.other: 7])])
         #expect(try await t.queue.redrive(function: "fn", nowMillis: 1) == 0)  // nothing dead: nothing to say
         #expect(changes.withLock { $0.count } == 2)
@@ -239,7 +268,8 @@ final class TemporaryQueue: Sendable {
                         next_attempt_at, state, updated_at)
                     SELECT 'e' || i, '000000000000', 'us-east-1', CASE WHEN i < 18000 THEN 'big' ELSE 'f' || (i % 50) END,
                         x'7b7d', i, i, 'pending', i FROM n
-                    """)
+                    """
+            )
             try db.execute(sql: "ANALYZE")
         }
         let plans: [(String, StatementArguments)] = [
@@ -250,18 +280,27 @@ final class TemporaryQueue: Sendable {
         ]
         for (sql, arguments) in plans {
             let details = try await t.database.pool.read { db in
-                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map {
+                    $0["detail"] as String
+                }
             }
             let fullScans = details.filter { detail in
                 let words = detail.split(separator: " ")
                 return words.first == "SCAN" && ["async_events", "e", "h"].contains(words.dropFirst().first)
             }
             #expect(fullScans.isEmpty, "\(details)")
-            #expect(details.contains { $0.contains("USING") && $0.contains("INDEX async_events_function_") }, "\(details)")
+            #expect(
+                details.contains { $0.contains("USING") && $0.contains("INDEX async_events_function_") },
+                "\(details)"
+            )
         }
         let pending = try await t.queue.pendingFunctions()
         let lease = try await t.queue.lease(
-            EventFunction(namespace: AccountContext(), name: "big"), limit: 4, nowMillis: 200_000, leaseMillis: 60_000)
+            EventFunction(namespace: AccountContext(), name: "big"),
+            limit: 4,
+            nowMillis: 200_000,
+            leaseMillis: 60_000
+        )
         #expect(pending.count == 51)
         #expect(lease.events.map(\.requestID) == ["e0", "e1", "e2", "e3"])
     }
@@ -324,7 +363,8 @@ final class LimitedFunctions: AsyncEventHandler {
         self.limiter.available(function: function.name)
     }
 
-    func whenConcurrencyFrees(of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void) {
+    func whenConcurrencyFrees(of function: EventFunction, beyond available: Int, _ wake: @escaping @Sendable () -> Void)
+    {
         self.limiter.whenCapacityFrees(function: function.name, beyond: available, wake)
     }
 
@@ -339,13 +379,19 @@ final class LimitedFunctions: AsyncEventHandler {
 @Suite(.timeLimit(.minutes(1))) struct CapacityAwareDispatchTests {
     let fn = EventFunction(namespace: AccountContext(), name: "fn")
 
-    func dispatcher(_ t: TemporaryQueue, _ handler: LimitedFunctions, pollInterval: Duration = .seconds(3600))
+    func dispatcher(
+        _ t: TemporaryQueue,
+        _ handler: LimitedFunctions,
+        pollInterval: Duration = .seconds(3600)
+    )
         -> AsyncDispatcher
     {
         AsyncDispatcher(
-            queue: t.queue, handler: handler,
+            queue: t.queue,
+            handler: handler,
             configuration: .init(maximumConcurrentDispatches: 64, pollInterval: pollInterval),
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test")
+        )
     }
 
     /// The issue's case: a backlog at reserved concurrency 3 drains at that concurrency, never throttled by the
@@ -415,7 +461,11 @@ final class LimitedFunctions: AsyncEventHandler {
         let state = handler.state.withLock { $0 }
         #expect(state.runs.isEmpty)
         #expect(state.completions.map(\.event.requestID).sorted() == ["fn-0", "fn-1", "fn-2"])
-        #expect(state.completions.allSatisfy { $0.completion == .failure(.eventAgeExceeded) && $0.result?.statusCode == 429 })
+        #expect(
+            state.completions.allSatisfy {
+                $0.completion == .failure(.eventAgeExceeded) && $0.result?.statusCode == 429
+            }
+        )
         #expect(try await t.queue.events(function: "fn", states: [.pending]).map(\.requestID) == ["fn-3", "fn-4"])
     }
 }

@@ -10,39 +10,60 @@ import Testing
 /// The asynchronous-invocation retry rules (``RetryPolicy``) and the durable queue's lease/record/recover cycle.
 @Suite struct AsyncQueueTests {
     let policy = RetryPolicy(
-        maximumRetryAttempts: 2, maximumEventAgeMillis: 21_600_000, retryBaseMillis: 60_000, throttleBaseMillis: 1_000,
-        throttleMaxMillis: 300_000)
+        maximumRetryAttempts: 2,
+        maximumEventAgeMillis: 21_600_000,
+        retryBaseMillis: 60_000,
+        throttleBaseMillis: 1_000,
+        throttleMaxMillis: 300_000
+    )
 
     @Test func successIsFinal() {
-        #expect(self.policy.decide(.success, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 10) == .succeeded)
+        #expect(
+            self.policy.decide(.success, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 10) == .succeeded
+        )
     }
 
     @Test func functionErrorsRetryAfterOneThenTwoMinutesThenGiveUp() {
         #expect(
             self.policy.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 1_000)
-                == .retry(atMillis: 61_000, countsAsRetry: true))
+                == .retry(atMillis: 61_000, countsAsRetry: true)
+        )
         #expect(
             self.policy.decide(.functionError, invocations: 2, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 62_000)
-                == .retry(atMillis: 182_000, countsAsRetry: true))
+                == .retry(atMillis: 182_000, countsAsRetry: true)
+        )
         #expect(
             self.policy.decide(.functionError, invocations: 3, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 183_000)
-                == .failed(.retriesExhausted))
+                == .failed(.retriesExhausted)
+        )
     }
 
     @Test func maximumRetryAttemptsZeroAndOne() {
         var p = self.policy
         p.maximumRetryAttempts = 0
-        #expect(p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 5) == .failed(.retriesExhausted))
+        #expect(
+            p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 5)
+                == .failed(.retriesExhausted)
+        )
         p.maximumRetryAttempts = 1
-        #expect(p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 5) == .retry(atMillis: 60_005, countsAsRetry: true))
-        #expect(p.decide(.functionError, invocations: 2, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 60_010) == .failed(.retriesExhausted))
+        #expect(
+            p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 5)
+                == .retry(atMillis: 60_005, countsAsRetry: true)
+        )
+        #expect(
+            p.decide(.functionError, invocations: 2, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 60_010)
+                == .failed(.retriesExhausted)
+        )
     }
 
     @Test func aRetryPastTheMaximumAgeIsEventAgeExceeded() {
         var p = self.policy
         p.maximumEventAgeMillis = 60_000
         // AWS (recorded test_maxeventage): age 60 s and a 60 s retry wait → EventAgeExceeded after one invocation.
-        #expect(p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 500) == .failed(.eventAgeExceeded))
+        #expect(
+            p.decide(.functionError, invocations: 1, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 500)
+                == .failed(.eventAgeExceeded)
+        )
         #expect(p.isExpired(enqueuedAtMillis: 0, nowMillis: 60_001))
         #expect(!p.isExpired(enqueuedAtMillis: 0, nowMillis: 60_000))
     }
@@ -55,17 +76,26 @@ import Testing
             guard case .retry(let at, let counts) = decision, !counts else { return -1 }
             return at
         }
-        #expect(delays == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000])
+        #expect(
+            delays == [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000, 300_000]
+        )
         #expect(
             self.policy.decide(.platformError, invocations: 2, backoffs: 0, enqueuedAtMillis: 0, nowMillis: 0)
-                == .retry(atMillis: 1_000, countsAsRetry: false))
+                == .retry(atMillis: 1_000, countsAsRetry: false)
+        )
     }
 
     @Test func throttlesEndWhenTheEventIsTooOld() {
         var p = self.policy
         p.maximumEventAgeMillis = 60_000
-        #expect(p.decide(.throttled, invocations: 0, backoffs: 5, enqueuedAtMillis: 0, nowMillis: 30_000) == .failed(.eventAgeExceeded))
-        #expect(p.decide(.throttled, invocations: 0, backoffs: 4, enqueuedAtMillis: 0, nowMillis: 30_000) == .retry(atMillis: 46_000, countsAsRetry: false))
+        #expect(
+            p.decide(.throttled, invocations: 0, backoffs: 5, enqueuedAtMillis: 0, nowMillis: 30_000)
+                == .failed(.eventAgeExceeded)
+        )
+        #expect(
+            p.decide(.throttled, invocations: 0, backoffs: 4, enqueuedAtMillis: 0, nowMillis: 30_000)
+                == .retry(atMillis: 46_000, countsAsRetry: false)
+        )
     }
 
     @Test func throttleBackoffHasEqualJitterAndStartsAtAHundredMillisecondsByDefault() {
@@ -79,7 +109,8 @@ import Testing
         // Growing only while throttles repeat: the fourth in a row waits 400-800 ms.
         #expect(
             p.decide(.throttled, invocations: 0, backoffs: 3, enqueuedAtMillis: 0, nowMillis: 0, jitter: 0)
-                == .retry(atMillis: 400, countsAsRetry: false))
+                == .retry(atMillis: 400, countsAsRetry: false)
+        )
     }
 
     @Test func queueLeasesRecordsAndRecoversAfterACrash() async throws {
@@ -93,7 +124,14 @@ import Testing
             for i in 0..<50 {
                 group.addTask {
                     try await queue.enqueue(
-                        QueuedEvent(requestID: "r\(i)", functionName: "fn", qualifier: nil, payload: Array("{}".utf8), enqueuedAtMillis: 1_000))
+                        QueuedEvent(
+                            requestID: "r\(i)",
+                            functionName: "fn",
+                            qualifier: nil,
+                            payload: Array("{}".utf8),
+                            enqueuedAtMillis: 1_000
+                        )
+                    )
                 }
             }
             try await group.waitForAll()
@@ -143,9 +181,16 @@ final class ScriptedHandler: AsyncEventHandler {
     func limits(for event: QueuedEvent) -> (maximumRetryAttempts: Int, maximumEventAgeSeconds: Int) { (1, 21_600) }
 
     func run(_ event: QueuedEvent) async -> AttemptResult {
-        let run = self.state.withLock { $0.runs += 1; return $0.runs }
+        let run = self.state.withLock {
+            $0.runs += 1
+            return $0.runs
+        }
         if run <= self.throttles { return AttemptResult(outcome: .throttled, statusCode: 429) }
-        return AttemptResult(outcome: .functionError, payload: Array(#"{"errorMessage":"no"}"#.utf8), functionError: "Unhandled")
+        return AttemptResult(
+            outcome: .functionError,
+            payload: Array(#"{"errorMessage":"no"}"#.utf8),
+            functionError: "Unhandled"
+        )
     }
 
     func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
@@ -162,12 +207,19 @@ final class ScriptedHandler: AsyncEventHandler {
         let queue = EventQueue(database: try NimbusDatabase(path: "\(directory)/nimbus.sqlite"))
         let handler = ScriptedHandler(throttles: 3)
         let dispatcher = AsyncDispatcher(
-            queue: queue, handler: handler,
+            queue: queue,
+            handler: handler,
             configuration: .init(
-                maximumConcurrentDispatches: 4, retryBase: .milliseconds(20), throttleBase: .milliseconds(5),
-                throttleMax: .milliseconds(10)),
-            logger: Logger(label: "test"))
-        try await queue.enqueue(QueuedEvent(requestID: "e1", functionName: "fn", qualifier: nil, payload: Array("{}".utf8)))
+                maximumConcurrentDispatches: 4,
+                retryBase: .milliseconds(20),
+                throttleBase: .milliseconds(5),
+                throttleMax: .milliseconds(10)
+            ),
+            logger: Logger(label: "test")
+        )
+        try await queue.enqueue(
+            QueuedEvent(requestID: "e1", functionName: "fn", qualifier: nil, payload: Array("{}".utf8))
+        )
         let task = Task { try await dispatcher.run() }
         var completions = handler.completed.makeAsyncIterator()
         await completions.next()
@@ -187,7 +239,12 @@ final class ScriptedHandler: AsyncEventHandler {
 @Suite struct AsyncLastOutcomeTests {
     @Test func anEventFoundTooOldReportsItsLastAttempt() {
         var event = QueuedEvent(
-            requestID: "r", functionName: "fn", qualifier: nil, payload: [], enqueuedAtMillis: 0)
+            requestID: "r",
+            functionName: "fn",
+            qualifier: nil,
+            payload: [],
+            enqueuedAtMillis: 0
+        )
         #expect(AsyncDispatcher.lastOutcome(of: event) == nil)
         event.backoffs = 3
         event.lastError = AsyncDispatcher.throttleMessage

@@ -35,15 +35,6 @@ enum SQSEvent {
         ByteBuffer(bytes: JSONValue.object(["Records": .array(records)]).serialized())
     }
 
-    /// The record a filter sees: `body` parsed when it is a JSON object, as Lambda's SQS filtering does.
-    static func filterable(_ record: JSONValue) -> JSONValue {
-        guard case .object(var fields) = record, let body = fields["body"]?.stringValue,
-            let parsed = JSONValue.parse(Array(body.utf8)), parsed.objectValue != nil
-        else { return record }
-        fields["body"] = parsed
-        return .object(fields)
-    }
-
     /// The message ids a function reported as failed (`{"batchItemFailures": [{"itemIdentifier": "…"}]}`), or nil
     /// when the whole batch must count as failed: AWS's rules for a malformed report (an entry without a known,
     /// non-empty `itemIdentifier`). A null, empty or unrelated answer reports no failure.

@@ -138,7 +138,7 @@ final class SQSPoller: Sendable {
         for message in batch {
             let record = SQSEvent.record(message, queueARN: arn, region: self.namespace.region)
             if self.patterns.isEmpty
-                || LambdaEventFilter.matches(record: SQSEvent.filterable(record), patterns: self.patterns)
+                || LambdaEventFilter.matches(record: record, patterns: self.patterns)
             {
                 records.append(record)
                 kept.append(message)

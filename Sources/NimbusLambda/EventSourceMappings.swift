@@ -252,7 +252,7 @@ public final class EventSourceMappings: Sendable {
             var patterns: [String] = []
             for filter in c.raw("Filters")?.arrayValue ?? [] {
                 guard let pattern = filter["Pattern"]?.stringValue else {
-                    throw NimbusError.invalidParameter("Invalid filter pattern definition.")
+                    throw NimbusError.invalidParameter(EventPatternError.lambdaMessage)
                 }
                 if pattern.utf8.count > 4096 {
                     errors.append("Value '\(pattern)' at 'filterCriteria.filters.member.pattern' failed to satisfy constraint: Member must have length less than or equal to 4096")
@@ -266,7 +266,7 @@ public final class EventSourceMappings: Sendable {
             do {
                 _ = try LambdaEventFilter.pattern(pattern)
             } catch {
-                throw NimbusError.invalidParameter("Invalid filter pattern definition.")
+                throw NimbusError.invalidParameter(EventPatternError.lambdaMessage)
             }
         }
         if fifo {

@@ -70,10 +70,10 @@ extension Bench {
         let s = median(singles)
         let g = median(grouped)
         let h = median(httpCycles)
-        print(String(format: "  SQS send+receive+delete, in process            %10.0f messages/s", c))
+        print(String(format: "  SQS send+receive+delete, in process            %10.0f messages/s (%.0f durable operations/s)", c, 3 * c))
         print(String(format: "  SQS send+receive+delete, via HTTP (json)       %10.0f messages/s", h))
         print(String(format: "  SQLite insert, one FULL commit each, %2d writers %10.0f inserts/s   (SQS: %.2fx, target >= 0.5x; HTTP: %.2fx)", clients, s, c / s, h / s))
-        print(String(format: "  SQLite insert, group-committed, %2d writers      %10.0f inserts/s   (SQS: %.2fx; HTTP: %.2fx)", clients, g, c / g, h / g))
+        print(String(format: "  SQLite insert, group-committed, %2d writers      %10.0f inserts/s   (SQS: %.2fx, per operation %.2fx; HTTP: %.2fx)", clients, g, c / g, 3 * c / g, h / g))
         print("  Rounds (in process / one commit each / group-committed / HTTP, per s): "
             + (0..<cycles.count).map { String(format: "%.0f/%.0f/%.0f/%.0f", cycles[$0], singles[$0], grouped[$0], httpCycles[$0]) }
             .joined(separator: ", "))

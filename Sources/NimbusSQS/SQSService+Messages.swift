@@ -66,18 +66,18 @@ extension SQSService {
                 visible = now + Int64(delaySeconds) * 1000
             }
         }
-        var system: [String: JSONValue] = ["SenderId": .string(senderID)]
+        var system: [String: String] = ["SenderId": senderID]
         if let trace = systemAttributes["AWSTraceHeader"] {
             guard trace.dataType == "String", let value = trace.stringValue else {
                 throw .invalidParameterValue("The message system attribute 'AWSTraceHeader' must be of type 'String'.")
             }
-            system["AWSTraceHeader"] = .string(value)
+            system["AWSTraceHeader"] = value
         }
         let message = NewQueueMessage(
             messageID: UUID().uuidString.lowercased(), body: body,
             attributes: attributes.isEmpty ? nil : MessageAttributeCoding.encode(attributes),
             md5OfBody: MessageDigest.body(body), md5OfAttributes: MessageDigest.attributes(attributes),
-            systemAttributes: String(decoding: JSONValue.object(system).serialized(), as: UTF8.self), sentMillis: now,
+            systemAttributes: FlatJSON.encode(system), sentMillis: now,
             visibleMillis: visible, groupID: groupID, deduplicationID: deduplication?.id,
             deduplicationScope: deduplication?.scope)
         return PreparedMessage(message: message, md5OfMessageSystemAttributes: MessageDigest.attributes(systemAttributes))
@@ -312,13 +312,13 @@ extension SQSService {
 
     /// Every system attribute of a received message.
     static func systemAttributes(_ message: StoredMessage, fifo: Bool) -> [String: String] {
-        let stored = JSONValue.parse(Array(message.systemAttributes.utf8))?.objectValue ?? [:]
+        let stored = FlatJSON.decode(message.systemAttributes) ?? [:]
         var attributes: [String: String] = [
             "SentTimestamp": String(message.sentMillis),
             "ApproximateReceiveCount": String(message.receiveCount),
         ]
-        if let sender = stored["SenderId"]?.stringValue { attributes["SenderId"] = sender }
-        if let trace = stored["AWSTraceHeader"]?.stringValue { attributes["AWSTraceHeader"] = trace }
+        if let sender = stored["SenderId"] { attributes["SenderId"] = sender }
+        if let trace = stored["AWSTraceHeader"] { attributes["AWSTraceHeader"] = trace }
         if let first = message.firstReceiveMillis { attributes["ApproximateFirstReceiveTimestamp"] = String(first) }
         if let source = message.deadLetterSourceARN { attributes["DeadLetterQueueSourceArn"] = source }
         if let group = message.groupID { attributes["MessageGroupId"] = group }

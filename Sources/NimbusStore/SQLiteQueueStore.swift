@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NimbusCore
+import Synchronization
 
 /// ``QueueStore`` in the embedded SQLite database (tables `sqs_*`, migration v7).
 ///
@@ -16,6 +17,9 @@ import NimbusCore
 public final class SQLiteQueueStore: QueueStore {
     let database: NimbusDatabase
     let writer: GroupCommitWriter
+    /// When each queue's expired messages were last deleted: receives do it at most once a second (between times
+    /// they skip expired messages), so a receive costs no extra statement.
+    let expiredAt = Mutex<[Int64: Int64]>([:])
 
     public init(database: NimbusDatabase) {
         self.database = database
@@ -26,7 +30,7 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func loadQueues() async throws -> [QueueRecord] {
         try await self.database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sqs_queues ORDER BY id").map { row in
+            try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_queues ORDER BY id", cached: true)).map { row in
                 QueueRecord(
                     id: row["id"], namespace: AccountContext(region: row["region"], accountID: row["account"]),
                     name: row["name"], attributes: row["attributes"], tags: row["tags"],
@@ -37,16 +41,13 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func createQueue(_ queue: NewQueueRecord) async throws -> Int64 {
         try await self.writer.write { db in
-            let exists = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM sqs_queues WHERE account = ? AND region = ? AND name = ?)",
-                arguments: [queue.namespace.accountID, queue.namespace.region, queue.name]) ?? false
+            let exists = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_queues WHERE account = ? AND region = ? AND name = ?)",
+                arguments: [queue.namespace.accountID, queue.namespace.region, queue.name], cached: true)) ?? false
             if exists { throw QueueStoreError.queueExists }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO sqs_queues (account, region, name, attributes, tags, created_at, modified_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
+                    """).execute(arguments: [
                     queue.namespace.accountID, queue.namespace.region, queue.name, queue.attributes, queue.tags,
                     queue.createdMillis, queue.createdMillis,
                 ])
@@ -56,18 +57,16 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func updateQueue(id: Int64, attributes: String, tags: String, modifiedMillis: Int64) async throws {
         try await self.writer.write { db in
-            try db.execute(
-                sql: "UPDATE sqs_queues SET attributes = ?, tags = ?, modified_at = ? WHERE id = ?",
-                arguments: [attributes, tags, modifiedMillis, id])
+            try db.cachedStatement(sql: "UPDATE sqs_queues SET attributes = ?, tags = ?, modified_at = ? WHERE id = ?").execute(arguments: [attributes, tags, modifiedMillis, id])
         }
     }
 
     public func deleteQueue(id: Int64) async throws {
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM sqs_messages WHERE queue_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sqs_groups WHERE queue_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sqs_deduplication WHERE queue_id = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM sqs_queues WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE queue_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM sqs_groups WHERE queue_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM sqs_deduplication WHERE queue_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM sqs_queues WHERE id = ?").execute(arguments: [id])
         }
     }
 
@@ -81,25 +80,21 @@ public final class SQLiteQueueStore: QueueStore {
             outcomes.reserveCapacity(messages.count)
             for message in messages {
                 if let scope = message.deduplicationScope, let dedupID = message.deduplicationID,
-                    let original = try Row.fetchOne(
-                        db,
-                        sql: """
+                    let original = try Row.fetchOne(db, SQLRequest(sql: """
                             SELECT message_id, seq FROM sqs_deduplication
                             WHERE queue_id = ? AND scope = ? AND dedup_id = ? AND sent_at > ?
                             """,
-                        arguments: [queueID, scope, dedupID, message.sentMillis - deduplicationWindowMillis])
+                        arguments: [queueID, scope, dedupID, message.sentMillis - deduplicationWindowMillis], cached: true))
                 {
                     outcomes.append(.duplicate(messageID: original["message_id"], sequence: original["seq"]))
                     continue
                 }
                 let sequence = try Self.insert(db, message, into: queueID, fifo: fifo)
                 if let scope = message.deduplicationScope, let dedupID = message.deduplicationID {
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             INSERT OR REPLACE INTO sqs_deduplication (queue_id, scope, dedup_id, message_id, seq, sent_at)
                             VALUES (?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [queueID, scope, dedupID, message.messageID, sequence, message.sentMillis])
+                            """).execute(arguments: [queueID, scope, dedupID, message.messageID, sequence, message.sentMillis])
                 }
                 outcomes.append(.stored(sequence: sequence))
             }
@@ -126,9 +121,7 @@ public final class SQLiteQueueStore: QueueStore {
         ])
         let sequence = db.lastInsertedRowID
         if fifo, let group = message.groupID {
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO sqs_groups (queue_id, group_id, available_at) VALUES (?, ?, ?)",
-                arguments: [queueID, group, message.visibleMillis])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO sqs_groups (queue_id, group_id, available_at) VALUES (?, ?, ?)").execute(arguments: [queueID, group, message.visibleMillis])
         }
         return sequence
     }
@@ -136,8 +129,15 @@ public final class SQLiteQueueStore: QueueStore {
     // MARK: Receive
 
     public func receive(_ request: ReceiveRequest) async throws -> ReceiveResult {
-        try await self.writer.write { db in
-            try Self.expire(db, queueID: request.queueID, before: request.retentionCutoffMillis, fifo: request.fifo)
+        let expire = self.expiredAt.withLock { last -> Bool in
+            if let previous = last[request.queueID], request.nowMillis - previous < 1000 { return false }
+            last[request.queueID] = request.nowMillis
+            return true
+        }
+        return try await self.writer.write { db in
+            if expire {
+                try Self.expire(db, queueID: request.queueID, before: request.retentionCutoffMillis, fifo: request.fifo)
+            }
             var received: [StoredMessage] = []
             var deadLettered = 0
             let deadline = request.nowMillis + request.visibilityMillis
@@ -152,12 +152,10 @@ public final class SQLiteQueueStore: QueueStore {
                 }
                 message.receiveCount += 1
                 if message.firstReceiveMillis == nil { message.firstReceiveMillis = request.nowMillis }
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE sqs_messages SET receive_count = ?, first_received_at = ?, received_at = ?, visible_at = ?
                         WHERE seq = ?
-                        """,
-                    arguments: [
+                        """).execute(arguments: [
                         message.receiveCount, message.firstReceiveMillis, request.nowMillis, deadline, message.sequence,
                     ])
                 received.append(message)
@@ -166,26 +164,22 @@ public final class SQLiteQueueStore: QueueStore {
             if request.fifo {
                 var examined: Set<String> = []
                 groups: while received.count < request.maxMessages {
-                    let candidates = try String.fetchAll(
-                        db,
-                        sql: """
+                    let candidates = try String.fetchAll(db, SQLRequest(sql: """
                             SELECT group_id FROM sqs_groups WHERE queue_id = ? AND available_at <= ?
                             ORDER BY available_at LIMIT ?
                             """,
-                        arguments: [request.queueID, request.nowMillis, examined.count + 16]
-                    ).filter { !examined.contains($0) }
+                        arguments: [request.queueID, request.nowMillis, examined.count + 16], cached: true)).filter { !examined.contains($0) }
                     if candidates.isEmpty { break }
                     for group in candidates {
                         examined.insert(group)
-                        let rows = try Row.fetchAll(
-                            db,
-                            sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT ?",
-                            arguments: [request.queueID, group, request.maxMessages - received.count + 10])
+                        let rows = try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT ?",
+                            arguments: [request.queueID, group, request.maxMessages - received.count + 10], cached: true))
                         for row in rows {
                             if received.count >= request.maxMessages { break }
                             // The group is handed out up to its first message that is not receivable (in flight or
                             // delayed): nothing behind an in-flight message is received before it.
                             guard (row["visible_at"] as Int64) <= request.nowMillis else { break }
+                            guard (row["sent_at"] as Int64) >= request.retentionCutoffMillis else { continue }
                             _ = try take(row)
                         }
                         try Self.refreshGroup(db, queueID: request.queueID, group: group)
@@ -195,14 +189,20 @@ public final class SQLiteQueueStore: QueueStore {
             } else {
                 var taken: [Int64] = []
                 while received.count < request.maxMessages {
+                    // Messages taken with a visibility timeout of 0 stay receivable: later rounds (after dead-letter
+                    // moves) exclude them, in a statement of their own rather than one of the cache.
                     let exclude = taken.isEmpty ? "" : " AND seq NOT IN (\(taken.map(String.init).joined(separator: ",")))"
                     let rows = try Row.fetchAll(
                         db,
-                        sql: """
-                            SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?\(exclude)
-                            ORDER BY visible_at LIMIT ?
-                            """,
-                        arguments: [request.queueID, request.nowMillis, request.maxMessages - received.count])
+                        SQLRequest(
+                            sql: """
+                                SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? AND sent_at >= ?\(exclude)
+                                ORDER BY visible_at LIMIT ?
+                                """,
+                            arguments: [
+                                request.queueID, request.nowMillis, request.retentionCutoffMillis,
+                                request.maxMessages - received.count,
+                            ], cached: taken.isEmpty))
                     if rows.isEmpty { break }
                     for row in rows {
                         let sequence: Int64 = row["seq"]
@@ -228,21 +228,17 @@ public final class SQLiteQueueStore: QueueStore {
             db, copy, into: redrive.deadLetterQueueID, fifo: redrive.deadLetterQueueFIFO,
             receiveCount: message.receiveCount, firstReceiveMillis: message.firstReceiveMillis,
             deadLetterSource: redrive.sourceARN)
-        try db.execute(sql: "DELETE FROM sqs_messages WHERE seq = ?", arguments: [message.sequence])
+        try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [message.sequence])
     }
 
     /// Sets a FIFO group's `available_at` to its head's visibility deadline, or removes the group when it is empty.
     static func refreshGroup(_ db: Database, queueID: Int64, group: String) throws {
-        if let head = try Int64.fetchOne(
-            db, sql: "SELECT visible_at FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 1",
-            arguments: [queueID, group])
+        if let head = try Int64.fetchOne(db, SQLRequest(sql: "SELECT visible_at FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 1",
+            arguments: [queueID, group], cached: true))
         {
-            try db.execute(
-                sql: "UPDATE sqs_groups SET available_at = ? WHERE queue_id = ? AND group_id = ?",
-                arguments: [head, queueID, group])
+            try db.cachedStatement(sql: "UPDATE sqs_groups SET available_at = ? WHERE queue_id = ? AND group_id = ?").execute(arguments: [head, queueID, group])
         } else {
-            try db.execute(
-                sql: "DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?", arguments: [queueID, group])
+            try db.cachedStatement(sql: "DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?").execute(arguments: [queueID, group])
         }
     }
 
@@ -265,10 +261,8 @@ public final class SQLiteQueueStore: QueueStore {
             var groups: Set<String> = []
             for receipt in receipts {
                 guard
-                    let row = try Row.fetchOne(
-                        db,
-                        sql: "SELECT receive_count, visible_at, group_id FROM sqs_messages WHERE seq = ? AND queue_id = ?",
-                        arguments: [receipt.sequence, queueID])
+                    let row = try Row.fetchOne(db, SQLRequest(sql: "SELECT receive_count, visible_at, group_id FROM sqs_messages WHERE seq = ? AND queue_id = ?",
+                        arguments: [receipt.sequence, queueID], cached: true))
                 else {
                     outcomes.append(.gone)
                     continue
@@ -282,7 +276,7 @@ public final class SQLiteQueueStore: QueueStore {
                     outcomes.append(.expired)
                     continue
                 }
-                try db.execute(sql: "DELETE FROM sqs_messages WHERE seq = ?", arguments: [receipt.sequence])
+                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [receipt.sequence])
                 if fifo, let group = row["group_id"] as String? { groups.insert(group) }
                 outcomes.append(.done)
             }
@@ -301,13 +295,11 @@ public final class SQLiteQueueStore: QueueStore {
             var groups: Set<String> = []
             for change in changes {
                 guard
-                    let row = try Row.fetchOne(
-                        db,
-                        sql: """
+                    let row = try Row.fetchOne(db, SQLRequest(sql: """
                             SELECT receive_count, visible_at, received_at, group_id FROM sqs_messages
                             WHERE seq = ? AND queue_id = ?
                             """,
-                        arguments: [change.receipt.sequence, queueID])
+                        arguments: [change.receipt.sequence, queueID], cached: true))
                 else {
                     outcomes.append(.gone)
                     continue
@@ -326,9 +318,7 @@ public final class SQLiteQueueStore: QueueStore {
                     outcomes.append(.beyondMaximum)
                     continue
                 }
-                try db.execute(
-                    sql: "UPDATE sqs_messages SET visible_at = ? WHERE seq = ?",
-                    arguments: [deadline, change.receipt.sequence])
+                try db.cachedStatement(sql: "UPDATE sqs_messages SET visible_at = ? WHERE seq = ?").execute(arguments: [deadline, change.receipt.sequence])
                 if fifo, let group = row["group_id"] as String? { groups.insert(group) }
                 outcomes.append(.done)
             }
@@ -346,8 +336,8 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func purge(queueID: Int64) async throws {
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM sqs_messages WHERE queue_id = ?", arguments: [queueID])
-            try db.execute(sql: "DELETE FROM sqs_groups WHERE queue_id = ?", arguments: [queueID])
+            try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE queue_id = ?").execute(arguments: [queueID])
+            try db.cachedStatement(sql: "DELETE FROM sqs_groups WHERE queue_id = ?").execute(arguments: [queueID])
         }
     }
 
@@ -360,17 +350,14 @@ public final class SQLiteQueueStore: QueueStore {
     /// Deletes messages past retention (indexed: nothing to do costs one index probe); refreshes their FIFO groups.
     @discardableResult
     static func expire(_ db: Database, queueID: Int64, before cutoff: Int64, fifo: Bool?) throws -> Int {
-        let groups = try String.fetchAll(
-            db,
-            sql: "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND sent_at < ? AND group_id IS NOT NULL",
-            arguments: [queueID, cutoff])
-        try db.execute(sql: "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at < ?", arguments: [queueID, cutoff])
+        let groups = try String.fetchAll(db, SQLRequest(sql: "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND sent_at < ? AND group_id IS NOT NULL",
+            arguments: [queueID, cutoff], cached: true))
+        try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at < ?").execute(arguments: [queueID, cutoff])
         let deleted = db.changesCount
         if fifo != false {
             for group in groups {
-                let tracked = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                    arguments: [queueID, group]) ?? false
+                let tracked = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
+                    arguments: [queueID, group], cached: true)) ?? false
                 if tracked { try Self.refreshGroup(db, queueID: queueID, group: group) }
             }
         }
@@ -379,23 +366,20 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func forgetDeduplication(before beforeMillis: Int64) async throws {
         try await self.writer.write { db in
-            try db.execute(sql: "DELETE FROM sqs_deduplication WHERE sent_at < ?", arguments: [beforeMillis])
+            try db.cachedStatement(sql: "DELETE FROM sqs_deduplication WHERE sent_at < ?").execute(arguments: [beforeMillis])
         }
     }
 
     public func counts(queueID: Int64, nowMillis: Int64) async throws -> QueueCounts {
         try await self.database.pool.read { db in
             let visible =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?",
-                    arguments: [queueID, nowMillis]) ?? 0
-            let row = try Row.fetchOne(
-                db,
-                sql: """
+                try Int.fetchOne(db, SQLRequest(sql: "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?",
+                    arguments: [queueID, nowMillis], cached: true)) ?? 0
+            let row = try Row.fetchOne(db, SQLRequest(sql: """
                     SELECT COALESCE(SUM(receive_count > 0), 0) AS inflight, COALESCE(SUM(receive_count = 0), 0) AS delayed
                     FROM sqs_messages WHERE queue_id = ? AND visible_at > ?
                     """,
-                arguments: [queueID, nowMillis])
+                arguments: [queueID, nowMillis], cached: true))
             return QueueCounts(visible: visible, notVisible: row?["inflight"] ?? 0, delayed: row?["delayed"] ?? 0)
         }
     }
@@ -403,13 +387,11 @@ public final class SQLiteQueueStore: QueueStore {
     public func nextReceivableMillis(queueID: Int64, nowMillis: Int64, fifo: Bool) async throws -> Int64? {
         try await self.database.pool.read { db in
             if fifo {
-                return try Int64.fetchOne(
-                    db, sql: "SELECT MIN(available_at) FROM sqs_groups WHERE queue_id = ? AND available_at > ?",
-                    arguments: [queueID, nowMillis])
+                return try Int64.fetchOne(db, SQLRequest(sql: "SELECT MIN(available_at) FROM sqs_groups WHERE queue_id = ? AND available_at > ?",
+                    arguments: [queueID, nowMillis], cached: true))
             }
-            return try Int64.fetchOne(
-                db, sql: "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
-                arguments: [queueID, nowMillis])
+            return try Int64.fetchOne(db, SQLRequest(sql: "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
+                arguments: [queueID, nowMillis], cached: true))
         }
     }
 
@@ -420,10 +402,8 @@ public final class SQLiteQueueStore: QueueStore {
         destination: @escaping @Sendable (StoredMessage) -> MoveDestination?
     ) async throws -> MoveResult {
         try await self.writer.write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
-                arguments: [sourceQueueID, nowMillis, limit])
+            let rows = try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
+                arguments: [sourceQueueID, nowMillis, limit], cached: true))
             var moved: [Int64: Int] = [:]
             var groups: Set<String> = []
             var blocked = false
@@ -441,19 +421,17 @@ public final class SQLiteQueueStore: QueueStore {
                     systemAttributes: message.systemAttributes, sentMillis: message.sentMillis, visibleMillis: nowMillis,
                     groupID: message.groupID, deduplicationID: message.deduplicationID)
                 _ = try Self.insert(db, copy, into: target.queueID, fifo: target.fifo)
-                try db.execute(sql: "DELETE FROM sqs_messages WHERE seq = ?", arguments: [message.sequence])
+                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [message.sequence])
                 if let group = message.groupID { groups.insert(group) }
                 moved[target.queueID, default: 0] += 1
             }
             for group in groups {
-                let tracked = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                    arguments: [sourceQueueID, group]) ?? false
+                let tracked = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
+                    arguments: [sourceQueueID, group], cached: true)) ?? false
                 if tracked { try Self.refreshGroup(db, queueID: sourceQueueID, group: group) }
             }
             let remaining =
-                try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS(SELECT 1 FROM sqs_messages WHERE queue_id = ?)", arguments: [sourceQueueID])
+                try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_messages WHERE queue_id = ?)", arguments: [sourceQueueID], cached: true))
                 ?? false
             return MoveResult(moved: moved, exhausted: !remaining && !blocked)
         }
@@ -463,12 +441,12 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func receiptKey() async throws -> [UInt8] {
         try await self.writer.write { db in
-            if let key = try Data.fetchOne(db, sql: "SELECT value FROM sqs_keys WHERE name = 'receipt'") {
+            if let key = try Data.fetchOne(db, SQLRequest(sql: "SELECT value FROM sqs_keys WHERE name = 'receipt'", cached: true)) {
                 return Array(key)
             }
             var generator = SystemRandomNumberGenerator()
             let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            try db.execute(sql: "INSERT INTO sqs_keys (name, value) VALUES ('receipt', ?)", arguments: [Data(key)])
+            try db.cachedStatement(sql: "INSERT INTO sqs_keys (name, value) VALUES ('receipt', ?)").execute(arguments: [Data(key)])
             return key
         }
     }

@@ -183,3 +183,20 @@ import Testing
         #expect(SequenceNumber.format(42) == "10000000000000000042")
     }
 }
+
+/// The system attributes' own JSON coder agrees with JSON.
+@Suite struct FlatJSONTests {
+    @Test func roundTripsAndReadsWhatJSONWrites() throws {
+        let map = ["SenderId": "AROA:fn", "AWSTraceHeader": "Root=1-\"x\"\\\n\t\u{1}é𝄞"]
+        let text = FlatJSON.encode(map)
+        #expect(FlatJSON.decode(text) == map)
+        let viaFoundation = String(decoding: JSONValue.object(map.mapValues { .string($0) }).serialized(), as: UTF8.self)
+        #expect(FlatJSON.decode(viaFoundation) == map)
+        #expect(JSONValue.parse(Array(text.utf8)) == JSONValue.object(map.mapValues { .string($0) }))
+        #expect(FlatJSON.decode(#"{"a":"\ud834\udd1e","b":"\u00e9"}"#) == ["a": "𝄞", "b": "é"])
+        #expect(FlatJSON.decode("{}") == [:])
+        for bad in ["", "{", #"{"a":1}"#, #"{"a":"b""#, #"{"a":"b"} x"#, #"{"a":"\x"}"#, #"{"a":"\ud834"}"#] {
+            #expect(FlatJSON.decode(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -22,7 +22,9 @@ extension Bench {
         let http = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: HTTPClient.Configuration(
-                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+                connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            )
+        )
         do {
             try await self.measureSQS(http: http)
         } catch {
@@ -35,7 +37,9 @@ extension Bench {
     func measureSQS(http: HTTPClient) async throws {
         let count = self.throughputRequests
         let clients = Self.sqsConcurrency
-        print("SQS: \(count) messages sent, received and deleted by \(clients) workers; \(self.rounds) rounds, medians\n")
+        print(
+            "SQS: \(count) messages sent, received and deleted by \(clients) workers; \(self.rounds) rounds, medians\n"
+        )
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-sqs-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,7 +64,8 @@ extension Bench {
         var httpCycles: [Double] = []
         try await Self.withServer(ServerConfiguration(sandbox: .process)) { endpoint in
             let client = LambdaClient(endpoint: endpoint, http: http)
-            let url = try await Self.sqsCall(client, "CreateQueue", ["QueueName": "bench"])["QueueUrl"]?.stringValue ?? ""
+            let url =
+                try await Self.sqsCall(client, "CreateQueue", ["QueueName": "bench"])["QueueUrl"]?.stringValue ?? ""
             for _ in 0..<self.rounds {
                 httpCycles.append(try await Self.httpCycles(client, url: url, count: count, clients: clients))
             }
@@ -70,13 +75,43 @@ extension Bench {
         let s = median(singles)
         let g = median(grouped)
         let h = median(httpCycles)
-        print(String(format: "  SQS send+receive+delete, in process            %10.0f messages/s (%.0f durable operations/s)", c, 3 * c))
+        print(
+            String(
+                format:
+                    "  SQS send+receive+delete, in process            %10.0f messages/s (%.0f durable operations/s)",
+                c,
+                3 * c
+            )
+        )
         print(String(format: "  SQS send+receive+delete, via HTTP (json)       %10.0f messages/s", h))
-        print(String(format: "  SQLite insert, one FULL commit each, %2d writers %10.0f inserts/s   (SQS: %.2fx, target >= 0.5x; HTTP: %.2fx)", clients, s, c / s, h / s))
-        print(String(format: "  SQLite insert, group-committed, %2d writers      %10.0f inserts/s   (SQS: %.2fx, per operation %.2fx; HTTP: %.2fx)", clients, g, c / g, 3 * c / g, h / g))
-        print("  Rounds (in process / one commit each / group-committed / HTTP, per s): "
-            + (0..<cycles.count).map { String(format: "%.0f/%.0f/%.0f/%.0f", cycles[$0], singles[$0], grouped[$0], httpCycles[$0]) }
-            .joined(separator: ", "))
+        print(
+            String(
+                format:
+                    "  SQLite insert, one FULL commit each, %2d writers %10.0f inserts/s   (SQS: %.2fx, target >= 0.5x; HTTP: %.2fx)",
+                clients,
+                s,
+                c / s,
+                h / s
+            )
+        )
+        print(
+            String(
+                format:
+                    "  SQLite insert, group-committed, %2d writers      %10.0f inserts/s   (SQS: %.2fx, per operation %.2fx; HTTP: %.2fx)",
+                clients,
+                g,
+                c / g,
+                3 * c / g,
+                h / g
+            )
+        )
+        print(
+            "  Rounds (in process / one commit each / group-committed / HTTP, per s): "
+                + (0..<cycles.count).map {
+                    String(format: "%.0f/%.0f/%.0f/%.0f", cycles[$0], singles[$0], grouped[$0], httpCycles[$0])
+                }
+                .joined(separator: ", ")
+        )
     }
 
     static func createBenchQueue(_ sqs: SQSService) async throws -> String {
@@ -87,9 +122,13 @@ extension Bench {
         let namespace = AccountContext()
         _ = try await create.handler(
             ServiceRequest(
-                operation: "CreateQueue", namespace: namespace,
-                caller: Caller(kind: .anonymous, accessKeyID: "", account: namespace.accountID), requestID: "bench",
-                input: ["QueueName": "bench"]))
+                operation: "CreateQueue",
+                namespace: namespace,
+                caller: Caller(kind: .anonymous, accessKeyID: "", account: namespace.accountID),
+                requestID: "bench",
+                input: ["QueueName": "bench"]
+            )
+        )
         return "arn:aws:sqs:\(namespace.region):\(namespace.accountID):bench"
     }
 
@@ -110,7 +149,12 @@ extension Bench {
     }
 
     /// Inserts per second of a 100-byte row, each committed with `synchronous = FULL`: alone, or through `writer`.
-    static func rawInserts(_ database: NimbusDatabase, writer: GroupCommitWriter?, count: Int, clients: Int)
+    static func rawInserts(
+        _ database: NimbusDatabase,
+        writer: GroupCommitWriter?,
+        count: Int,
+        clients: Int
+    )
         async throws -> Double
     {
         let body = String(repeating: "x", count: 100)
@@ -142,9 +186,18 @@ extension Bench {
             _ = try await Self.sqsCall(client, "SendMessage", ["QueueUrl": .string(url), "MessageBody": .string(body)])
             while true {
                 let received = try await Self.sqsCall(
-                    client, "ReceiveMessage", ["QueueUrl": .string(url), "WaitTimeSeconds": 1])
-                guard let handle = received["Messages"]?.arrayValue?.first?["ReceiptHandle"]?.stringValue else { continue }
-                _ = try await Self.sqsCall(client, "DeleteMessage", ["QueueUrl": .string(url), "ReceiptHandle": .string(handle)])
+                    client,
+                    "ReceiveMessage",
+                    ["QueueUrl": .string(url), "WaitTimeSeconds": 1]
+                )
+                guard let handle = received["Messages"]?.arrayValue?.first?["ReceiptHandle"]?.stringValue else {
+                    continue
+                }
+                _ = try await Self.sqsCall(
+                    client,
+                    "DeleteMessage",
+                    ["QueueUrl": .string(url), "ReceiptHandle": .string(handle)]
+                )
                 return
             }
         }
@@ -153,13 +206,18 @@ extension Bench {
 
     static func sqsCall(_ client: LambdaClient, _ operation: String, _ input: JSONValue) async throws -> JSONValue {
         let reply = try await client.send(
-            .POST, "/", body: input.serialized(),
-            headers: [("X-Amz-Target", "AmazonSQS.\(operation)"), ("Content-Type", "application/x-amz-json-1.0")])
+            .POST,
+            "/",
+            body: input.serialized(),
+            headers: [("X-Amz-Target", "AmazonSQS.\(operation)"), ("Content-Type", "application/x-amz-json-1.0")]
+        )
         let document = JSONValue.parse(reply.body.readableBytesView) ?? [:]
         guard reply.status == 200 else {
             throw LambdaClient.APIError(
-                status: reply.status, type: document["__type"]?.stringValue ?? "SQS",
-                message: document["message"]?.stringValue ?? "\(operation) answered \(reply.status)")
+                status: reply.status,
+                type: document["__type"]?.stringValue ?? "SQS",
+                message: document["message"]?.stringValue ?? "\(operation) answered \(reply.status)"
+            )
         }
         return document
     }

@@ -34,7 +34,9 @@ enum FlatJSON {
     /// The members of a flat object of strings; nil when the text is not one.
     static func decode(_ text: String) -> [String: String]? {
         var scalars = Array(text.unicodeScalars)[...]
-        func skipSpace() { while let c = scalars.first, c == " " || c == "\n" || c == "\r" || c == "\t" { scalars.removeFirst() } }
+        func skipSpace() {
+            while let c = scalars.first, c == " " || c == "\n" || c == "\r" || c == "\t" { scalars.removeFirst() }
+        }
         func expect(_ c: Unicode.Scalar) -> Bool {
             skipSpace()
             guard scalars.first == c else { return false }

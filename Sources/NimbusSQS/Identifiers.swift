@@ -47,7 +47,8 @@ enum QueueName {
         } else {
             guard length <= SQSLimits.maximumQueueNameLength, valid(Substring(name)) else {
                 throw .invalidParameterValue(
-                    "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+                    "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+                )
             }
         }
     }

@@ -16,8 +16,13 @@ public struct QueueMessage: Sendable, Equatable {
     public var md5OfMessageAttributes: String?
 
     public init(
-        messageID: String, receiptHandle: String, body: String, attributes: [String: String],
-        messageAttributes: [String: MessageAttributeValue], md5OfBody: String, md5OfMessageAttributes: String?
+        messageID: String,
+        receiptHandle: String,
+        body: String,
+        attributes: [String: String],
+        messageAttributes: [String: MessageAttributeValue],
+        md5OfBody: String,
+        md5OfMessageAttributes: String?
     ) {
         self.messageID = messageID
         self.receiptHandle = receiptHandle
@@ -51,14 +56,25 @@ extension SQSService {
     /// Sends as SendMessage does; throws SQSError (QueueDoesNotExist…) for a missing queue.
     /// - Returns: the message id.
     public func send(
-        queueARN: String, body: String, messageAttributes: [String: MessageAttributeValue] = [:],
-        groupID: String? = nil, deduplicationID: String? = nil
+        queueARN: String,
+        body: String,
+        messageAttributes: [String: MessageAttributeValue] = [:],
+        groupID: String? = nil,
+        deduplicationID: String? = nil
     ) async throws -> String {
         let queue = try self.queue(arn: queueARN)
         try Self.validate(messageAttributes)
         let prepared = try self.prepare(
-            queue, body: body, attributes: messageAttributes, systemAttributes: [:], delaySeconds: nil,
-            groupID: groupID, deduplicationID: deduplicationID, senderID: queue.namespace.accountID, now: self.clock())
+            queue,
+            body: body,
+            attributes: messageAttributes,
+            systemAttributes: [:],
+            delaySeconds: nil,
+            groupID: groupID,
+            deduplicationID: deduplicationID,
+            senderID: queue.namespace.accountID,
+            now: self.clock()
+        )
         let outcomes = try await self.store([prepared], in: queue)
         if case .duplicate(let original, _) = outcomes.first { return original }
         return prepared.message.messageID
@@ -66,21 +82,32 @@ extension SQSService {
 
     /// Receives as ReceiveMessage does (all attributes), waiting up to waitSeconds (0...20).
     public func receive(
-        queueARN: String, maxMessages: Int, waitSeconds: Int, visibilityTimeout: Int? = nil
+        queueARN: String,
+        maxMessages: Int,
+        waitSeconds: Int,
+        visibilityTimeout: Int? = nil
     ) async throws -> [QueueMessage] {
         let queue = try self.queue(arn: queueARN)
         guard (1...10).contains(maxMessages) else {
             throw SQSError.invalidValue(
-                String(maxMessages), parameter: "MaxNumberOfMessages", reason: "Must be between 1 and 10, if provided.")
+                String(maxMessages),
+                parameter: "MaxNumberOfMessages",
+                reason: "Must be between 1 and 10, if provided."
+            )
         }
         if let visibilityTimeout, !(0...SQSLimits.maximumVisibilityTimeout).contains(visibilityTimeout) {
             throw SQSError.invalidValue(
-                String(visibilityTimeout), parameter: "VisibilityTimeout",
-                reason: "Must be >= 0 and <= \(SQSLimits.maximumVisibilityTimeout), if provided.")
+                String(visibilityTimeout),
+                parameter: "VisibilityTimeout",
+                reason: "Must be >= 0 and <= \(SQSLimits.maximumVisibilityTimeout), if provided."
+            )
         }
         let (current, messages) = try await self.receive(
-            queue, maxMessages: maxMessages, waitSeconds: min(max(waitSeconds, 0), SQSLimits.maximumWaitTimeSeconds),
-            visibilityTimeout: visibilityTimeout)
+            queue,
+            maxMessages: maxMessages,
+            waitSeconds: min(max(waitSeconds, 0), SQSLimits.maximumWaitTimeSeconds),
+            visibilityTimeout: visibilityTimeout
+        )
         if messages.isEmpty, waitSeconds > 0, self.signals.isClosed {
             // Shutting down: long polls answer at once; a poller calling in a loop must not spin meanwhile.
             try? await Task.sleep(for: .milliseconds(250))
@@ -91,10 +118,16 @@ extension SQSService {
             return QueueMessage(
                 messageID: message.messageID,
                 receiptHandle: handles.make(
-                    queueID: current.id, sequence: message.sequence, receiveCount: message.receiveCount),
-                body: message.body, attributes: Self.systemAttributes(message, fifo: current.fifo),
-                messageAttributes: attributes, md5OfBody: message.md5OfBody,
-                md5OfMessageAttributes: MessageDigest.attributes(attributes))
+                    queueID: current.id,
+                    sequence: message.sequence,
+                    receiveCount: message.receiveCount
+                ),
+                body: message.body,
+                attributes: Self.systemAttributes(message, fifo: current.fifo),
+                messageAttributes: attributes,
+                md5OfBody: message.md5OfBody,
+                md5OfMessageAttributes: MessageDigest.attributes(attributes)
+            )
         }
     }
 
@@ -114,7 +147,11 @@ extension SQSService {
             }
         }
         let outcomes = try await self.store.delete(
-            queueID: queue.id, receipts: receipts.map { $0.1 }, nowMillis: self.clock(), fifo: queue.fifo)
+            queueID: queue.id,
+            receipts: receipts.map { $0.1 },
+            nowMillis: self.clock(),
+            fifo: queue.fifo
+        )
         if queue.fifo { self.signals.signal(queue.id) }
         for ((handle, _), outcome) in zip(receipts, outcomes) {
             if firstError == nil { firstError = Self.deleteError(outcome, handle: handle, fifo: queue.fifo) }
@@ -128,10 +165,16 @@ extension SQSService {
         let timeout = try Self.visibilityTimeout(timeoutSeconds)
         let receipt = try self.receipt(receiptHandle, in: queue)
         let outcomes = try await self.store.changeVisibility(
-            queueID: queue.id, changes: [(receipt, Int64(timeout) * 1000)], nowMillis: self.clock(), fifo: queue.fifo,
-            maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000)
+            queueID: queue.id,
+            changes: [(receipt, Int64(timeout) * 1000)],
+            nowMillis: self.clock(),
+            fifo: queue.fifo,
+            maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000
+        )
         self.signals.signal(queue.id)
-        if let outcome = outcomes.first, let error = Self.visibilityError(outcome, handle: receiptHandle, timeout: timeout) {
+        if let outcome = outcomes.first,
+            let error = Self.visibilityError(outcome, handle: receiptHandle, timeout: timeout)
+        {
             throw error
         }
     }

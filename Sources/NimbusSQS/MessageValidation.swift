@@ -25,7 +25,10 @@ enum MessageValidation {
     /// `Amazon.`, not starting or ending with a period, no two periods in a row; a data type of `String`, `Number` or
     /// `Binary`, optionally with a `.custom` suffix, up to 256 characters; a non-empty value of the matching kind; a
     /// number that parses as one.
-    static func attributes(_ value: JSONValue?, system: Bool = false) throws(SQSError) -> [String: MessageAttributeValue] {
+    static func attributes(
+        _ value: JSONValue?,
+        system: Bool = false
+    ) throws(SQSError) -> [String: MessageAttributeValue] {
         guard let value, !value.isNull else { return [:] }
         if case .string(let s) = value, s.isEmpty { return [:] }  // the query protocol's empty map
         guard let map = value.objectValue else {
@@ -34,7 +37,8 @@ enum MessageValidation {
         let kind = system ? "system" : "(user)"
         if !system, map.count > SQSLimits.maximumMessageAttributes {
             throw .invalidParameterValue(
-                "Number of message attributes [\(map.count)] exceeds the allowed maximum [\(SQSLimits.maximumMessageAttributes)].")
+                "Number of message attributes [\(map.count)] exceeds the allowed maximum [\(SQSLimits.maximumMessageAttributes)]."
+            )
         }
         var attributes: [String: MessageAttributeValue] = [:]
         for name in map.keys.sorted() {
@@ -49,7 +53,9 @@ enum MessageValidation {
                 try self.attributeName(name)
             }
             guard let dataType = entry["DataType"]?.stringValue, !dataType.isEmpty else {
-                throw .invalidParameterValue("The message \(kind) attribute '\(name)' must contain a non-empty attribute type.")
+                throw .invalidParameterValue(
+                    "The message \(kind) attribute '\(name)' must contain a non-empty attribute type."
+                )
             }
             guard dataType.utf8.count <= 256, let transport = MessageAttributeValue.transport(of: dataType),
                 dataType.count == 6 || (dataType.dropFirst(6).first == "." && dataType.count > 7)
@@ -62,11 +68,13 @@ enum MessageValidation {
                 || entry["BinaryListValues"].map({ !Self.isEmptyList($0) }) == true
             {
                 throw .invalidParameterValue(
-                    "Message \(kind) attribute '\(name)': StringListValues and BinaryListValues are not supported.")
+                    "Message \(kind) attribute '\(name)': StringListValues and BinaryListValues are not supported."
+                )
             }
             let base = transport == .binary ? "Binary" : (transport == .number ? "Number" : "String")
             let mustContain = SQSError.invalidParameterValue(
-                "Message \(kind) attribute '\(name)' must contain a non-empty value of type '\(base)'.")
+                "Message \(kind) attribute '\(name)' must contain a non-empty value of type '\(base)'."
+            )
             switch transport {
             case .binary:
                 guard entry["StringValue"] == nil || entry["StringValue"]?.isNull == true else { throw mustContain }
@@ -78,7 +86,9 @@ enum MessageValidation {
                 guard let text = entry["StringValue"]?.stringValue, !text.isEmpty else { throw mustContain }
                 guard self.allowedCharacters(text) else { throw .invalidMessageContents }
                 if transport == .number, !self.isNumber(text) {
-                    throw .invalidParameterValue("Can't cast the value of message \(kind) attribute '\(name)' to a number.")
+                    throw .invalidParameterValue(
+                        "Can't cast the value of message \(kind) attribute '\(name)' to a number."
+                    )
                 }
                 attributes[name] = MessageAttributeValue(dataType: dataType, stringValue: text)
             }
@@ -96,7 +106,8 @@ enum MessageValidation {
             throw .invalidParameterValue("Message (user) attribute name must be shorter than 256 bytes.")
         }
         let allowed = name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
         }
@@ -155,8 +166,10 @@ enum MessageValidation {
             && value.utf8.allSatisfy { (0x21...0x7E).contains($0) }
         guard ok else {
             throw .invalidValue(
-                value, parameter: parameter,
-                reason: "\(parameter) can only include alphanumeric and punctuation characters. 1 to 128 in length.")
+                value,
+                parameter: parameter,
+                reason: "\(parameter) can only include alphanumeric and punctuation characters. 1 to 128 in length."
+            )
         }
     }
 
@@ -164,7 +177,8 @@ enum MessageValidation {
     static func batchEntryID(_ id: String) -> Bool {
         (1...80).contains(id.utf8.count)
             && id.utf8.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                     || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
                     || byte == UInt8(ascii: "-")
             }

@@ -71,11 +71,18 @@ extension SQSService {
         let rate = try input.integer("MaxNumberOfMessagesPerSecond")
         if let rate, !(1...500).contains(rate) {
             throw SQSError.invalidValue(
-                String(rate), parameter: "MaxNumberOfMessagesPerSecond",
-                reason: "MaxNumberOfMessagesPerSecond must be an integer between 1 and 500.")
+                String(rate),
+                parameter: "MaxNumberOfMessagesPerSecond",
+                reason: "MaxNumberOfMessagesPerSecond must be an integer between 1 and 500."
+            )
         }
-        guard let arn = QueueARN(sourceARN), arn.namespace == context.namespace, let source = self.catalog.queue(arn: arn)
-        else { throw SQSError.resourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.") }
+        guard let arn = QueueARN(sourceARN), arn.namespace == context.namespace,
+            let source = self.catalog.queue(arn: arn)
+        else {
+            throw SQSError.resourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist."
+            )
+        }
         guard !self.deadLetterSources(of: source).isEmpty else {
             throw SQSError.invalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
         }
@@ -85,10 +92,13 @@ extension SQSService {
                 let target = self.catalog.queue(arn: arn)
             else {
                 throw SQSError.resourceNotFound(
-                    "The resource that you specified for the DestinationArn parameter doesn't exist.")
+                    "The resource that you specified for the DestinationArn parameter doesn't exist."
+                )
             }
             guard target.fifo == source.fifo else {
-                throw SQSError.invalidParameterValue("The source queue and the destination queue must be of the same type.")
+                throw SQSError.invalidParameterValue(
+                    "The source queue and the destination queue must be of the same type."
+                )
             }
             destination = target
         }
@@ -96,11 +106,18 @@ extension SQSService {
         let counts = try await self.store.counts(queueID: source.id, nowMillis: now)
         let id = UUID().uuidString.lowercased()
         let record = MoveTasks.Record(
-            id: id, sourceARN: sourceARN, destinationARN: destinationARN, maxPerSecond: rate, status: .running,
-            toMove: counts.visible + counts.notVisible + counts.delayed, startedMillis: now)
+            id: id,
+            sourceARN: sourceARN,
+            destinationARN: destinationARN,
+            maxPerSecond: rate,
+            status: .running,
+            toMove: counts.visible + counts.notVisible + counts.delayed,
+            startedMillis: now
+        )
         guard self.moves.begin(record) else {
             throw SQSError.invalidParameterValue(
-                "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
+                "There is already a task running. Only one active task is allowed for a source queue arn at a given time."
+            )
         }
         let worker = Task {
             await self.runMove(id: id, source: source, destinationID: destination?.id, rate: rate ?? 500)
@@ -124,11 +141,13 @@ extension SQSService {
             do {
                 let catalog = self.catalog
                 let namespace = source.namespace
-                let result = try await self.store.move(from: source.id, limit: batch, nowMillis: self.clock()) { message in
+                let result = try await self.store.move(from: source.id, limit: batch, nowMillis: self.clock()) {
+                    message in
                     if let destinationID {
                         return catalog.queue(id: destinationID).map { MoveDestination(queueID: $0.id, fifo: $0.fifo) }
                     }
-                    guard let origin = message.deadLetterSourceARN, let arn = QueueARN(origin), arn.namespace == namespace,
+                    guard let origin = message.deadLetterSourceARN, let arn = QueueARN(origin),
+                        arn.namespace == namespace,
                         let queue = catalog.queue(arn: arn)
                     else { return nil }
                     return MoveDestination(queueID: queue.id, fifo: queue.fifo)
@@ -166,10 +185,17 @@ extension SQSService {
         let maxResults = try input.integer("MaxResults") ?? 1
         guard (1...10).contains(maxResults) else {
             throw SQSError.invalidValue(
-                String(maxResults), parameter: "MaxResults", reason: "MaxResults must be an integer between 1 and 10.")
+                String(maxResults),
+                parameter: "MaxResults",
+                reason: "MaxResults must be an integer between 1 and 10."
+            )
         }
         guard let arn = QueueARN(sourceARN), arn.namespace == context.namespace, self.catalog.queue(arn: arn) != nil
-        else { throw SQSError.resourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.") }
+        else {
+            throw SQSError.resourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist."
+            )
+        }
         let results = self.moves.records(sourceARN).prefix(maxResults).map { record -> JSONValue in
             var entry: [String: JSONValue] = [
                 "Status": .string(record.status.rawValue), "SourceArn": .string(record.sourceARN),
@@ -194,7 +220,11 @@ extension SQSService {
             throw SQSError.invalidParameterValue("Value for parameter TaskHandle is invalid.")
         }
         guard let arn = QueueARN(sourceARN), arn.namespace == context.namespace, self.catalog.queue(arn: arn) != nil
-        else { throw SQSError.resourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.") }
+        else {
+            throw SQSError.resourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist."
+            )
+        }
         guard let record = self.moves.record(sourceARN, taskID), record.status == .running else {
             throw SQSError.resourceNotFound("Task does not exist.")
         }

@@ -54,7 +54,9 @@ enum QueryProtocol {
                 result[json] = self.map(value, key: key, value: member)
             } else if let json = self.requestLists[name] {
                 let items = value.arrayValue ?? (value.stringValue == "" ? [] : [value])
-                result[json] = .array(items.map { item in item.objectValue.map { .object(self.translate($0)) } ?? item })
+                result[json] = .array(
+                    items.map { item in item.objectValue.map { .object(self.translate($0)) } ?? item }
+                )
             } else if let nested = value.objectValue {
                 result[name] = .object(self.translate(nested))
             } else {
@@ -92,7 +94,8 @@ enum QueryProtocol {
                 "Attribute": .flattened(key: "Name", value: "Value"),
                 "MessageAttribute": .flattened(key: "Name", value: "Value"),
                 "Tag": .flattened(key: "Key", value: "Value"),
-            ])
+            ]
+        )
         children = (try? mapping.children(of: renamed)) ?? []
         var elements: [XML.Element] = []
         if Self.hasResult.contains(operation) { elements.append(XML.Element(operation + "Result", children: children)) }
@@ -122,7 +125,10 @@ enum QueryProtocol {
                     result[element] = .object(self.rename(members, operation: operation))
                 }
             case .array(let items):
-                result[element] = .array(items.map { item in item.objectValue.map { .object(self.rename($0, operation: operation)) } ?? item })
+                result[element] = .array(
+                    items.map { item in item.objectValue.map { .object(self.rename($0, operation: operation)) } ?? item
+                    }
+                )
             default:
                 result[element] = value
             }

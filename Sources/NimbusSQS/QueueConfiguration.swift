@@ -150,13 +150,16 @@ struct QueueConfiguration: Sendable, Equatable {
         }
         if setsManagedSSE, given["KmsMasterKeyId"].map({ !$0.isEmpty }) == true {
             throw .invalidAttributeName(
-                "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+                "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE."
+            )
         }
         if setsManagedSSE { self.kmsMasterKeyID = nil }
         if self.fifoThroughputLimit == "perMessageGroupId", self.deduplicationScope != "messageGroup" {
             throw .invalidAttributeValue(
                 name: "FifoThroughputLimit",
-                reason: "The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup.")
+                reason:
+                    "The perMessageGroupId value is allowed only when the value for DeduplicationScope is messageGroup."
+            )
         }
     }
 
@@ -211,7 +214,8 @@ struct RedrivePolicy: Sendable, Equatable {
         }
         guard let count, (1...1000).contains(count) else {
             throw invalid(
-                "Invalid value for maxReceiveCount: \(Self.text(countValue)), valid values are from 1 to 1000 both inclusive.")
+                "Invalid value for maxReceiveCount: \(Self.text(countValue)), valid values are from 1 to 1000 both inclusive."
+            )
         }
         guard QueueARN(target) != nil else {
             throw invalid("Invalid value for deadLetterTargetArn.")
@@ -285,7 +289,8 @@ struct RedriveAllowPolicy: Sendable, Equatable {
     var document: String {
         var text = "{\"redrivePermission\":\"\(self.permission.rawValue)\""
         if self.permission == .byQueue {
-            text += ",\"sourceQueueArns\":[" + self.sourceQueueARNs.map(RedrivePolicy.quoted).joined(separator: ",") + "]"
+            text +=
+                ",\"sourceQueueArns\":[" + self.sourceQueueARNs.map(RedrivePolicy.quoted).joined(separator: ",") + "]"
         }
         return text + "}"
     }

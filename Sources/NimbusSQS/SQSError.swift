@@ -27,25 +27,35 @@ public struct SQSError: Error, Sendable, Equatable, ServiceErrorConvertible {
 
     public var serviceError: ServiceError {
         ServiceError(
-            code: self.code, status: self.status, message: self.message, senderFault: self.senderFault,
-            queryCode: self.queryCode)
+            code: self.code,
+            status: self.status,
+            message: self.message,
+            senderFault: self.senderFault,
+            queryCode: self.queryCode
+        )
     }
 
     // MARK: The catalogue
 
     static let queueDoesNotExist = SQSError(
-        code: "QueueDoesNotExist", queryCode: "AWS.SimpleQueueService.NonExistentQueue",
-        message: "The specified queue does not exist.")
+        code: "QueueDoesNotExist",
+        queryCode: "AWS.SimpleQueueService.NonExistentQueue",
+        message: "The specified queue does not exist."
+    )
 
     static func queueNameExists(attribute: String) -> SQSError {
         SQSError(
-            code: "QueueNameExists", queryCode: "QueueAlreadyExists",
-            message: "A queue already exists with the same name and a different value for attribute \(attribute)")
+            code: "QueueNameExists",
+            queryCode: "QueueAlreadyExists",
+            message: "A queue already exists with the same name and a different value for attribute \(attribute)"
+        )
     }
 
     static let queueDeletedRecently = SQSError(
-        code: "QueueDeletedRecently", queryCode: "AWS.SimpleQueueService.QueueDeletedRecently",
-        message: "You must wait 60 seconds after deleting a queue before you can create another with the same name.")
+        code: "QueueDeletedRecently",
+        queryCode: "AWS.SimpleQueueService.QueueDeletedRecently",
+        message: "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+    )
 
     static func invalidParameterValue(_ message: String) -> SQSError {
         SQSError(code: "InvalidParameterValueException", queryCode: "InvalidParameterValue", message: message)
@@ -58,8 +68,10 @@ public struct SQSError: Error, Sendable, Equatable, ServiceErrorConvertible {
 
     static func missingParameter(_ name: String) -> SQSError {
         SQSError(
-            code: "MissingRequiredParameterException", queryCode: "MissingParameter",
-            message: "The request must contain the parameter \(name).")
+            code: "MissingRequiredParameterException",
+            queryCode: "MissingParameter",
+            message: "The request must contain the parameter \(name)."
+        )
     }
 
     static func invalidAttributeName(_ message: String) -> SQSError {
@@ -82,7 +94,8 @@ public struct SQSError: Error, Sendable, Equatable, ServiceErrorConvertible {
     static func receiptHandleIsInvalid(_ handle: String) -> SQSError {
         SQSError(
             code: "ReceiptHandleIsInvalid",
-            message: "The input receipt handle \"\(handle)\" is not a valid receipt handle.")
+            message: "The input receipt handle \"\(handle)\" is not a valid receipt handle."
+        )
     }
 
     static func receiptHandleExpired(_ handle: String) -> SQSError {
@@ -91,44 +104,58 @@ public struct SQSError: Error, Sendable, Equatable, ServiceErrorConvertible {
 
     static func messageNotAvailable(_ handle: String) -> SQSError {
         .invalidValue(
-            handle, parameter: "ReceiptHandle",
-            reason: "Message does not exist or is not available for visibility timeout change.")
+            handle,
+            parameter: "ReceiptHandle",
+            reason: "Message does not exist or is not available for visibility timeout change."
+        )
     }
 
     static func tooManyEntries(_ count: Int) -> SQSError {
         SQSError(
-            code: "TooManyEntriesInBatchRequest", queryCode: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-            message: "Maximum number of entries per request are 10. You have sent \(count).")
+            code: "TooManyEntriesInBatchRequest",
+            queryCode: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+            message: "Maximum number of entries per request are 10. You have sent \(count)."
+        )
     }
 
     static func emptyBatch(_ entryName: String) -> SQSError {
         SQSError(
-            code: "EmptyBatchRequest", queryCode: "AWS.SimpleQueueService.EmptyBatchRequest",
-            message: "There should be at least one \(entryName) in the request.")
+            code: "EmptyBatchRequest",
+            queryCode: "AWS.SimpleQueueService.EmptyBatchRequest",
+            message: "There should be at least one \(entryName) in the request."
+        )
     }
 
     static func batchEntryIdsNotDistinct(_ id: String) -> SQSError {
         SQSError(
-            code: "BatchEntryIdsNotDistinct", queryCode: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
-            message: "Id \(id) repeated.")
+            code: "BatchEntryIdsNotDistinct",
+            queryCode: "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+            message: "Id \(id) repeated."
+        )
     }
 
     static let invalidBatchEntryId = SQSError(
-        code: "InvalidBatchEntryId", queryCode: "AWS.SimpleQueueService.InvalidBatchEntryId",
+        code: "InvalidBatchEntryId",
+        queryCode: "AWS.SimpleQueueService.InvalidBatchEntryId",
         message:
             "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long."
     )
 
     static func batchRequestTooLong(limit: Int, sent: Int) -> SQSError {
         SQSError(
-            code: "BatchRequestTooLong", queryCode: "AWS.SimpleQueueService.BatchRequestTooLong",
-            message: "Batch requests cannot be longer than \(limit) bytes. You have sent \(sent) bytes.")
+            code: "BatchRequestTooLong",
+            queryCode: "AWS.SimpleQueueService.BatchRequestTooLong",
+            message: "Batch requests cannot be longer than \(limit) bytes. You have sent \(sent) bytes."
+        )
     }
 
     static func purgeQueueInProgress(_ name: String) -> SQSError {
         SQSError(
-            code: "PurgeQueueInProgress", queryCode: "AWS.SimpleQueueService.PurgeQueueInProgress", status: 403,
-            message: "Only one PurgeQueue operation on \(name) is allowed every 60 seconds.")
+            code: "PurgeQueueInProgress",
+            queryCode: "AWS.SimpleQueueService.PurgeQueueInProgress",
+            status: 403,
+            message: "Only one PurgeQueue operation on \(name) is allowed every 60 seconds."
+        )
     }
 
     static let invalidMessageContents = SQSError(

@@ -16,9 +16,15 @@ extension SQSService {
 
     /// Validates one message for `queue` as SendMessage does and builds what the store keeps.
     func prepare(
-        _ queue: QueueState, body: String?, attributes: [String: MessageAttributeValue],
-        systemAttributes: [String: MessageAttributeValue], delaySeconds: Int?, groupID: String?,
-        deduplicationID: String?, senderID: String, now: Int64
+        _ queue: QueueState,
+        body: String?,
+        attributes: [String: MessageAttributeValue],
+        systemAttributes: [String: MessageAttributeValue],
+        delaySeconds: Int?,
+        groupID: String?,
+        deduplicationID: String?,
+        senderID: String,
+        now: Int64
     ) throws(SQSError) -> PreparedMessage {
         let body = try MessageValidation.body(body)
         let configuration = queue.configuration
@@ -35,8 +41,10 @@ extension SQSService {
             try MessageValidation.fifoIdentifier(groupID, parameter: "MessageGroupId")
             if let delaySeconds, delaySeconds != 0 {
                 throw .invalidValue(
-                    String(delaySeconds), parameter: "DelaySeconds",
-                    reason: "The request include parameter that is not valid for this queue type.")
+                    String(delaySeconds),
+                    parameter: "DelaySeconds",
+                    reason: "The request include parameter that is not valid for this queue type."
+                )
             }
             let id: String
             if let deduplicationID {
@@ -53,15 +61,19 @@ extension SQSService {
         } else {
             if let deduplicationID {
                 throw .invalidValue(
-                    deduplicationID, parameter: "MessageDeduplicationId",
-                    reason: "The request includes a parameter that is not valid for this queue type.")
+                    deduplicationID,
+                    parameter: "MessageDeduplicationId",
+                    reason: "The request includes a parameter that is not valid for this queue type."
+                )
             }
             if let groupID { try MessageValidation.fifoIdentifier(groupID, parameter: "MessageGroupId") }
             if let delaySeconds {
                 guard (0...SQSLimits.maximumDelaySeconds).contains(delaySeconds) else {
                     throw .invalidValue(
-                        String(delaySeconds), parameter: "DelaySeconds",
-                        reason: "DelaySeconds must be >= 0 and <= \(SQSLimits.maximumDelaySeconds).")
+                        String(delaySeconds),
+                        parameter: "DelaySeconds",
+                        reason: "DelaySeconds must be >= 0 and <= \(SQSLimits.maximumDelaySeconds)."
+                    )
                 }
                 visible = now + Int64(delaySeconds) * 1000
             }
@@ -74,20 +86,32 @@ extension SQSService {
             system["AWSTraceHeader"] = value
         }
         let message = NewQueueMessage(
-            messageID: UUID().uuidString.lowercased(), body: body,
+            messageID: UUID().uuidString.lowercased(),
+            body: body,
             attributes: attributes.isEmpty ? nil : MessageAttributeCoding.encode(attributes),
-            md5OfBody: MessageDigest.body(body), md5OfAttributes: MessageDigest.attributes(attributes),
-            systemAttributes: FlatJSON.encode(system), sentMillis: now,
-            visibleMillis: visible, groupID: groupID, deduplicationID: deduplication?.id,
-            deduplicationScope: deduplication?.scope)
-        return PreparedMessage(message: message, md5OfMessageSystemAttributes: MessageDigest.attributes(systemAttributes))
+            md5OfBody: MessageDigest.body(body),
+            md5OfAttributes: MessageDigest.attributes(attributes),
+            systemAttributes: FlatJSON.encode(system),
+            sentMillis: now,
+            visibleMillis: visible,
+            groupID: groupID,
+            deduplicationID: deduplication?.id,
+            deduplicationScope: deduplication?.scope
+        )
+        return PreparedMessage(
+            message: message,
+            md5OfMessageSystemAttributes: MessageDigest.attributes(systemAttributes)
+        )
     }
 
     /// Stores prepared messages durably and wakes the queue's long polls.
     func store(_ prepared: [PreparedMessage], in queue: QueueState) async throws -> [SendOutcome] {
         let outcomes = try await self.store.send(
-            queueID: queue.id, fifo: queue.fifo, messages: prepared.map(\.message),
-            deduplicationWindowMillis: SQSLimits.deduplicationWindowMillis)
+            queueID: queue.id,
+            fifo: queue.fifo,
+            messages: prepared.map(\.message),
+            deduplicationWindowMillis: SQSLimits.deduplicationWindowMillis
+        )
         self.signals.signal(queue.id)
         return outcomes
     }
@@ -108,15 +132,25 @@ extension SQSService {
         return result
     }
 
-    func prepare(_ entry: Input, _ queue: QueueState, _ context: Context, now: Int64) throws(SQSError)
+    func prepare(
+        _ entry: Input,
+        _ queue: QueueState,
+        _ context: Context,
+        now: Int64
+    ) throws(SQSError)
         -> PreparedMessage
     {
         try self.prepare(
-            queue, body: try entry.string("MessageBody"),
+            queue,
+            body: try entry.string("MessageBody"),
             attributes: try MessageValidation.attributes(entry["MessageAttributes"]),
             systemAttributes: try MessageValidation.attributes(entry["MessageSystemAttributes"], system: true),
-            delaySeconds: try entry.integer("DelaySeconds"), groupID: try entry.string("MessageGroupId"),
-            deduplicationID: try entry.string("MessageDeduplicationId"), senderID: context.senderID, now: now)
+            delaySeconds: try entry.integer("DelaySeconds"),
+            groupID: try entry.string("MessageGroupId"),
+            deduplicationID: try entry.string("MessageDeduplicationId"),
+            senderID: context.senderID,
+            now: now
+        )
     }
 
     func sendMessage(_ input: Input, _ context: Context) async throws -> JSONValue {
@@ -177,7 +211,11 @@ extension SQSService {
     /// visibility timeout unless one is given. A FIFO `attemptID` seen in the last 5 minutes returns the same messages
     /// and receipt handles (their visibility timeout reset) while none of them was deleted or received again.
     func receive(
-        _ queue: QueueState, maxMessages: Int, waitSeconds: Int, visibilityTimeout: Int?, attemptID: String? = nil
+        _ queue: QueueState,
+        maxMessages: Int,
+        waitSeconds: Int,
+        visibilityTimeout: Int?,
+        attemptID: String? = nil
     ) async throws -> (queue: QueueState, messages: [StoredMessage]) {
         if let attemptID, queue.fifo,
             let replay = try await self.replay(queue, attemptID: attemptID, visibilityTimeout: visibilityTimeout)
@@ -196,14 +234,23 @@ extension SQSService {
                 let target = self.catalog.queue(arn: arn)
             {
                 redrive = ReceiveRequest.Redrive(
-                    maxReceiveCount: policy.maxReceiveCount, deadLetterQueueID: target.id,
-                    deadLetterQueueFIFO: target.fifo, sourceARN: queue.arnString)
+                    maxReceiveCount: policy.maxReceiveCount,
+                    deadLetterQueueID: target.id,
+                    deadLetterQueueFIFO: target.fifo,
+                    sourceARN: queue.arnString
+                )
             }
             let result = try await self.store.receive(
                 ReceiveRequest(
-                    queueID: queue.id, fifo: queue.fifo, maxMessages: maxMessages, nowMillis: now,
+                    queueID: queue.id,
+                    fifo: queue.fifo,
+                    maxMessages: maxMessages,
+                    nowMillis: now,
                     visibilityMillis: Int64(visibilityTimeout ?? configuration.visibilityTimeout) * 1000,
-                    retentionCutoffMillis: now - Int64(configuration.messageRetentionPeriod) * 1000, redrive: redrive))
+                    retentionCutoffMillis: now - Int64(configuration.messageRetentionPeriod) * 1000,
+                    redrive: redrive
+                )
+            )
             if result.deadLettered > 0, let redrive { self.signals.signal(redrive.deadLetterQueueID) }
             if !result.messages.isEmpty {
                 if let attemptID, queue.fifo {
@@ -215,7 +262,8 @@ extension SQSService {
             guard remaining > .zero, !self.signals.isClosed else { return (queue, []) }
             // Sleep until a send signals the queue, the next message becomes receivable, or the wait ends.
             var wake = end
-            if let next = try await self.store.nextReceivableMillis(queueID: queue.id, nowMillis: now, fifo: queue.fifo) {
+            if let next = try await self.store.nextReceivableMillis(queueID: queue.id, nowMillis: now, fifo: queue.fifo)
+            {
                 let untilNext = ContinuousClock.now + .milliseconds(max(1, next - self.clock()))
                 if untilNext < wake { wake = untilNext }
             }
@@ -236,7 +284,11 @@ extension SQSService {
             queueID: queue.id,
             changes: messages.map {
                 (Receipt(queueID: queue.id, sequence: $0.sequence, receiveCount: $0.receiveCount), visibility)
-            }, nowMillis: now, fifo: true, maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000)
+            },
+            nowMillis: now,
+            fifo: true,
+            maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000
+        )
         guard outcomes.allSatisfy({ $0 == .done }) else { return nil }
         return messages
     }
@@ -246,44 +298,70 @@ extension SQSService {
         let maxMessages = try input.integer("MaxNumberOfMessages") ?? 1
         guard (1...10).contains(maxMessages) else {
             throw SQSError.invalidValue(
-                String(maxMessages), parameter: "MaxNumberOfMessages", reason: "Must be between 1 and 10, if provided.")
+                String(maxMessages),
+                parameter: "MaxNumberOfMessages",
+                reason: "Must be between 1 and 10, if provided."
+            )
         }
         let wait = try input.integer("WaitTimeSeconds") ?? queue.configuration.receiveMessageWaitTimeSeconds
         guard (0...SQSLimits.maximumWaitTimeSeconds).contains(wait) else {
             throw SQSError.invalidValue(
-                String(wait), parameter: "WaitTimeSeconds", reason: "Must be >= 0 and <= 20, if provided.")
+                String(wait),
+                parameter: "WaitTimeSeconds",
+                reason: "Must be >= 0 and <= 20, if provided."
+            )
         }
         let visibility = try input.integer("VisibilityTimeout")
         if let visibility, !(0...SQSLimits.maximumVisibilityTimeout).contains(visibility) {
             throw SQSError.invalidValue(
-                String(visibility), parameter: "VisibilityTimeout",
-                reason: "Must be >= 0 and <= \(SQSLimits.maximumVisibilityTimeout), if provided.")
+                String(visibility),
+                parameter: "VisibilityTimeout",
+                reason: "Must be >= 0 and <= \(SQSLimits.maximumVisibilityTimeout), if provided."
+            )
         }
         let attemptID = try input.string("ReceiveRequestAttemptId")
         if let attemptID {
             try MessageValidation.fifoIdentifier(attemptID, parameter: "ReceiveRequestAttemptId")
         }
-        let systemNames = Set((try input.strings("AttributeNames") ?? []) + (try input.strings("MessageSystemAttributeNames") ?? []))
+        let systemNames = Set(
+            (try input.strings("AttributeNames") ?? []) + (try input.strings("MessageSystemAttributeNames") ?? [])
+        )
         let attributeNames = try input.strings("MessageAttributeNames") ?? []
         let (current, messages) = try await self.receive(
-            queue, maxMessages: maxMessages, waitSeconds: wait, visibilityTimeout: visibility,
-            attemptID: queue.fifo ? attemptID : nil)
+            queue,
+            maxMessages: maxMessages,
+            waitSeconds: wait,
+            visibilityTimeout: visibility,
+            attemptID: queue.fifo ? attemptID : nil
+        )
         let handles = try self.receipts
         guard !messages.isEmpty else { return [:] }
         return [
             "Messages": .array(
                 messages.map { message in
                     Self.render(
-                        message, handle: handles.make(
-                            queueID: current.id, sequence: message.sequence, receiveCount: message.receiveCount),
-                        fifo: current.fifo, systemNames: systemNames, attributeNames: attributeNames)
-                })
+                        message,
+                        handle: handles.make(
+                            queueID: current.id,
+                            sequence: message.sequence,
+                            receiveCount: message.receiveCount
+                        ),
+                        fifo: current.fifo,
+                        systemNames: systemNames,
+                        attributeNames: attributeNames
+                    )
+                }
+            )
         ]
     }
 
     /// One received message as ReceiveMessage answers it, with the system attributes and message attributes asked for.
     static func render(
-        _ message: StoredMessage, handle: String, fifo: Bool, systemNames: Set<String>, attributeNames: [String]
+        _ message: StoredMessage,
+        handle: String,
+        fifo: Bool,
+        systemNames: Set<String>,
+        attributeNames: [String]
     ) -> JSONValue {
         var result: [String: JSONValue] = [
             "MessageId": .string(message.messageID), "ReceiptHandle": .string(handle),
@@ -357,8 +435,10 @@ extension SQSService {
         case .expired: return .receiptHandleExpired(handle)
         case .beyondMaximum:
             return .invalidValue(
-                String(timeout), parameter: "VisibilityTimeout",
-                reason: "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
+                String(timeout),
+                parameter: "VisibilityTimeout",
+                reason: "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]"
+            )
         }
     }
 
@@ -367,7 +447,11 @@ extension SQSService {
         let handle = try input.requiredString("ReceiptHandle")
         let receipt = try self.receipt(handle, in: queue)
         let outcomes = try await self.store.delete(
-            queueID: queue.id, receipts: [receipt], nowMillis: self.clock(), fifo: queue.fifo)
+            queueID: queue.id,
+            receipts: [receipt],
+            nowMillis: self.clock(),
+            fifo: queue.fifo
+        )
         if let outcome = outcomes.first, let error = Self.deleteError(outcome, handle: handle, fifo: queue.fifo) {
             throw error
         }
@@ -392,7 +476,11 @@ extension SQSService {
         var successful: [JSONValue] = []
         if !pending.isEmpty {
             let outcomes = try await self.store.delete(
-                queueID: queue.id, receipts: pending.map(\.receipt), nowMillis: self.clock(), fifo: queue.fifo)
+                queueID: queue.id,
+                receipts: pending.map(\.receipt),
+                nowMillis: self.clock(),
+                fifo: queue.fifo
+            )
             for (entry, outcome) in zip(pending, outcomes) {
                 if let error = Self.deleteError(outcome, handle: entry.handle, fifo: queue.fifo) {
                     failed.append(Self.failure(id: entry.id, error))
@@ -409,8 +497,10 @@ extension SQSService {
         guard let value else { throw .missingParameter("VisibilityTimeout") }
         guard (0...SQSLimits.maximumVisibilityTimeout).contains(value) else {
             throw .invalidValue(
-                String(value), parameter: "VisibilityTimeout",
-                reason: "VisibilityTimeout must be an integer between 0 and \(SQSLimits.maximumVisibilityTimeout)")
+                String(value),
+                parameter: "VisibilityTimeout",
+                reason: "VisibilityTimeout must be an integer between 0 and \(SQSLimits.maximumVisibilityTimeout)"
+            )
         }
         return value
     }
@@ -421,8 +511,12 @@ extension SQSService {
         let timeout = try Self.visibilityTimeout(try input.integer("VisibilityTimeout"))
         let receipt = try self.receipt(handle, in: queue)
         let outcomes = try await self.store.changeVisibility(
-            queueID: queue.id, changes: [(receipt, Int64(timeout) * 1000)], nowMillis: self.clock(), fifo: queue.fifo,
-            maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000)
+            queueID: queue.id,
+            changes: [(receipt, Int64(timeout) * 1000)],
+            nowMillis: self.clock(),
+            fifo: queue.fifo,
+            maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000
+        )
         self.signals.signal(queue.id)
         if let outcome = outcomes.first, let error = Self.visibilityError(outcome, handle: handle, timeout: timeout) {
             throw error
@@ -448,8 +542,12 @@ extension SQSService {
         var successful: [JSONValue] = []
         if !pending.isEmpty {
             let outcomes = try await self.store.changeVisibility(
-                queueID: queue.id, changes: pending.map { ($0.receipt, Int64($0.timeout) * 1000) },
-                nowMillis: self.clock(), fifo: queue.fifo, maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000)
+                queueID: queue.id,
+                changes: pending.map { ($0.receipt, Int64($0.timeout) * 1000) },
+                nowMillis: self.clock(),
+                fifo: queue.fifo,
+                maximumMillis: Int64(SQSLimits.maximumVisibilityTimeout) * 1000
+            )
             self.signals.signal(queue.id)
             for (entry, outcome) in zip(pending, outcomes) {
                 if let error = Self.visibilityError(outcome, handle: entry.handle, timeout: entry.timeout) {
@@ -483,8 +581,10 @@ enum MessageAttributeCoding {
         for (name, value) in object {
             guard let dataType = value["DataType"]?.stringValue else { continue }
             attributes[name] = MessageAttributeValue(
-                dataType: dataType, stringValue: value["StringValue"]?.stringValue,
-                binaryValue: value["BinaryValue"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { Array($0) })
+                dataType: dataType,
+                stringValue: value["StringValue"]?.stringValue,
+                binaryValue: value["BinaryValue"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map { Array($0) }
+            )
         }
         return attributes
     }
@@ -515,7 +615,9 @@ final class ReceiveAttempts: Sendable {
         self.state.withLock { state in
             state = state.filter { $0.value.expires > now }
             state[Key(queueID: queueID, attemptID: attemptID)] = Entry(
-                messages: messages, expires: now + SQSLimits.deduplicationWindowMillis)
+                messages: messages,
+                expires: now + SQSLimits.deduplicationWindowMillis
+            )
         }
     }
 

@@ -31,14 +31,25 @@ extension SQSService {
             do {
                 id = try await self.store.createQueue(
                     NewQueueRecord(
-                        namespace: context.namespace, name: name, attributes: Self.document(configuration.reported),
-                        tags: Self.document(tags), createdMillis: now))
+                        namespace: context.namespace,
+                        name: name,
+                        attributes: Self.document(configuration.reported),
+                        tags: Self.document(tags),
+                        createdMillis: now
+                    )
+                )
             } catch QueueStoreError.queueExists {
                 throw SQSError.queueNameExists(attribute: "QueueName")
             }
             let queue = QueueState(
-                id: id, namespace: context.namespace, name: name, configuration: configuration, tags: tags,
-                createdMillis: now, modifiedMillis: now)
+                id: id,
+                namespace: context.namespace,
+                name: name,
+                configuration: configuration,
+                tags: tags,
+                createdMillis: now,
+                modifiedMillis: now
+            )
             self.catalog.install(queue)
             return ["QueueUrl": .string(queue.url(host: context.host))]
         }
@@ -71,7 +82,10 @@ extension SQSService {
         let maxResults = try input.integer("MaxResults")
         if let maxResults, !(1...1000).contains(maxResults) {
             throw SQSError.invalidValue(
-                String(maxResults), parameter: "MaxResults", reason: "MaxResults must be an integer between 1 and 1000.")
+                String(maxResults),
+                parameter: "MaxResults",
+                reason: "MaxResults must be an integer between 1 and 1000."
+            )
         }
         let token = try input.string("NextToken")
         let after = try token.map { token throws(SQSError) -> String in try Self.decodeToken(token) }
@@ -111,7 +125,8 @@ extension SQSService {
         attributes["CreatedTimestamp"] = String(queue.createdMillis / 1000)
         attributes["LastModifiedTimestamp"] = String(queue.modifiedMillis / 1000)
         let countNames: Set<String> = [
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
         ]
         if all || !wanted.isDisjoint(with: countNames) {
             let counts = try await self.store.counts(queueID: queue.id, nowMillis: self.clock())
@@ -138,15 +153,22 @@ extension SQSService {
             queue.configuration = configuration
             queue.modifiedMillis = self.clock()
             try await self.store.updateQueue(
-                id: queue.id, attributes: Self.document(configuration.reported), tags: Self.document(queue.tags),
-                modifiedMillis: queue.modifiedMillis)
+                id: queue.id,
+                attributes: Self.document(configuration.reported),
+                tags: Self.document(queue.tags),
+                modifiedMillis: queue.modifiedMillis
+            )
             self.catalog.install(queue)
             return [:]
         }
     }
 
     /// A redrive policy's target must exist in the source's namespace, be of the same type, and allow the source.
-    func checkRedrive(_ configuration: QueueConfiguration, sourceARN: String, namespace: AccountContext)
+    func checkRedrive(
+        _ configuration: QueueConfiguration,
+        sourceARN: String,
+        namespace: AccountContext
+    )
         throws(SQSError)
     {
         guard let policy = configuration.redrivePolicy else { return }
@@ -209,7 +231,9 @@ extension SQSService {
     }
 
     func changeTags(
-        _ url: String, _ context: Context, _ change: @Sendable ([String: String]) throws(SQSError) -> [String: String]
+        _ url: String,
+        _ context: Context,
+        _ change: @Sendable ([String: String]) throws(SQSError) -> [String: String]
     ) async throws -> JSONValue {
         try await self.control.run {
             var queue = try self.queue(url: url, context)
@@ -217,8 +241,11 @@ extension SQSService {
             guard tags != queue.tags else { return [:] }
             queue.tags = tags
             try await self.store.updateQueue(
-                id: queue.id, attributes: Self.document(queue.configuration.reported), tags: Self.document(tags),
-                modifiedMillis: queue.modifiedMillis)
+                id: queue.id,
+                attributes: Self.document(queue.configuration.reported),
+                tags: Self.document(tags),
+                modifiedMillis: queue.modifiedMillis
+            )
             self.catalog.install(queue)
             return [:]
         }
@@ -236,7 +263,10 @@ extension SQSService {
         let maxResults = try input.integer("MaxResults")
         if let maxResults, !(1...1000).contains(maxResults) {
             throw SQSError.invalidValue(
-                String(maxResults), parameter: "MaxResults", reason: "MaxResults must be an integer between 1 and 1000.")
+                String(maxResults),
+                parameter: "MaxResults",
+                reason: "MaxResults must be an integer between 1 and 1000."
+            )
         }
         let after = try (try input.string("NextToken")).map { token throws(SQSError) -> String in
             try Self.decodeToken(token)

@@ -47,7 +47,8 @@ public final class SQSService: Sendable, Service {
                 // One unreadable queue must not keep the server from starting; it stays in the store, unserved.
                 self.logger.error(
                     "SQS queue not loaded",
-                    metadata: ["sqs.queue.id": "\(record.id)", "sqs.queue.name": "\(record.name)", "error": "\(error)"])
+                    metadata: ["sqs.queue.id": "\(record.id)", "sqs.queue.name": "\(record.name)", "error": "\(error)"]
+                )
             }
         }
     }
@@ -61,9 +62,14 @@ public final class SQSService: Sendable, Service {
         var configuration = QueueConfiguration(fifo: given["FifoQueue"] == "true")
         try configuration.apply(given)
         return QueueState(
-            id: record.id, namespace: record.namespace, name: record.name, configuration: configuration,
-            tags: tags.compactMapValues(\.stringValue), createdMillis: record.createdMillis,
-            modifiedMillis: record.modifiedMillis)
+            id: record.id,
+            namespace: record.namespace,
+            name: record.name,
+            configuration: configuration,
+            tags: tags.compactMapValues(\.stringValue),
+            createdMillis: record.createdMillis,
+            modifiedMillis: record.modifiedMillis
+        )
     }
 
     // MARK: Service
@@ -86,7 +92,9 @@ public final class SQSService: Sendable, Service {
             try await self.store.forgetDeduplication(before: now - SQSLimits.deduplicationWindowMillis)
             for queue in self.catalog.all() {
                 _ = try await self.store.expire(
-                    queueID: queue.id, sentBeforeMillis: now - Int64(queue.configuration.messageRetentionPeriod) * 1000)
+                    queueID: queue.id,
+                    sentBeforeMillis: now - Int64(queue.configuration.messageRetentionPeriod) * 1000
+                )
             }
         } catch {
             self.logger.warning("SQS sweep failed", metadata: ["error": "\(error)"])
@@ -99,17 +107,27 @@ public final class SQSService: Sendable, Service {
     /// without a target is a query-protocol request (``queryDefinition``).
     public var definition: ServiceDefinition {
         ServiceDefinition(
-            name: "sqs", signingNames: [], wire: .json(version: "1.0", queryCompatible: true), targetPrefix: "AmazonSQS",
-            defaultBodyLimit: Self.bodyLimit, operations: self.operations(query: false))
+            name: "sqs",
+            signingNames: [],
+            wire: .json(version: "1.0", queryCompatible: true),
+            targetPrefix: "AmazonSQS",
+            defaultBodyLimit: Self.bodyLimit,
+            operations: self.operations(query: false)
+        )
     }
 
     /// The query protocol (`Action=SendMessage&…` POSTed to `/` or to a queue URL, XML answers), which SDKs and AWS
     /// CLIs released before SQS moved to json (2023) speak.
     public var queryDefinition: ServiceDefinition {
         ServiceDefinition(
-            name: "sqs", signingNames: ["sqs"], wire: .query, apiVersion: "2012-11-05",
-            xmlNamespace: "http://queue.amazonaws.com/doc/2012-11-05/", defaultBodyLimit: Self.bodyLimit,
-            operations: self.operations(query: true))
+            name: "sqs",
+            signingNames: ["sqs"],
+            wire: .query,
+            apiVersion: "2012-11-05",
+            xmlNamespace: "http://queue.amazonaws.com/doc/2012-11-05/",
+            defaultBodyLimit: Self.bodyLimit,
+            operations: self.operations(query: true)
+        )
     }
 
     /// Room for a largest batch after JSON escaping, so that an oversized message gets SQS's own error, not a 413.
@@ -161,7 +179,10 @@ public final class SQSService: Sendable, Service {
                     input = try Input(request.input)
                 }
                 let context = Context(
-                    namespace: request.namespace, host: request.host, senderID: request.caller.userID)
+                    namespace: request.namespace,
+                    host: request.host,
+                    senderID: request.caller.userID
+                )
                 let output = try await operation(input, context)
                 if query {
                     return QueryProtocol.response(output, operation: name, requestID: request.requestID)
@@ -173,8 +194,10 @@ public final class SQSService: Sendable, Service {
 
     static func unsupported(_ operation: String) -> SQSError {
         SQSError(
-            code: "UnsupportedOperation", queryCode: "AWS.SimpleQueueService.UnsupportedOperation",
-            message: "Nimbus does not support \(operation): queue permissions are not enforced.")
+            code: "UnsupportedOperation",
+            queryCode: "AWS.SimpleQueueService.UnsupportedOperation",
+            message: "Nimbus does not support \(operation): queue permissions are not enforced."
+        )
     }
 
     // MARK: Queue resolution

@@ -59,7 +59,8 @@ public final class GroupCommitWriter: Sendable {
                     } else {
                         continuation.resume(throwing: GroupCommitError.notRun)
                     }
-                })
+                }
+            )
             let start = self.state.withLock { state -> Bool in
                 state.pending.append(job)
                 if state.flushing { return false }

@@ -23,7 +23,12 @@ public protocol QueueStore: Sendable {
 
     /// Stores messages in one durable transaction. For FIFO queues, a message whose deduplication key was seen within
     /// the window is not stored; its outcome names the original.
-    func send(queueID: Int64, fifo: Bool, messages: [NewQueueMessage], deduplicationWindowMillis: Int64) async throws
+    func send(
+        queueID: Int64,
+        fifo: Bool,
+        messages: [NewQueueMessage],
+        deduplicationWindowMillis: Int64
+    ) async throws
         -> [SendOutcome]
     /// Hands out up to `maxMessages` receivable messages, making them invisible until `nowMillis + visibilityMillis`,
     /// and first moves those that this receive would take past the redrive policy's `maxReceiveCount` to the
@@ -33,7 +38,10 @@ public protocol QueueStore: Sendable {
     func delete(queueID: Int64, receipts: [Receipt], nowMillis: Int64, fifo: Bool) async throws -> [ReceiptOutcome]
     /// Makes the messages the receipts name receivable at `nowMillis + visibilityMillis` (per receipt).
     func changeVisibility(
-        queueID: Int64, changes: [(receipt: Receipt, visibilityMillis: Int64)], nowMillis: Int64, fifo: Bool,
+        queueID: Int64,
+        changes: [(receipt: Receipt, visibilityMillis: Int64)],
+        nowMillis: Int64,
+        fifo: Bool,
         maximumMillis: Int64
     ) async throws -> [ReceiptOutcome]
     /// Deletes every message of a queue (dedup records stay: AWS keeps deduplicating across a purge).
@@ -49,7 +57,9 @@ public protocol QueueStore: Sendable {
     /// Moves up to `limit` of the oldest messages of `sourceQueueID` to the queue `destination` picks for each (nil
     /// leaves a message where it is and ends the batch), as new messages there: receive count reset, visible now.
     func move(
-        from sourceQueueID: Int64, limit: Int, nowMillis: Int64,
+        from sourceQueueID: Int64,
+        limit: Int,
+        nowMillis: Int64,
         destination: @escaping @Sendable (StoredMessage) -> MoveDestination?
     ) async throws -> MoveResult
     /// The secret receipt handles are authenticated with, created on first use.
@@ -67,7 +77,12 @@ public struct QueueRecord: Sendable, Equatable {
     public var modifiedMillis: Int64
 
     public init(
-        id: Int64, namespace: AccountContext, name: String, attributes: String, tags: String, createdMillis: Int64,
+        id: Int64,
+        namespace: AccountContext,
+        name: String,
+        attributes: String,
+        tags: String,
+        createdMillis: Int64,
         modifiedMillis: Int64
     ) {
         self.id = id
@@ -124,9 +139,17 @@ public struct NewQueueMessage: Sendable, Equatable {
     public var deduplicationScope: String?
 
     public init(
-        messageID: String, body: String, attributes: [UInt8]?, md5OfBody: String, md5OfAttributes: String?,
-        systemAttributes: String, sentMillis: Int64, visibleMillis: Int64, groupID: String? = nil,
-        deduplicationID: String? = nil, deduplicationScope: String? = nil
+        messageID: String,
+        body: String,
+        attributes: [UInt8]?,
+        md5OfBody: String,
+        md5OfAttributes: String?,
+        systemAttributes: String,
+        sentMillis: Int64,
+        visibleMillis: Int64,
+        groupID: String? = nil,
+        deduplicationID: String? = nil,
+        deduplicationScope: String? = nil
     ) {
         self.messageID = messageID
         self.body = body
@@ -167,9 +190,19 @@ public struct StoredMessage: Sendable, Equatable {
     public var deadLetterSourceARN: String?
 
     public init(
-        sequence: Int64, messageID: String, body: String, attributes: [UInt8]?, md5OfBody: String,
-        md5OfAttributes: String?, systemAttributes: String, sentMillis: Int64, receiveCount: Int,
-        firstReceiveMillis: Int64?, groupID: String?, deduplicationID: String?, deadLetterSourceARN: String? = nil
+        sequence: Int64,
+        messageID: String,
+        body: String,
+        attributes: [UInt8]?,
+        md5OfBody: String,
+        md5OfAttributes: String?,
+        systemAttributes: String,
+        sentMillis: Int64,
+        receiveCount: Int,
+        firstReceiveMillis: Int64?,
+        groupID: String?,
+        deduplicationID: String?,
+        deadLetterSourceARN: String? = nil
     ) {
         self.deadLetterSourceARN = deadLetterSourceARN
         self.sequence = sequence
@@ -215,8 +248,13 @@ public struct ReceiveRequest: Sendable, Equatable {
     }
 
     public init(
-        queueID: Int64, fifo: Bool, maxMessages: Int, nowMillis: Int64, visibilityMillis: Int64,
-        retentionCutoffMillis: Int64, redrive: Redrive? = nil
+        queueID: Int64,
+        fifo: Bool,
+        maxMessages: Int,
+        nowMillis: Int64,
+        visibilityMillis: Int64,
+        retentionCutoffMillis: Int64,
+        redrive: Redrive? = nil
     ) {
         self.queueID = queueID
         self.fifo = fifo

@@ -32,32 +32,47 @@ public final class SQLiteQueueStore: QueueStore {
         try await self.database.pool.read { db in
             try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_queues ORDER BY id", cached: true)).map { row in
                 QueueRecord(
-                    id: row["id"], namespace: AccountContext(region: row["region"], accountID: row["account"]),
-                    name: row["name"], attributes: row["attributes"], tags: row["tags"],
-                    createdMillis: row["created_at"], modifiedMillis: row["modified_at"])
+                    id: row["id"],
+                    namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                    name: row["name"],
+                    attributes: row["attributes"],
+                    tags: row["tags"],
+                    createdMillis: row["created_at"],
+                    modifiedMillis: row["modified_at"]
+                )
             }
         }
     }
 
     public func createQueue(_ queue: NewQueueRecord) async throws -> Int64 {
         try await self.writer.write { db in
-            let exists = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_queues WHERE account = ? AND region = ? AND name = ?)",
-                arguments: [queue.namespace.accountID, queue.namespace.region, queue.name], cached: true)) ?? false
+            let exists =
+                try Bool.fetchOne(
+                    db,
+                    SQLRequest(
+                        sql: "SELECT EXISTS(SELECT 1 FROM sqs_queues WHERE account = ? AND region = ? AND name = ?)",
+                        arguments: [queue.namespace.accountID, queue.namespace.region, queue.name],
+                        cached: true
+                    )
+                ) ?? false
             if exists { throw QueueStoreError.queueExists }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO sqs_queues (account, region, name, attributes, tags, created_at, modified_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                    queue.namespace.accountID, queue.namespace.region, queue.name, queue.attributes, queue.tags,
-                    queue.createdMillis, queue.createdMillis,
-                ])
+                    """
+            ).execute(arguments: [
+                queue.namespace.accountID, queue.namespace.region, queue.name, queue.attributes, queue.tags,
+                queue.createdMillis, queue.createdMillis,
+            ])
             return db.lastInsertedRowID
         }
     }
 
     public func updateQueue(id: Int64, attributes: String, tags: String, modifiedMillis: Int64) async throws {
         try await self.writer.write { db in
-            try db.cachedStatement(sql: "UPDATE sqs_queues SET attributes = ?, tags = ?, modified_at = ? WHERE id = ?").execute(arguments: [attributes, tags, modifiedMillis, id])
+            try db.cachedStatement(sql: "UPDATE sqs_queues SET attributes = ?, tags = ?, modified_at = ? WHERE id = ?")
+                .execute(arguments: [attributes, tags, modifiedMillis, id])
         }
     }
 
@@ -72,7 +87,12 @@ public final class SQLiteQueueStore: QueueStore {
 
     // MARK: Send
 
-    public func send(queueID: Int64, fifo: Bool, messages: [NewQueueMessage], deduplicationWindowMillis: Int64)
+    public func send(
+        queueID: Int64,
+        fifo: Bool,
+        messages: [NewQueueMessage],
+        deduplicationWindowMillis: Int64
+    )
         async throws -> [SendOutcome]
     {
         try await self.writer.write { db in
@@ -80,21 +100,29 @@ public final class SQLiteQueueStore: QueueStore {
             outcomes.reserveCapacity(messages.count)
             for message in messages {
                 if let scope = message.deduplicationScope, let dedupID = message.deduplicationID,
-                    let original = try Row.fetchOne(db, SQLRequest(sql: """
-                            SELECT message_id, seq FROM sqs_deduplication
-                            WHERE queue_id = ? AND scope = ? AND dedup_id = ? AND sent_at > ?
-                            """,
-                        arguments: [queueID, scope, dedupID, message.sentMillis - deduplicationWindowMillis], cached: true))
+                    let original = try Row.fetchOne(
+                        db,
+                        SQLRequest(
+                            sql: """
+                                SELECT message_id, seq FROM sqs_deduplication
+                                WHERE queue_id = ? AND scope = ? AND dedup_id = ? AND sent_at > ?
+                                """,
+                            arguments: [queueID, scope, dedupID, message.sentMillis - deduplicationWindowMillis],
+                            cached: true
+                        )
+                    )
                 {
                     outcomes.append(.duplicate(messageID: original["message_id"], sequence: original["seq"]))
                     continue
                 }
                 let sequence = try Self.insert(db, message, into: queueID, fifo: fifo)
                 if let scope = message.deduplicationScope, let dedupID = message.deduplicationID {
-                    try db.cachedStatement(sql: """
+                    try db.cachedStatement(
+                        sql: """
                             INSERT OR REPLACE INTO sqs_deduplication (queue_id, scope, dedup_id, message_id, seq, sent_at)
                             VALUES (?, ?, ?, ?, ?, ?)
-                            """).execute(arguments: [queueID, scope, dedupID, message.messageID, sequence, message.sentMillis])
+                            """
+                    ).execute(arguments: [queueID, scope, dedupID, message.messageID, sequence, message.sentMillis])
                 }
                 outcomes.append(.stored(sequence: sequence))
             }
@@ -104,8 +132,13 @@ public final class SQLiteQueueStore: QueueStore {
 
     /// Inserts one message row (and its FIFO group's row when the group had none); returns its sequence.
     static func insert(
-        _ db: Database, _ message: NewQueueMessage, into queueID: Int64, fifo: Bool, receiveCount: Int = 0,
-        firstReceiveMillis: Int64? = nil, deadLetterSource: String? = nil
+        _ db: Database,
+        _ message: NewQueueMessage,
+        into queueID: Int64,
+        fifo: Bool,
+        receiveCount: Int = 0,
+        firstReceiveMillis: Int64? = nil,
+        deadLetterSource: String? = nil
     ) throws -> Int64 {
         let statement = try db.cachedStatement(
             sql: """
@@ -113,7 +146,8 @@ public final class SQLiteQueueStore: QueueStore {
                     (queue_id, message_id, body, attributes, md5_body, md5_attributes, system_attributes, sent_at,
                      visible_at, receive_count, first_received_at, group_id, dedup_id, dead_letter_source)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+                """
+        )
         try statement.execute(arguments: [
             queueID, message.messageID, message.body, message.attributes.map { Data($0) }, message.md5OfBody,
             message.md5OfAttributes, message.systemAttributes, message.sentMillis, message.visibleMillis, receiveCount,
@@ -121,7 +155,9 @@ public final class SQLiteQueueStore: QueueStore {
         ])
         let sequence = db.lastInsertedRowID
         if fifo, let group = message.groupID {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO sqs_groups (queue_id, group_id, available_at) VALUES (?, ?, ?)").execute(arguments: [queueID, group, message.visibleMillis])
+            try db.cachedStatement(
+                sql: "INSERT OR IGNORE INTO sqs_groups (queue_id, group_id, available_at) VALUES (?, ?, ?)"
+            ).execute(arguments: [queueID, group, message.visibleMillis])
         }
         return sequence
     }
@@ -146,34 +182,56 @@ public final class SQLiteQueueStore: QueueStore {
             func take(_ row: Row) throws -> Bool {
                 var message = Self.message(row)
                 if let redrive = request.redrive, message.receiveCount >= redrive.maxReceiveCount {
-                    try Self.deadLetter(db, row, message, from: request.queueID, redrive: redrive, now: request.nowMillis)
+                    try Self.deadLetter(
+                        db,
+                        row,
+                        message,
+                        from: request.queueID,
+                        redrive: redrive,
+                        now: request.nowMillis
+                    )
                     deadLettered += 1
                     return false
                 }
                 message.receiveCount += 1
                 if message.firstReceiveMillis == nil { message.firstReceiveMillis = request.nowMillis }
-                try db.cachedStatement(sql: """
+                try db.cachedStatement(
+                    sql: """
                         UPDATE sqs_messages SET receive_count = ?, first_received_at = ?, received_at = ?, visible_at = ?
                         WHERE seq = ?
-                        """).execute(arguments: [
-                        message.receiveCount, message.firstReceiveMillis, request.nowMillis, deadline, message.sequence,
-                    ])
+                        """
+                ).execute(arguments: [
+                    message.receiveCount, message.firstReceiveMillis, request.nowMillis, deadline, message.sequence,
+                ])
                 received.append(message)
                 return true
             }
             if request.fifo {
                 var examined: Set<String> = []
                 groups: while received.count < request.maxMessages {
-                    let candidates = try String.fetchAll(db, SQLRequest(sql: """
-                            SELECT group_id FROM sqs_groups WHERE queue_id = ? AND available_at <= ?
-                            ORDER BY available_at LIMIT ?
-                            """,
-                        arguments: [request.queueID, request.nowMillis, examined.count + 16], cached: true)).filter { !examined.contains($0) }
+                    let candidates = try String.fetchAll(
+                        db,
+                        SQLRequest(
+                            sql: """
+                                SELECT group_id FROM sqs_groups WHERE queue_id = ? AND available_at <= ?
+                                ORDER BY available_at LIMIT ?
+                                """,
+                            arguments: [request.queueID, request.nowMillis, examined.count + 16],
+                            cached: true
+                        )
+                    ).filter { !examined.contains($0) }
                     if candidates.isEmpty { break }
                     for group in candidates {
                         examined.insert(group)
-                        let rows = try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT ?",
-                            arguments: [request.queueID, group, request.maxMessages - received.count + 10], cached: true))
+                        let rows = try Row.fetchAll(
+                            db,
+                            SQLRequest(
+                                sql:
+                                    "SELECT * FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT ?",
+                                arguments: [request.queueID, group, request.maxMessages - received.count + 10],
+                                cached: true
+                            )
+                        )
                         for row in rows {
                             if received.count >= request.maxMessages { break }
                             // The group is handed out up to its first message that is not receivable (in flight or
@@ -191,7 +249,8 @@ public final class SQLiteQueueStore: QueueStore {
                 while received.count < request.maxMessages {
                     // Messages taken with a visibility timeout of 0 stay receivable: later rounds (after dead-letter
                     // moves) exclude them, in a statement of their own rather than one of the cache.
-                    let exclude = taken.isEmpty ? "" : " AND seq NOT IN (\(taken.map(String.init).joined(separator: ",")))"
+                    let exclude =
+                        taken.isEmpty ? "" : " AND seq NOT IN (\(taken.map(String.init).joined(separator: ",")))"
                     let rows = try Row.fetchAll(
                         db,
                         SQLRequest(
@@ -202,7 +261,10 @@ public final class SQLiteQueueStore: QueueStore {
                             arguments: [
                                 request.queueID, request.nowMillis, request.retentionCutoffMillis,
                                 request.maxMessages - received.count,
-                            ], cached: taken.isEmpty))
+                            ],
+                            cached: taken.isEmpty
+                        )
+                    )
                     if rows.isEmpty { break }
                     for row in rows {
                         let sequence: Int64 = row["seq"]
@@ -216,44 +278,81 @@ public final class SQLiteQueueStore: QueueStore {
 
     /// Moves a message to the dead-letter queue: same id, attributes and receive count, receivable now there.
     static func deadLetter(
-        _ db: Database, _ row: Row, _ message: StoredMessage, from queueID: Int64, redrive: ReceiveRequest.Redrive,
+        _ db: Database,
+        _ row: Row,
+        _ message: StoredMessage,
+        from queueID: Int64,
+        redrive: ReceiveRequest.Redrive,
         now: Int64
     ) throws {
         let copy = NewQueueMessage(
-            messageID: message.messageID, body: message.body, attributes: message.attributes,
-            md5OfBody: message.md5OfBody, md5OfAttributes: message.md5OfAttributes,
-            systemAttributes: message.systemAttributes, sentMillis: message.sentMillis, visibleMillis: now,
-            groupID: message.groupID, deduplicationID: message.deduplicationID)
+            messageID: message.messageID,
+            body: message.body,
+            attributes: message.attributes,
+            md5OfBody: message.md5OfBody,
+            md5OfAttributes: message.md5OfAttributes,
+            systemAttributes: message.systemAttributes,
+            sentMillis: message.sentMillis,
+            visibleMillis: now,
+            groupID: message.groupID,
+            deduplicationID: message.deduplicationID
+        )
         _ = try Self.insert(
-            db, copy, into: redrive.deadLetterQueueID, fifo: redrive.deadLetterQueueFIFO,
-            receiveCount: message.receiveCount, firstReceiveMillis: message.firstReceiveMillis,
-            deadLetterSource: redrive.sourceARN)
+            db,
+            copy,
+            into: redrive.deadLetterQueueID,
+            fifo: redrive.deadLetterQueueFIFO,
+            receiveCount: message.receiveCount,
+            firstReceiveMillis: message.firstReceiveMillis,
+            deadLetterSource: redrive.sourceARN
+        )
         try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [message.sequence])
     }
 
     /// Sets a FIFO group's `available_at` to its head's visibility deadline, or removes the group when it is empty.
     static func refreshGroup(_ db: Database, queueID: Int64, group: String) throws {
-        if let head = try Int64.fetchOne(db, SQLRequest(sql: "SELECT visible_at FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 1",
-            arguments: [queueID, group], cached: true))
-        {
-            try db.cachedStatement(sql: "UPDATE sqs_groups SET available_at = ? WHERE queue_id = ? AND group_id = ?").execute(arguments: [head, queueID, group])
+        if let head = try Int64.fetchOne(
+            db,
+            SQLRequest(
+                sql: "SELECT visible_at FROM sqs_messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 1",
+                arguments: [queueID, group],
+                cached: true
+            )
+        ) {
+            try db.cachedStatement(sql: "UPDATE sqs_groups SET available_at = ? WHERE queue_id = ? AND group_id = ?")
+                .execute(arguments: [head, queueID, group])
         } else {
-            try db.cachedStatement(sql: "DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?").execute(arguments: [queueID, group])
+            try db.cachedStatement(sql: "DELETE FROM sqs_groups WHERE queue_id = ? AND group_id = ?").execute(
+                arguments: [queueID, group])
         }
     }
 
     static func message(_ row: Row) -> StoredMessage {
         StoredMessage(
-            sequence: row["seq"], messageID: row["message_id"], body: row["body"],
-            attributes: (row["attributes"] as Data?).map { Array($0) }, md5OfBody: row["md5_body"],
-            md5OfAttributes: row["md5_attributes"], systemAttributes: row["system_attributes"],
-            sentMillis: row["sent_at"], receiveCount: row["receive_count"], firstReceiveMillis: row["first_received_at"],
-            groupID: row["group_id"], deduplicationID: row["dedup_id"], deadLetterSourceARN: row["dead_letter_source"])
+            sequence: row["seq"],
+            messageID: row["message_id"],
+            body: row["body"],
+            attributes: (row["attributes"] as Data?).map { Array($0) },
+            md5OfBody: row["md5_body"],
+            md5OfAttributes: row["md5_attributes"],
+            systemAttributes: row["system_attributes"],
+            sentMillis: row["sent_at"],
+            receiveCount: row["receive_count"],
+            firstReceiveMillis: row["first_received_at"],
+            groupID: row["group_id"],
+            deduplicationID: row["dedup_id"],
+            deadLetterSourceARN: row["dead_letter_source"]
+        )
     }
 
     // MARK: Delete and visibility
 
-    public func delete(queueID: Int64, receipts: [Receipt], nowMillis: Int64, fifo: Bool) async throws
+    public func delete(
+        queueID: Int64,
+        receipts: [Receipt],
+        nowMillis: Int64,
+        fifo: Bool
+    ) async throws
         -> [ReceiptOutcome]
     {
         try await self.writer.write { db in
@@ -261,8 +360,15 @@ public final class SQLiteQueueStore: QueueStore {
             var groups: Set<String> = []
             for receipt in receipts {
                 guard
-                    let row = try Row.fetchOne(db, SQLRequest(sql: "SELECT receive_count, visible_at, group_id FROM sqs_messages WHERE seq = ? AND queue_id = ?",
-                        arguments: [receipt.sequence, queueID], cached: true))
+                    let row = try Row.fetchOne(
+                        db,
+                        SQLRequest(
+                            sql:
+                                "SELECT receive_count, visible_at, group_id FROM sqs_messages WHERE seq = ? AND queue_id = ?",
+                            arguments: [receipt.sequence, queueID],
+                            cached: true
+                        )
+                    )
                 else {
                     outcomes.append(.gone)
                     continue
@@ -276,7 +382,9 @@ public final class SQLiteQueueStore: QueueStore {
                     outcomes.append(.expired)
                     continue
                 }
-                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [receipt.sequence])
+                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [
+                    receipt.sequence
+                ])
                 if fifo, let group = row["group_id"] as String? { groups.insert(group) }
                 outcomes.append(.done)
             }
@@ -286,7 +394,10 @@ public final class SQLiteQueueStore: QueueStore {
     }
 
     public func changeVisibility(
-        queueID: Int64, changes: [(receipt: Receipt, visibilityMillis: Int64)], nowMillis: Int64, fifo: Bool,
+        queueID: Int64,
+        changes: [(receipt: Receipt, visibilityMillis: Int64)],
+        nowMillis: Int64,
+        fifo: Bool,
         maximumMillis: Int64
     ) async throws -> [ReceiptOutcome] {
         let changes = changes.map { Change(receipt: $0.receipt, visibilityMillis: $0.visibilityMillis) }
@@ -295,11 +406,17 @@ public final class SQLiteQueueStore: QueueStore {
             var groups: Set<String> = []
             for change in changes {
                 guard
-                    let row = try Row.fetchOne(db, SQLRequest(sql: """
-                            SELECT receive_count, visible_at, received_at, group_id FROM sqs_messages
-                            WHERE seq = ? AND queue_id = ?
-                            """,
-                        arguments: [change.receipt.sequence, queueID], cached: true))
+                    let row = try Row.fetchOne(
+                        db,
+                        SQLRequest(
+                            sql: """
+                                SELECT receive_count, visible_at, received_at, group_id FROM sqs_messages
+                                WHERE seq = ? AND queue_id = ?
+                                """,
+                            arguments: [change.receipt.sequence, queueID],
+                            cached: true
+                        )
+                    )
                 else {
                     outcomes.append(.gone)
                     continue
@@ -318,7 +435,9 @@ public final class SQLiteQueueStore: QueueStore {
                     outcomes.append(.beyondMaximum)
                     continue
                 }
-                try db.cachedStatement(sql: "UPDATE sqs_messages SET visible_at = ? WHERE seq = ?").execute(arguments: [deadline, change.receipt.sequence])
+                try db.cachedStatement(sql: "UPDATE sqs_messages SET visible_at = ? WHERE seq = ?").execute(arguments: [
+                    deadline, change.receipt.sequence,
+                ])
                 if fifo, let group = row["group_id"] as String? { groups.insert(group) }
                 outcomes.append(.done)
             }
@@ -350,14 +469,30 @@ public final class SQLiteQueueStore: QueueStore {
     /// Deletes messages past retention (indexed: nothing to do costs one index probe); refreshes their FIFO groups.
     @discardableResult
     static func expire(_ db: Database, queueID: Int64, before cutoff: Int64, fifo: Bool?) throws -> Int {
-        let groups = try String.fetchAll(db, SQLRequest(sql: "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND sent_at < ? AND group_id IS NOT NULL",
-            arguments: [queueID, cutoff], cached: true))
-        try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at < ?").execute(arguments: [queueID, cutoff])
+        let groups = try String.fetchAll(
+            db,
+            SQLRequest(
+                sql:
+                    "SELECT DISTINCT group_id FROM sqs_messages WHERE queue_id = ? AND sent_at < ? AND group_id IS NOT NULL",
+                arguments: [queueID, cutoff],
+                cached: true
+            )
+        )
+        try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE queue_id = ? AND sent_at < ?").execute(arguments: [
+            queueID, cutoff,
+        ])
         let deleted = db.changesCount
         if fifo != false {
             for group in groups {
-                let tracked = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                    arguments: [queueID, group], cached: true)) ?? false
+                let tracked =
+                    try Bool.fetchOne(
+                        db,
+                        SQLRequest(
+                            sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
+                            arguments: [queueID, group],
+                            cached: true
+                        )
+                    ) ?? false
                 if tracked { try Self.refreshGroup(db, queueID: queueID, group: group) }
             }
         }
@@ -366,20 +501,34 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func forgetDeduplication(before beforeMillis: Int64) async throws {
         try await self.writer.write { db in
-            try db.cachedStatement(sql: "DELETE FROM sqs_deduplication WHERE sent_at < ?").execute(arguments: [beforeMillis])
+            try db.cachedStatement(sql: "DELETE FROM sqs_deduplication WHERE sent_at < ?").execute(arguments: [
+                beforeMillis
+            ])
         }
     }
 
     public func counts(queueID: Int64, nowMillis: Int64) async throws -> QueueCounts {
         try await self.database.pool.read { db in
             let visible =
-                try Int.fetchOne(db, SQLRequest(sql: "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?",
-                    arguments: [queueID, nowMillis], cached: true)) ?? 0
-            let row = try Row.fetchOne(db, SQLRequest(sql: """
-                    SELECT COALESCE(SUM(receive_count > 0), 0) AS inflight, COALESCE(SUM(receive_count = 0), 0) AS delayed
-                    FROM sqs_messages WHERE queue_id = ? AND visible_at > ?
-                    """,
-                arguments: [queueID, nowMillis], cached: true))
+                try Int.fetchOne(
+                    db,
+                    SQLRequest(
+                        sql: "SELECT COUNT(*) FROM sqs_messages WHERE queue_id = ? AND visible_at <= ?",
+                        arguments: [queueID, nowMillis],
+                        cached: true
+                    )
+                ) ?? 0
+            let row = try Row.fetchOne(
+                db,
+                SQLRequest(
+                    sql: """
+                        SELECT COALESCE(SUM(receive_count > 0), 0) AS inflight, COALESCE(SUM(receive_count = 0), 0) AS delayed
+                        FROM sqs_messages WHERE queue_id = ? AND visible_at > ?
+                        """,
+                    arguments: [queueID, nowMillis],
+                    cached: true
+                )
+            )
             return QueueCounts(visible: visible, notVisible: row?["inflight"] ?? 0, delayed: row?["delayed"] ?? 0)
         }
     }
@@ -387,23 +536,44 @@ public final class SQLiteQueueStore: QueueStore {
     public func nextReceivableMillis(queueID: Int64, nowMillis: Int64, fifo: Bool) async throws -> Int64? {
         try await self.database.pool.read { db in
             if fifo {
-                return try Int64.fetchOne(db, SQLRequest(sql: "SELECT MIN(available_at) FROM sqs_groups WHERE queue_id = ? AND available_at > ?",
-                    arguments: [queueID, nowMillis], cached: true))
+                return try Int64.fetchOne(
+                    db,
+                    SQLRequest(
+                        sql: "SELECT MIN(available_at) FROM sqs_groups WHERE queue_id = ? AND available_at > ?",
+                        arguments: [queueID, nowMillis],
+                        cached: true
+                    )
+                )
             }
-            return try Int64.fetchOne(db, SQLRequest(sql: "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
-                arguments: [queueID, nowMillis], cached: true))
+            return try Int64.fetchOne(
+                db,
+                SQLRequest(
+                    sql: "SELECT MIN(visible_at) FROM sqs_messages WHERE queue_id = ? AND visible_at > ?",
+                    arguments: [queueID, nowMillis],
+                    cached: true
+                )
+            )
         }
     }
 
     // MARK: Moves
 
     public func move(
-        from sourceQueueID: Int64, limit: Int, nowMillis: Int64,
+        from sourceQueueID: Int64,
+        limit: Int,
+        nowMillis: Int64,
         destination: @escaping @Sendable (StoredMessage) -> MoveDestination?
     ) async throws -> MoveResult {
         try await self.writer.write { db in
-            let rows = try Row.fetchAll(db, SQLRequest(sql: "SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
-                arguments: [sourceQueueID, nowMillis, limit], cached: true))
+            let rows = try Row.fetchAll(
+                db,
+                SQLRequest(
+                    sql:
+                        "SELECT * FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?",
+                    arguments: [sourceQueueID, nowMillis, limit],
+                    cached: true
+                )
+            )
             var moved: [Int64: Int] = [:]
             var groups: Set<String> = []
             var blocked = false
@@ -416,22 +586,45 @@ public final class SQLiteQueueStore: QueueStore {
                 // A redriven message is a new message in its destination: receivable now, never received, and no
                 // longer dead-lettered; its id, body, attributes and sent time stay.
                 let copy = NewQueueMessage(
-                    messageID: message.messageID, body: message.body, attributes: message.attributes,
-                    md5OfBody: message.md5OfBody, md5OfAttributes: message.md5OfAttributes,
-                    systemAttributes: message.systemAttributes, sentMillis: message.sentMillis, visibleMillis: nowMillis,
-                    groupID: message.groupID, deduplicationID: message.deduplicationID)
+                    messageID: message.messageID,
+                    body: message.body,
+                    attributes: message.attributes,
+                    md5OfBody: message.md5OfBody,
+                    md5OfAttributes: message.md5OfAttributes,
+                    systemAttributes: message.systemAttributes,
+                    sentMillis: message.sentMillis,
+                    visibleMillis: nowMillis,
+                    groupID: message.groupID,
+                    deduplicationID: message.deduplicationID
+                )
                 _ = try Self.insert(db, copy, into: target.queueID, fifo: target.fifo)
-                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [message.sequence])
+                try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [
+                    message.sequence
+                ])
                 if let group = message.groupID { groups.insert(group) }
                 moved[target.queueID, default: 0] += 1
             }
             for group in groups {
-                let tracked = try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                    arguments: [sourceQueueID, group], cached: true)) ?? false
+                let tracked =
+                    try Bool.fetchOne(
+                        db,
+                        SQLRequest(
+                            sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
+                            arguments: [sourceQueueID, group],
+                            cached: true
+                        )
+                    ) ?? false
                 if tracked { try Self.refreshGroup(db, queueID: sourceQueueID, group: group) }
             }
             let remaining =
-                try Bool.fetchOne(db, SQLRequest(sql: "SELECT EXISTS(SELECT 1 FROM sqs_messages WHERE queue_id = ?)", arguments: [sourceQueueID], cached: true))
+                try Bool.fetchOne(
+                    db,
+                    SQLRequest(
+                        sql: "SELECT EXISTS(SELECT 1 FROM sqs_messages WHERE queue_id = ?)",
+                        arguments: [sourceQueueID],
+                        cached: true
+                    )
+                )
                 ?? false
             return MoveResult(moved: moved, exhausted: !remaining && !blocked)
         }
@@ -441,12 +634,17 @@ public final class SQLiteQueueStore: QueueStore {
 
     public func receiptKey() async throws -> [UInt8] {
         try await self.writer.write { db in
-            if let key = try Data.fetchOne(db, SQLRequest(sql: "SELECT value FROM sqs_keys WHERE name = 'receipt'", cached: true)) {
+            if let key = try Data.fetchOne(
+                db,
+                SQLRequest(sql: "SELECT value FROM sqs_keys WHERE name = 'receipt'", cached: true)
+            ) {
                 return Array(key)
             }
             var generator = SystemRandomNumberGenerator()
             let key = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            try db.cachedStatement(sql: "INSERT INTO sqs_keys (name, value) VALUES ('receipt', ?)").execute(arguments: [Data(key)])
+            try db.cachedStatement(sql: "INSERT INTO sqs_keys (name, value) VALUES ('receipt', ?)").execute(arguments: [
+                Data(key)
+            ])
             return key
         }
     }

@@ -16,14 +16,17 @@ import Testing
     @Test func attributeDigestsMatchWhatAWSAnswered() {
         #expect(
             MessageDigest.attributes(["Foo": MessageAttributeValue(dataType: "String", stringValue: "Bar")])
-                == "ae7155c6026991b6d54b11589678bf9c")
+                == "ae7155c6026991b6d54b11589678bf9c"
+        )
         #expect(
             MessageDigest.attributes(["MyAttribute": MessageAttributeValue(dataType: "String", stringValue: "foobar")])
-                == "adb59cd4678ea5a855436b949cd07ab6")
+                == "adb59cd4678ea5a855436b949cd07ab6"
+        )
         let traceparent = Array("traceparent\u{1e}00-774062d6c37081a5a0b9b5b88e30627c-2d2482211f6489da-01".utf8)
         #expect(
             MessageDigest.attributes(["attr1": MessageAttributeValue(dataType: "Binary", binaryValue: traceparent)])
-                == "8cbe4db156db8a94db8b801b7addb984")
+                == "8cbe4db156db8a94db8b801b7addb984"
+        )
     }
 
     /// The examples of a published implementation of the algorithm (custom types, binary, several attributes).
@@ -31,7 +34,9 @@ import Testing
         let string = ["attribName1": MessageAttributeValue(dataType: "String", stringValue: "attribValue 1")]
         let custom = [
             "customNumberTypeAttrib": MessageAttributeValue(
-                dataType: "Number.float", stringValue: "4563442423554324324264524243.32543234")
+                dataType: "Number.float",
+                stringValue: "4563442423554324324264524243.32543234"
+            )
         ]
         let binary = [
             "binaryAttribute": MessageAttributeValue(dataType: "Binary", binaryValue: Array("Hello binary world!".utf8))

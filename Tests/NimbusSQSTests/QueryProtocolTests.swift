@@ -27,12 +27,20 @@ import Testing
                             "MessageAttributes": ["k": ["DataType": "String", "StringValue": "v"]],
                         ]
                     ],
-                ])
+                ]
+        )
         let create = QueryProtocol.input(
-            ["QueueName": "q", "Attribute": [["Name": "VisibilityTimeout", "Value": "5"]], "Tag": [["Key": "a", "Value": "b"]]],
-            operation: "CreateQueue")
+            [
+                "QueueName": "q", "Attribute": [["Name": "VisibilityTimeout", "Value": "5"]],
+                "Tag": [["Key": "a", "Value": "b"]],
+            ],
+            operation: "CreateQueue"
+        )
         #expect(create == ["QueueName": "q", "Attributes": ["VisibilityTimeout": "5"], "tags": ["a": "b"]])
-        let names = QueryProtocol.input(["AttributeName": ["All"], "MessageAttributeName": ["x"]], operation: "ReceiveMessage")
+        let names = QueryProtocol.input(
+            ["AttributeName": ["All"], "MessageAttributeName": ["x"]],
+            operation: "ReceiveMessage"
+        )
         #expect(names == ["AttributeNames": ["All"], "MessageAttributeNames": ["x"]])
     }
 
@@ -49,14 +57,30 @@ import Testing
         guard case .bytes(let buffer, let type) = response.body else { throw SQSError.internalError("no bytes") }
         #expect(type == "text/xml")
         let xml = String(buffer: buffer)
-        #expect(xml.contains(#"<ReceiveMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><ReceiveMessageResult><Message>"#))
+        #expect(
+            xml.contains(
+                #"<ReceiveMessageResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><ReceiveMessageResult><Message>"#
+            )
+        )
         #expect(xml.contains("<Attribute><Name>SenderId</Name><Value>1</Value></Attribute>"))
-        #expect(xml.contains("<MessageAttribute><Name>k</Name><Value><DataType>String</DataType><StringValue>v</StringValue></Value></MessageAttribute>"))
+        #expect(
+            xml.contains(
+                "<MessageAttribute><Name>k</Name><Value><DataType>String</DataType><StringValue>v</StringValue></Value></MessageAttribute>"
+            )
+        )
         #expect(xml.contains("<Body>b&lt;&amp;&gt;</Body>"))
         #expect(xml.contains("<ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata>"))
-        let batch = QueryProtocol.response(["Successful": [["Id": "1"]], "Failed": []], operation: "DeleteMessageBatch", requestID: "r")
+        let batch = QueryProtocol.response(
+            ["Successful": [["Id": "1"]], "Failed": []],
+            operation: "DeleteMessageBatch",
+            requestID: "r"
+        )
         guard case .bytes(let batchBuffer, _) = batch.body else { throw SQSError.internalError("no bytes") }
-        #expect(String(buffer: batchBuffer).contains("<DeleteMessageBatchResultEntry><Id>1</Id></DeleteMessageBatchResultEntry>"))
+        #expect(
+            String(buffer: batchBuffer).contains(
+                "<DeleteMessageBatchResultEntry><Id>1</Id></DeleteMessageBatchResultEntry>"
+            )
+        )
         let empty = QueryProtocol.response([:], operation: "DeleteQueue", requestID: "r")
         guard case .bytes(let emptyBuffer, _) = empty.body else { throw SQSError.internalError("no bytes") }
         #expect(!String(buffer: emptyBuffer).contains("DeleteQueueResult"))

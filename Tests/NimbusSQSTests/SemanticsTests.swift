@@ -22,7 +22,10 @@ import Testing
             let again = try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0)
             #expect(again.map(\.messageID) == [id])
             #expect(again[0].attributes["ApproximateReceiveCount"] == "2")
-            #expect(again[0].attributes["ApproximateFirstReceiveTimestamp"] == first[0].attributes["ApproximateFirstReceiveTimestamp"])
+            #expect(
+                again[0].attributes["ApproximateFirstReceiveTimestamp"]
+                    == first[0].attributes["ApproximateFirstReceiveTimestamp"]
+            )
             #expect(again[0].receiptHandle != first[0].receiptHandle)
         }
     }
@@ -72,17 +75,38 @@ import Testing
             _ = try await h.create("q")
             _ = try await h.service.send(queueARN: h.arn("q"), body: "x")
             let message = try await h.service.receive(queueARN: h.arn("q"), maxMessages: 1, waitSeconds: 0)[0]
-            try await h.service.changeVisibility(queueARN: h.arn("q"), receiptHandle: message.receiptHandle, timeoutSeconds: 0)
-            let back = try await h.service.receive(queueARN: h.arn("q"), maxMessages: 1, waitSeconds: 0, visibilityTimeout: 100)
+            try await h.service.changeVisibility(
+                queueARN: h.arn("q"),
+                receiptHandle: message.receiptHandle,
+                timeoutSeconds: 0
+            )
+            let back = try await h.service.receive(
+                queueARN: h.arn("q"),
+                maxMessages: 1,
+                waitSeconds: 0,
+                visibilityTimeout: 100
+            )
             #expect(back.count == 1)
             h.clock.advance(seconds: 50)
             // 12 hours at most since the receive.
             await #expect {
-                try await h.service.changeVisibility(queueARN: h.arn("q"), receiptHandle: back[0].receiptHandle, timeoutSeconds: 43_200)
+                try await h.service.changeVisibility(
+                    queueARN: h.arn("q"),
+                    receiptHandle: back[0].receiptHandle,
+                    timeoutSeconds: 43_200
+                )
             } throws: { SQSError.matches($0, "InvalidParameterValueException") }
-            try await h.service.changeVisibility(queueARN: h.arn("q"), receiptHandle: back[0].receiptHandle, timeoutSeconds: 43_150)
+            try await h.service.changeVisibility(
+                queueARN: h.arn("q"),
+                receiptHandle: back[0].receiptHandle,
+                timeoutSeconds: 43_150
+            )
             await #expect {
-                try await h.service.changeVisibility(queueARN: h.arn("q"), receiptHandle: message.receiptHandle, timeoutSeconds: 1)
+                try await h.service.changeVisibility(
+                    queueARN: h.arn("q"),
+                    receiptHandle: message.receiptHandle,
+                    timeoutSeconds: 1
+                )
             } throws: { SQSError.matches($0, "InvalidParameterValueException") }
         }
     }
@@ -91,14 +115,27 @@ import Testing
         try await withHarness { h in
             let url = try await h.create("q", ["DelaySeconds": "10"])
             _ = try await h.service.send(queueARN: h.arn("q"), body: "queue delay")
-            _ = try await h.call({ $0.sendMessage }, ["QueueUrl": .string(url), "MessageBody": "no delay", "DelaySeconds": 0])
+            _ = try await h.call(
+                { $0.sendMessage },
+                ["QueueUrl": .string(url), "MessageBody": "no delay", "DelaySeconds": 0]
+            )
             let attributes = try await h.call(
-                { $0.getQueueAttributes }, ["QueueUrl": .string(url), "AttributeNames": ["All"]])
+                { $0.getQueueAttributes },
+                ["QueueUrl": .string(url), "AttributeNames": ["All"]]
+            )
             #expect(attributes["Attributes"]?["ApproximateNumberOfMessagesDelayed"] == "1")
             #expect(attributes["Attributes"]?["ApproximateNumberOfMessages"] == "1")
-            #expect(try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == ["no delay"])
+            #expect(
+                try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == [
+                    "no delay"
+                ]
+            )
             h.clock.advance(seconds: 10)
-            #expect(try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == ["queue delay"])
+            #expect(
+                try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == [
+                    "queue delay"
+                ]
+            )
         }
     }
 
@@ -108,7 +145,11 @@ import Testing
             _ = try await h.service.send(queueARN: h.arn("q"), body: "old")
             h.clock.advance(seconds: 61)
             _ = try await h.service.send(queueARN: h.arn("q"), body: "new")
-            #expect(try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == ["new"])
+            #expect(
+                try await h.service.receive(queueARN: h.arn("q"), maxMessages: 10, waitSeconds: 0).map(\.body) == [
+                    "new"
+                ]
+            )
         }
     }
 
@@ -129,13 +170,21 @@ import Testing
             #expect(dead.first?.attributes["DeadLetterQueueSourceArn"] == h.arn("src"))
             #expect(dead.first?.attributes["ApproximateReceiveCount"] == "3")
             let sources = try await h.call(
-                { $0.listDeadLetterSourceQueues }, ["QueueUrl": "http://localhost:9000/123456789012/dlq"])
+                { $0.listDeadLetterSourceQueues },
+                ["QueueUrl": "http://localhost:9000/123456789012/dlq"]
+            )
             #expect(sources["queueUrls"] == ["http://localhost:9000/123456789012/src"])
 
             // Back to the source with a move task (run here to completion).
             h.clock.advance(seconds: 31)
-            guard let dlq = h.service.catalog.queue(arn: QueueARN(h.arn("dlq"))!) else { throw SQSError.queueDoesNotExist }
-            #expect(h.service.moves.begin(MoveTasks.Record(id: "t", sourceARN: h.arn("dlq"), status: .running, toMove: 1, startedMillis: 0)))
+            guard let dlq = h.service.catalog.queue(arn: QueueARN(h.arn("dlq"))!) else {
+                throw SQSError.queueDoesNotExist
+            }
+            #expect(
+                h.service.moves.begin(
+                    MoveTasks.Record(id: "t", sourceARN: h.arn("dlq"), status: .running, toMove: 1, startedMillis: 0)
+                )
+            )
             await h.service.runMove(id: "t", source: dlq, destinationID: nil, rate: 500)
             #expect(h.service.moves.record(h.arn("dlq"), "t")?.status == .completed)
             let redriven = try await h.service.receive(queueARN: h.arn("src"), maxMessages: 1, waitSeconds: 0)
@@ -152,7 +201,10 @@ import Testing
             for target in ["missing", "deny", "f.fifo"] {
                 let policy = #"{"deadLetterTargetArn":"\#(h.arn(target))","maxReceiveCount":2}"#
                 await #expect {
-                    _ = try await h.create("src-\(target.replacingOccurrences(of: ".", with: "-"))", ["RedrivePolicy": policy])
+                    _ = try await h.create(
+                        "src-\(target.replacingOccurrences(of: ".", with: "-"))",
+                        ["RedrivePolicy": policy]
+                    )
                 } throws: { SQSError.matches($0, "InvalidParameterValueException") }
             }
         }
@@ -160,7 +212,10 @@ import Testing
 
     @Test func fifoGroupsInOrderOneBatchInFlightPerGroup() async throws {
         try await withHarness { h in
-            _ = try await h.create("f.fifo", ["FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "30"])
+            _ = try await h.create(
+                "f.fifo",
+                ["FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "30"]
+            )
             for i in 0..<4 { _ = try await h.service.send(queueARN: h.arn("f.fifo"), body: "a\(i)", groupID: "A") }
             for i in 0..<2 { _ = try await h.service.send(queueARN: h.arn("f.fifo"), body: "b\(i)", groupID: "B") }
             let first = try await h.service.receive(queueARN: h.arn("f.fifo"), maxMessages: 1, waitSeconds: 0)
@@ -192,8 +247,18 @@ import Testing
             _ = try await h.create("f.fifo", ["FifoQueue": "true", "ContentBasedDeduplication": "true"])
             let a = try await h.service.send(queueARN: h.arn("f.fifo"), body: "same", groupID: "g")
             let b = try await h.service.send(queueARN: h.arn("f.fifo"), body: "same", groupID: "other")
-            let c = try await h.service.send(queueARN: h.arn("f.fifo"), body: "different", groupID: "g", deduplicationID: "d1")
-            let d = try await h.service.send(queueARN: h.arn("f.fifo"), body: "again", groupID: "g", deduplicationID: "d1")
+            let c = try await h.service.send(
+                queueARN: h.arn("f.fifo"),
+                body: "different",
+                groupID: "g",
+                deduplicationID: "d1"
+            )
+            let d = try await h.service.send(
+                queueARN: h.arn("f.fifo"),
+                body: "again",
+                groupID: "g",
+                deduplicationID: "d1"
+            )
             #expect(a == b && c == d && a != c)
             h.clock.advance(seconds: 301)
             let e = try await h.service.send(queueARN: h.arn("f.fifo"), body: "same", groupID: "g")
@@ -210,7 +275,8 @@ import Testing
         try await withHarness { h in
             _ = try await h.create(
                 "f.fifo",
-                ["FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"])
+                ["FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"]
+            )
             let a = try await h.service.send(queueARN: h.arn("f.fifo"), body: "1", groupID: "g1", deduplicationID: "d")
             let b = try await h.service.send(queueARN: h.arn("f.fifo"), body: "2", groupID: "g2", deduplicationID: "d")
             let c = try await h.service.send(queueARN: h.arn("f.fifo"), body: "3", groupID: "g1", deduplicationID: "d")
@@ -260,7 +326,10 @@ import Testing
             let page = try await h.call({ $0.listQueues }, ["QueueNamePrefix": "p", "MaxResults": 2])
             #expect(page["QueueUrls"]?.arrayValue?.count == 2)
             let token = try #require(page["NextToken"])
-            let rest = try await h.call({ $0.listQueues }, ["QueueNamePrefix": "p", "MaxResults": 10, "NextToken": token])
+            let rest = try await h.call(
+                { $0.listQueues },
+                ["QueueNamePrefix": "p", "MaxResults": 10, "NextToken": token]
+            )
             #expect(rest["QueueUrls"]?.arrayValue?.count == 3 && rest["NextToken"] == nil)
             let all = try await h.call({ $0.listQueues }, [:])
             #expect(all["QueueUrls"]?.arrayValue?.count == 6 && all["NextToken"] == nil)
@@ -287,19 +356,29 @@ import Testing
                     "QueueUrl": .string(url),
                     "Entries": [
                         ["Id": "ok", "MessageBody": "fine"],
-                        ["Id": "bad", "MessageBody": "x", "MessageAttributes": ["a": ["DataType": "Nope", "StringValue": "v"]]],
+                        [
+                            "Id": "bad", "MessageBody": "x",
+                            "MessageAttributes": ["a": ["DataType": "Nope", "StringValue": "v"]],
+                        ],
                     ],
-                ])
+                ]
+            )
             #expect(result["Successful"]?.arrayValue?.map { $0["Id"] } == ["ok"])
             #expect(result["Failed"]?.arrayValue?.first?["Code"] == "InvalidParameterValue")
             await #expect(throws: SQSError.batchRequestTooLong(limit: 262_144, sent: 300_000)) {
                 _ = try await h.call(
                     { $0.sendMessageBatch },
-                    ["QueueUrl": .string(url), "Entries": [["Id": "big", "MessageBody": .string(String(repeating: "x", count: 300_000))]]])
+                    [
+                        "QueueUrl": .string(url),
+                        "Entries": [["Id": "big", "MessageBody": .string(String(repeating: "x", count: 300_000))]],
+                    ]
+                )
             }
             await #expect {
                 _ = try await h.call(
-                    { $0.sendMessage }, ["QueueUrl": .string(url), "MessageBody": .string(String(repeating: "x", count: 262_145))])
+                    { $0.sendMessage },
+                    ["QueueUrl": .string(url), "MessageBody": .string(String(repeating: "x", count: 262_145))]
+                )
             } throws: { SQSError.matches($0, "InvalidParameterValueException") }
         }
     }

@@ -12,32 +12,70 @@ import Testing
         try await withHarness { h in
             let namespace = Harness.namespace
             let id = try await h.store.createQueue(
-                NewQueueRecord(namespace: namespace, name: "q", attributes: #"{"VisibilityTimeout":"30"}"#, tags: "{}", createdMillis: 5))
+                NewQueueRecord(
+                    namespace: namespace,
+                    name: "q",
+                    attributes: #"{"VisibilityTimeout":"30"}"#,
+                    tags: "{}",
+                    createdMillis: 5
+                )
+            )
             await #expect(throws: QueueStoreError.queueExists) {
                 _ = try await h.store.createQueue(
-                    NewQueueRecord(namespace: namespace, name: "q", attributes: "{}", tags: "{}", createdMillis: 6))
+                    NewQueueRecord(namespace: namespace, name: "q", attributes: "{}", tags: "{}", createdMillis: 6)
+                )
             }
             let message = NewQueueMessage(
-                messageID: "m-1", body: "body", attributes: Array(#"{"a":{"DataType":"String","StringValue":"v"}}"#.utf8),
-                md5OfBody: "x", md5OfAttributes: "y", systemAttributes: #"{"SenderId":"s"}"#, sentMillis: 10, visibleMillis: 10)
-            let outcomes = try await h.store.send(queueID: id, fifo: false, messages: [message], deduplicationWindowMillis: 1)
+                messageID: "m-1",
+                body: "body",
+                attributes: Array(#"{"a":{"DataType":"String","StringValue":"v"}}"#.utf8),
+                md5OfBody: "x",
+                md5OfAttributes: "y",
+                systemAttributes: #"{"SenderId":"s"}"#,
+                sentMillis: 10,
+                visibleMillis: 10
+            )
+            let outcomes = try await h.store.send(
+                queueID: id,
+                fifo: false,
+                messages: [message],
+                deduplicationWindowMillis: 1
+            )
             guard case .stored(let sequence) = outcomes.first else { throw SQSError.internalError("not stored") }
 
             let reopened = SQLiteQueueStore(database: try NimbusDatabase(path: "\(h.root)/nimbus.sqlite"))
             #expect(try await reopened.loadQueues().map(\.name) == ["q"])
             let received = try await reopened.receive(
-                ReceiveRequest(queueID: id, fifo: false, maxMessages: 10, nowMillis: 20, visibilityMillis: 1000, retentionCutoffMillis: 0))
+                ReceiveRequest(
+                    queueID: id,
+                    fifo: false,
+                    maxMessages: 10,
+                    nowMillis: 20,
+                    visibilityMillis: 1000,
+                    retentionCutoffMillis: 0
+                )
+            )
             #expect(received.messages.count == 1)
             let stored = try #require(received.messages.first)
             #expect(stored.sequence == sequence && stored.messageID == "m-1" && stored.body == "body")
             #expect(stored.attributes == message.attributes && stored.systemAttributes == message.systemAttributes)
             #expect(stored.receiveCount == 1 && stored.firstReceiveMillis == 20)
-            #expect(try await reopened.counts(queueID: id, nowMillis: 21) == QueueCounts(visible: 0, notVisible: 1, delayed: 0))
+            #expect(
+                try await reopened.counts(queueID: id, nowMillis: 21)
+                    == QueueCounts(visible: 0, notVisible: 1, delayed: 0)
+            )
             #expect(try await reopened.nextReceivableMillis(queueID: id, nowMillis: 21, fifo: false) == 1020)
             let deleted = try await reopened.delete(
-                queueID: id, receipts: [Receipt(queueID: id, sequence: sequence, receiveCount: 1)], nowMillis: 30, fifo: false)
+                queueID: id,
+                receipts: [Receipt(queueID: id, sequence: sequence, receiveCount: 1)],
+                nowMillis: 30,
+                fifo: false
+            )
             #expect(deleted == [.done])
-            #expect(try await reopened.counts(queueID: id, nowMillis: 30) == QueueCounts(visible: 0, notVisible: 0, delayed: 0))
+            #expect(
+                try await reopened.counts(queueID: id, nowMillis: 30)
+                    == QueueCounts(visible: 0, notVisible: 0, delayed: 0)
+            )
             try await reopened.deleteQueue(id: id)
             #expect(try await reopened.loadQueues().isEmpty)
         }

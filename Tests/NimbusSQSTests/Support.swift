@@ -53,14 +53,17 @@ struct Harness {
         let result = try await self.service.createQueue(
             Input(object: [
                 "QueueName": .string(name), "Attributes": .object(attributes.mapValues { .string($0) }),
-            ]), self.context)
+            ]),
+            self.context
+        )
         return result["QueueUrl"]?.stringValue ?? ""
     }
 
     func arn(_ name: String) -> String { "arn:aws:sqs:us-east-1:123456789012:\(name)" }
 
     func call(
-        _ operation: (SQSService) -> (Input, SQSService.Context) async throws -> JSONValue, _ input: [String: JSONValue]
+        _ operation: (SQSService) -> (Input, SQSService.Context) async throws -> JSONValue,
+        _ input: [String: JSONValue]
     ) async throws -> JSONValue {
         try await operation(self.service)(Input(object: input), self.context)
     }

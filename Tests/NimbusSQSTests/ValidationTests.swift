@@ -41,13 +41,19 @@ import Testing
         }
         #expect(throws: SQSError.unknownAttribute("QueueArn")) { try configuration.apply(["QueueArn": "x"]) }
         #expect(
-            throws: SQSError.invalidAttributeName("You can specify the DeduplicationScope only when FifoQueue is set to true.")
+            throws: SQSError.invalidAttributeName(
+                "You can specify the DeduplicationScope only when FifoQueue is set to true."
+            )
         ) { try configuration.apply(["DeduplicationScope": "queue"]) }
 
         var fifo = QueueConfiguration(fifo: true)
-        try fifo.apply(["FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"])
+        try fifo.apply([
+            "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId",
+        ])
         #expect(fifo.deduplicatesPerGroup)
-        #expect(throws: SQSError.invalidAttributeValue(name: "FifoQueue", reason: "Modifying queue type is not supported.")) {
+        #expect(
+            throws: SQSError.invalidAttributeValue(name: "FifoQueue", reason: "Modifying queue type is not supported.")
+        ) {
             try fifo.apply(["FifoQueue": "false"])
         }
         var perGroup = QueueConfiguration(fifo: true)
@@ -65,7 +71,9 @@ import Testing
     }
 
     @Test func redrivePolicies() throws {
-        let policy = try RedrivePolicy(parsing: #"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:1:dlq","maxReceiveCount":"3"}"#)
+        let policy = try RedrivePolicy(
+            parsing: #"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:1:dlq","maxReceiveCount":"3"}"#
+        )
         #expect(policy.maxReceiveCount == 3)
         #expect(policy.document == #"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:1:dlq","maxReceiveCount":3}"#)
         for bad in [
@@ -74,14 +82,20 @@ import Testing
             #"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:1:dlq","maxReceiveCount":1001}"#,
             #"{"deadLetterTargetArn":"not-an-arn","maxReceiveCount":1}"#,
         ] {
-            #expect { try RedrivePolicy(parsing: bad) } throws: { SQSError.matches($0, "InvalidParameterValueException") }
+            #expect { try RedrivePolicy(parsing: bad) } throws: {
+                SQSError.matches($0, "InvalidParameterValueException")
+            }
         }
-        let allow = try RedriveAllowPolicy(parsing: #"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:1:a"]}"#)
+        let allow = try RedriveAllowPolicy(
+            parsing: #"{"redrivePermission":"byQueue","sourceQueueArns":["arn:aws:sqs:us-east-1:1:a"]}"#
+        )
         #expect(allow.allows("arn:aws:sqs:us-east-1:1:a") && !allow.allows("arn:aws:sqs:us-east-1:1:b"))
         #expect(try !RedriveAllowPolicy(parsing: #"{"redrivePermission":"denyAll"}"#).allows("x"))
         #expect(throws: SQSError.self) { try RedriveAllowPolicy(parsing: #"{"redrivePermission":"byQueue"}"#) }
         #expect(throws: SQSError.self) {
-            try RedriveAllowPolicy(parsing: #"{"redrivePermission":"allowAll","sourceQueueArns":["arn:aws:sqs:r:1:a"]}"#)
+            try RedriveAllowPolicy(
+                parsing: #"{"redrivePermission":"allowAll","sourceQueueArns":["arn:aws:sqs:r:1:a"]}"#
+            )
         }
     }
 
@@ -104,7 +118,11 @@ import Testing
             [".x": ["DataType": "String", "StringValue": "v"]],
             ["a..b": ["DataType": "String", "StringValue": "v"]],
             ["sp ace": ["DataType": "String", "StringValue": "v"]],
-            .object(Dictionary(uniqueKeysWithValues: (0..<11).map { ("a\($0)", ["DataType": "String", "StringValue": "v"]) })),
+            .object(
+                Dictionary(
+                    uniqueKeysWithValues: (0..<11).map { ("a\($0)", ["DataType": "String", "StringValue": "v"]) }
+                )
+            ),
         ]
         for attributes in bad {
             #expect(throws: SQSError.self) { try MessageValidation.attributes(attributes) }
@@ -126,8 +144,12 @@ import Testing
         #expect(throws: SQSError.invalidMessageContents) { try MessageValidation.body("bell\u{7}") }
         #expect(throws: SQSError.invalidMessageContents) { try MessageValidation.body("\u{FFFE}") }
         #expect(
-            MessageValidation.size(body: "abc", attributes: ["k": MessageAttributeValue(dataType: "String", stringValue: "vv")])
-                == 3 + 1 + 6 + 2)
+            MessageValidation.size(
+                body: "abc",
+                attributes: ["k": MessageAttributeValue(dataType: "String", stringValue: "vv")]
+            )
+                == 3 + 1 + 6 + 2
+        )
     }
 
     @Test func batches() throws {
@@ -137,7 +159,9 @@ import Testing
         #expect(throws: SQSError.tooManyEntries(11)) {
             try MessageValidation.batch((0..<11).map { entry("e\($0)") }, entryName: "E")
         }
-        #expect(throws: SQSError.batchEntryIdsNotDistinct("x")) { try MessageValidation.batch([entry("x"), entry("x")], entryName: "E") }
+        #expect(throws: SQSError.batchEntryIdsNotDistinct("x")) {
+            try MessageValidation.batch([entry("x"), entry("x")], entryName: "E")
+        }
         for bad in ["", "a:b", String(repeating: "a", count: 81)] {
             #expect(throws: SQSError.invalidBatchEntryId) { try MessageValidation.batch([entry(bad)], entryName: "E") }
         }
@@ -152,7 +176,9 @@ import Testing
 
     @Test func urlsAndARNs() throws {
         #expect(try QueueURL.parse("http://localhost:9000/123456789012/orders") == ("123456789012", "orders"))
-        #expect(try QueueURL.parse("https://sqs.us-east-1.amazonaws.com/123456789012/q.fifo") == ("123456789012", "q.fifo"))
+        #expect(
+            try QueueURL.parse("https://sqs.us-east-1.amazonaws.com/123456789012/q.fifo") == ("123456789012", "q.fifo")
+        )
         #expect(try QueueURL.parse("/123456789012/q") == ("123456789012", "q"))
         #expect(throws: SQSError.self) { try QueueURL.parse("http://localhost:9000/") }
         #expect(throws: SQSError.self) { try QueueURL.parse("orders") }
@@ -190,7 +216,10 @@ import Testing
         let map = ["SenderId": "AROA:fn", "AWSTraceHeader": "Root=1-\"x\"\\\n\t\u{1}é𝄞"]
         let text = FlatJSON.encode(map)
         #expect(FlatJSON.decode(text) == map)
-        let viaFoundation = String(decoding: JSONValue.object(map.mapValues { .string($0) }).serialized(), as: UTF8.self)
+        let viaFoundation = String(
+            decoding: JSONValue.object(map.mapValues { .string($0) }).serialized(),
+            as: UTF8.self
+        )
         #expect(FlatJSON.decode(viaFoundation) == map)
         #expect(JSONValue.parse(Array(text.utf8)) == JSONValue.object(map.mapValues { .string($0) }))
         #expect(FlatJSON.decode(#"{"a":"\ud834\udd1e","b":"\u00e9"}"#) == ["a": "𝄞", "b": "é"])

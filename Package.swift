@@ -142,7 +142,7 @@ let package = Package(
             name: "NimbusLambda",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusQueue", "NimbusEdge", "NimbusHTTPEvents",
-                "NimbusEventSources", "NimbusEventPatterns",
+                "NimbusEventSources", "NimbusEventPatterns", "NimbusSQS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

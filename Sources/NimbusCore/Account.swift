@@ -24,3 +24,12 @@ public struct AccountContext: Sendable, Hashable {
         NimbusError(.resourceNotFound, "Function not found: \(self.functionARN(name, qualifier: qualifier))")
     }
 }
+
+extension AccountContext {
+    /// Whether `arn` names an SQS queue (`arn:aws:sqs:<region>:<account>:<name>`): Lambda's destinations, dead-letter
+    /// queues and event sources accept queues by ARN.
+    public static func isQueueARN(_ arn: String) -> Bool {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 6 && parts[0] == "arn" && parts[2] == "sqs" && !parts[5].isEmpty
+    }
+}

@@ -202,11 +202,9 @@ public final class EventSourceMappings: Sendable {
         self.mappings.withLock { all in all.values.filter { $0.namespace == namespace }.map(\.mapping) }
     }
 
-    /// A queue ARN (`arn:aws:sqs:<region>:<account>:<name>`), or nil for any other source.
+    /// A queue ARN, or nil for any other source.
     static func queueARN(_ arn: String) -> String? {
-        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs", !parts[5].isEmpty else { return nil }
-        return arn
+        AccountContext.isQueueARN(arn) ? arn : nil
     }
 
     /// The function a mapping names, which must exist with its qualifier ("Function does not exist" otherwise).

@@ -4,10 +4,11 @@ import NimbusCore
 import NimbusEdge
 import NimbusInvoker
 import NimbusQueue
+import NimbusSQS
 import NimbusSandbox
 
 /// Asynchronous invocation: the dispatcher's ``AsyncEventHandler`` (running events, delivering invocation records to
-/// destinations and dead-letter queues) and Nimbus's operational endpoints (`/_nimbus/async…`, `/_nimbus/queues…`).
+/// destinations and dead-letter queues, SQS queues) and Nimbus's operational endpoints (`/_nimbus/async…`).
 extension LambdaAPI: AsyncEventHandler {
     public func limits(for event: QueuedEvent) -> (maximumRetryAttempts: Int, maximumEventAgeSeconds: Int) {
         let config = self.registry.eventInvokeConfigs.get(event.functionName, qualifier: event.qualifier ?? "$LATEST")
@@ -51,17 +52,19 @@ extension LambdaAPI: AsyncEventHandler {
         case .failure:
             if let arn = config?.onFailure { try await self.deliver(record, to: arn) }
             if let dlq = (try? self.resolve(event.functionName, qualifier: event.qualifier))?.configuration.deadLetterTargetArn,
-                let queue = MessageQueues.queueName(of: dlq)
+                AccountContext.isQueueARN(dlq)
             {
                 // AWS's DLQ message: the original event, with RequestID, ErrorCode and ErrorMessage attributes.
                 let errorMessage =
                     result.flatMap { JSONValue.parse($0.payload)?.objectValue?["errorMessage"]?.stringValue }
                     ?? result?.errorMessage ?? event.lastError ?? ""
-                try await self.messageQueues.send(
-                    queue: queue, body: String(decoding: event.payload, as: UTF8.self),
-                    attributes: [
-                        "RequestID": event.requestID, "ErrorCode": String(result?.statusCode ?? 200),
-                        "ErrorMessage": String(errorMessage.utf8.prefix(1024)) ?? "",
+                _ = try await self.queues.send(
+                    queueARN: dlq, body: String(decoding: event.payload, as: UTF8.self),
+                    messageAttributes: [
+                        "RequestID": MessageAttributeValue(dataType: "String", stringValue: event.requestID),
+                        "ErrorCode": MessageAttributeValue(dataType: "Number", stringValue: String(result?.statusCode ?? 200)),
+                        "ErrorMessage": MessageAttributeValue(
+                            dataType: "String", stringValue: String(errorMessage.utf8.prefix(1024)) ?? ""),
                     ])
             }
         }
@@ -97,10 +100,10 @@ extension LambdaAPI: AsyncEventHandler {
         return .object(record)
     }
 
-    /// Sends an invocation record to a Nimbus queue, or invokes a Nimbus function with it asynchronously.
+    /// Sends an invocation record to an SQS queue, or invokes a Nimbus function with it asynchronously.
     func deliver(_ record: JSONValue, to arn: String) async throws {
-        if let queue = MessageQueues.queueName(of: arn) {
-            try await self.messageQueues.send(queue: queue, body: String(decoding: record.serialized(), as: UTF8.self))
+        if AccountContext.isQueueARN(arn) {
+            _ = try await self.queues.send(queueARN: arn, body: String(decoding: record.serialized(), as: UTF8.self))
             return
         }
         let id = try FunctionIdentifier.parse(arn)
@@ -154,19 +157,5 @@ extension LambdaAPI: AsyncEventHandler {
     func asyncRedrive(_ p: ServiceRequest, name: String) async throws -> ServiceResponse {
         let count = try await self.eventQueue.redrive(function: name, nowMillis: Timestamp.nowMillis())
         return ServiceResponse.document(200, ["Redriven": .number(Double(count))])
-    }
-
-    /// `GET /_nimbus/queues/{name}/messages`.
-    func queueMessages(_ p: ServiceRequest, queue: String) async throws -> ServiceResponse {
-        let messages = try await self.messageQueues.messages(queue: queue)
-        let list: [JSONValue] = messages.map { m in
-            [
-                "MessageId": .string(m.messageID), "Body": .string(m.body),
-                "SentTimestamp": .string(String(m.sentAtMillis)),
-                "MessageAttributes": .object(
-                    m.attributes.mapValues { ["DataType": .string(Double($0) != nil ? "Number" : "String"), "StringValue": .string($0)] }),
-            ]
-        }
-        return ServiceResponse.document(200, ["Messages": .array(list)])
     }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NimbusCore
 import NimbusInvoker
 import NimbusQueue
+import NimbusSQS
 import NimbusStore
 
 /// The Lambda API (2015-03-31 and friends): its operations on typed requests, calling the registry and the
@@ -18,20 +19,21 @@ public struct LambdaAPI: Sendable {
     let codeStore: CodeStore
     let account: AccountContext
     let logger: Logger
-    /// The durable queue behind `Event` invocations, and Nimbus's destination queues.
+    /// The durable queue behind `Event` invocations.
     let eventQueue: EventQueue
-    let messageQueues: MessageQueues
+    /// SQS, where destination records and dead letters go.
+    let queues: SQSService
     /// A uniform random number in `0..<1` per invocation of an alias with routing (injectable for tests).
     let random: @Sendable () -> Double
 
     /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
         registry: FunctionRegistry, invoker: Invoker, codeStore: CodeStore, account: AccountContext,
-        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, messageQueues: MessageQueues, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, queues: SQSService, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.random = random
         self.eventQueue = eventQueue
-        self.messageQueues = messageQueues
+        self.queues = queues
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker

@@ -6,6 +6,7 @@ import NimbusEdge
 import NimbusEventSources
 import NimbusInvoker
 import NimbusQueue
+import NimbusSQS
 import NimbusStore
 import ServiceLifecycle
 import Synchronization
@@ -21,7 +22,8 @@ public final class LambdaService: Service, Sendable {
         public var database: NimbusDatabase
         public var codeStore: CodeStore
         public var eventQueue: EventQueue
-        public var messageQueues: MessageQueues
+        /// SQS: where destination records and dead letters go.
+        public var queues: SQSService
         public var credentials: CredentialStore
         public var logger: Logger
         /// Builds the invoker of a namespace (its configuration names the namespace).
@@ -29,14 +31,14 @@ public final class LambdaService: Service, Sendable {
         public var random: @Sendable () -> Double
 
         public init(
-            database: NimbusDatabase, codeStore: CodeStore, eventQueue: EventQueue, messageQueues: MessageQueues,
+            database: NimbusDatabase, codeStore: CodeStore, eventQueue: EventQueue, queues: SQSService,
             credentials: CredentialStore, logger: Logger, makeInvoker: @escaping @Sendable (AccountContext) -> Invoker,
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
         ) {
             self.database = database
             self.codeStore = codeStore
             self.eventQueue = eventQueue
-            self.messageQueues = messageQueues
+            self.queues = queues
             self.credentials = credentials
             self.logger = logger
             self.makeInvoker = makeInvoker
@@ -106,7 +108,7 @@ public final class LambdaService: Service, Sendable {
         let api = LambdaAPI(
             registry: registry, invoker: invoker, codeStore: self.shared.codeStore, account: namespace,
             credentials: self.shared.credentials, logger: self.shared.logger, eventQueue: self.shared.eventQueue,
-            messageQueues: self.shared.messageQueues, random: self.shared.random)
+            queues: self.shared.queues, random: self.shared.random)
         self.ready.withLock { $0[namespace] = api }
         self.newInvoker.yield(invoker)
         return api
@@ -274,8 +276,7 @@ public final class LambdaService: Service, Sendable {
             operations: operations)
     }
 
-    /// Nimbus's own operational routes (`/_nimbus/…`): health, code downloads, concurrency and async statistics,
-    /// destination queues. Reachable from the server's listener only, never from a sandbox.
+    /// Nimbus's own operational routes (`/_nimbus/…`): health, code downloads, concurrency and async statistics. Reachable from the server's listener only, never from a sandbox.
     public var adminDefinition: ServiceDefinition {
         func op(
             _ name: String, _ method: String, _ uri: String,
@@ -293,9 +294,6 @@ public final class LambdaService: Service, Sendable {
                 op("AsyncEvents", "GET", "/_nimbus/async/events") { try await $0.asyncEvents($1) },
                 op("AsyncRedrive", "POST", "/_nimbus/async/redrive/{FunctionName}") {
                     try await $0.asyncRedrive($1, name: $1.label("FunctionName"))
-                },
-                op("QueueMessages", "GET", "/_nimbus/queues/{Queue}/messages") {
-                    try await $0.queueMessages($1, queue: $1.label("Queue"))
                 },
             ])
     }

@@ -163,7 +163,7 @@ public final class NimbusServer: Sendable {
         let lambda = LambdaService(
             LambdaService.Shared(
                 database: database, codeStore: codeStore, eventQueue: eventQueue,
-                messageQueues: MessageQueues(database: database), credentials: credentials, logger: self.logger,
+                queues: sqs, credentials: credentials, logger: self.logger,
                 makeInvoker: { namespace in
                     var configuration = Invoker.Configuration(
                         account: namespace, keepAlive: c.keepAlive, accountConcurrency: c.accountConcurrency,

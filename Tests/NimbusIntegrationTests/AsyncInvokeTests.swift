@@ -4,16 +4,27 @@ import Testing
 
 @testable import NimbusCLI
 
-/// `Event` invocations through the durable queue and the dispatcher, observed through Nimbus queues.
+/// `Event` invocations through the durable queue and the dispatcher, observed through an SQS destination queue.
 @Suite struct AsyncInvokeTests {
-    func messages(_ s: TestServer, _ queue: String, count: Int) async throws -> [JSONValue] {
-        for _ in 0..<300 {
-            let list = try await s.client.call(.GET, "/_nimbus/queues/\(queue)/messages").json?["Messages"]?.arrayValue ?? []
-            if list.count >= count { return list }
-            try await Task.sleep(for: .milliseconds(50))
+    /// Creates an SQS queue through the service's own API (json 1.0) and returns its ARN.
+    func createQueue(_ s: TestServer, _ name: String) async throws -> String {
+        _ = try await s.client.call(
+            .POST, "/", json: ["QueueName": .string(name)],
+            headers: [("X-Amz-Target", "AmazonSQS.CreateQueue"), ("Content-Type", "application/x-amz-json-1.0")])
+        return "arn:aws:sqs:us-east-1:000000000000:\(name)"
+    }
+
+    /// Receives (and deletes) until `count` messages have arrived, through SQS's in-process API.
+    func messages(_ s: TestServer, _ arn: String, count: Int) async throws -> [String] {
+        let sqs = try #require(s.server.components.withLock { $0?.sqs })
+        var bodies: [String] = []
+        for _ in 0..<30 where bodies.count < count {
+            let batch = try await sqs.receive(queueARN: arn, maxMessages: 10, waitSeconds: 1)
+            bodies += batch.map(\.body)
+            if !batch.isEmpty { try await sqs.delete(queueARN: arn, receiptHandles: batch.map(\.receiptHandle)) }
         }
-        Issue.record("no \(count) message(s) on \(queue) within 15 s")
-        return []
+        if bodies.count < count { Issue.record("\(bodies.count) of \(count) message(s) on \(arn) within 30 s") }
+        return bodies
     }
 
     @Test func successAndFailureRecordsReachTheirDestinations() async throws {
@@ -22,8 +33,8 @@ import Testing
             let bad = unique("async-crash")
             try await s.createTestRuntimeFunction(ok, behaviour: "echo")
             try await s.createTestRuntimeFunction(bad, behaviour: "crash")
-            let queue = unique("q")
-            let arn = JSONValue.string("arn:aws:sqs:us-east-1:000000000000:\(queue)")
+            let queueARN = try await self.createQueue(s, unique("q"))
+            let arn = JSONValue.string(queueARN)
             _ = try await s.client.call(
                 .PUT, "/2019-09-25/functions/\(ok)/event-invoke-config",
                 json: ["DestinationConfig": ["OnSuccess": ["Destination": arn]]])
@@ -35,8 +46,7 @@ import Testing
             #expect(first.body.isEmpty)
             let second = try await s.invoke(bad, #"{"b":2}"#, type: "Event", tail: false)
             #expect(second.status == 202)
-            let list = try await self.messages(s, queue, count: 2)
-            let records = list.compactMap { $0["Body"]?.stringValue.flatMap { JSONValue.parse(Array($0.utf8)) } }
+            let records = try await self.messages(s, queueARN, count: 2).compactMap { JSONValue.parse(Array($0.utf8)) }
             let byID = Dictionary(uniqueKeysWithValues: records.compactMap { r in
                 r["requestContext"]?["requestId"]?.stringValue.map { ($0, r) }
             })

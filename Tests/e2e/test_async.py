@@ -1,7 +1,7 @@
 """Asynchronous invocation (issue #5): the durable queue, retries, destinations, FunctionEventInvokeConfig.
 
 The session server runs with `--async-retry-base 0.2` (AWS: ~60 s) and short throttle backoffs. Results are
-observed through Nimbus-native queues (`arn:aws:sqs:…:<name>`, read at GET /_nimbus/queues/<name>/messages) and
+observed through SQS destination queues (`arn:aws:sqs:…:<name>`, read with boto3's ReceiveMessage) and
 the function's logs. The crash test starts its own server, `kill -9`s it mid-burst and restarts it on the same data
 directory.
 """
@@ -35,15 +35,38 @@ def queue_arn(name):
     return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
-def new_queue():
+def sqs_client(endpoint):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("sqs", endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
+
+
+def new_queue(endpoint):
+    """A new SQS queue on the server at `endpoint`: destinations and dead-letter queues are real queues."""
     name = f"q-{uuid.uuid4().hex[:12]}"
+    sqs_client(endpoint).create_queue(QueueName=name)
     return name, queue_arn(name)
 
 
+# Every message read from each queue so far (reading deletes them from the queue).
+_received = {}
+
+
 def queue_messages(endpoint, name):
-    r = raw_request(endpoint, "GET", f"/_nimbus/queues/{name}/messages")
-    assert r.status == 200, r
-    return r.json()["Messages"]
+    """Every message that has reached queue `name`, in SQS's ReceiveMessage shape (Body, MessageAttributes)."""
+    sqs = sqs_client(endpoint)
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    got = _received.setdefault(name, [])
+    for _ in range(1000):  # bounded: at most 10,000 messages a call
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+        if not batch:
+            break
+        got += batch
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for i, m in enumerate(batch)])
+    return list(got)
 
 
 def wait_messages(endpoint, name, count, timeout=30.0):
@@ -60,7 +83,7 @@ def invoke_event(lam, name, payload):
 
 def test_event_runs_and_on_success_record_reaches_a_queue(lam, endpoint, functions):
     fn = functions.python(OK_SOURCE)
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     lam.put_function_event_invoke_config(FunctionName=fn, DestinationConfig={"OnSuccess": {"Destination": qarn}})
     request_id = invoke_event(lam, fn, {"hello": "async"})
     [message] = wait_messages(endpoint, qname, 1)
@@ -77,7 +100,7 @@ def test_event_runs_and_on_success_record_reaches_a_queue(lam, endpoint, functio
 
 def test_always_failing_function_runs_exactly_retries_plus_one_times(lam, logs, endpoint, functions):
     fn = functions.python(FAIL_SOURCE)
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     lam.put_function_event_invoke_config(
         FunctionName=fn, MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": qarn}})
     request_id = invoke_event(lam, fn, {"n": 1})
@@ -100,7 +123,7 @@ def test_always_failing_function_runs_exactly_retries_plus_one_times(lam, logs, 
 
 
 def test_default_retries_and_dead_letter_queue(lam, endpoint, functions):
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     fn = functions.python(FAIL_SOURCE, DeadLetterConfig={"TargetArn": qarn})
     request_id = invoke_event(lam, fn, {"raise_error": 1})
     [message] = wait_messages(endpoint, qname, 1, timeout=30)
@@ -116,7 +139,7 @@ def test_default_retries_and_dead_letter_queue(lam, endpoint, functions):
 
 
 def test_function_destination_gets_the_invocation_record(lam, endpoint, functions):
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     target = functions.python(OK_SOURCE)
     lam.put_function_event_invoke_config(FunctionName=target, DestinationConfig={"OnSuccess": {"Destination": qarn}})
     source = functions.python(FAIL_SOURCE)
@@ -228,7 +251,7 @@ def test_event_invoke_config_errors(lam, functions):
 
 def test_throttled_events_wait_without_consuming_retries(lam, endpoint, functions):
     fn = functions.python(OK_SOURCE)
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     lam.put_function_event_invoke_config(
         FunctionName=fn, MaximumRetryAttempts=0, DestinationConfig={"OnSuccess": {"Destination": qarn}})
     lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
@@ -250,7 +273,7 @@ def test_throttled_events_wait_without_consuming_retries(lam, endpoint, function
 def test_throttled_event_expires_to_on_failure_with_event_age_exceeded(lam, endpoint, functions):
     """MaximumEventAgeInSeconds' minimum is 60: this test waits about a minute."""
     fn = functions.python(OK_SOURCE)
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
     lam.put_function_event_invoke_config(
         FunctionName=fn, MaximumEventAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": qarn}})
@@ -385,7 +408,7 @@ def test_accepted_events_survive_kill_9(tmp_path):
         fn = helpers.unique("crash")
         lam.create_function(FunctionName=fn, Runtime=helpers.PY, Role=helpers.ROLE, Handler="app.handler",
                             Code={"ZipFile": helpers.py_zip(SLOW_SOURCE)})
-        qname, qarn = new_queue()
+        qname, qarn = new_queue(server.endpoint)
         lam.put_function_event_invoke_config(FunctionName=fn, DestinationConfig={"OnSuccess": {"Destination": qarn}})
         path = f"/2015-03-31/functions/{fn}/invocations"
         accepted = []
@@ -445,7 +468,7 @@ def test_accepted_events_survive_kill_9(tmp_path):
 def test_queue_cli_lists_dead_letters_and_redrives(lam, endpoint, functions):
     binary = os.environ.get("NIMBUS_BIN") or os.path.join(helpers.REPO, ".build", "debug", "nimbus")
     fn = functions.python(FAIL_SOURCE)
-    qname, qarn = new_queue()
+    qname, qarn = new_queue(endpoint)
     lam.put_function_event_invoke_config(
         FunctionName=fn, MaximumRetryAttempts=0, DestinationConfig={"OnSuccess": {"Destination": qarn}})
     request_id = invoke_event(lam, fn, {"redrive": True})

@@ -62,12 +62,18 @@ extension Bench {
             grouped.append(try await Self.rawInserts(database, writer: writer, count: count, clients: clients))
         }
         var httpCycles: [Double] = []
+        var mapped: [Double] = []
         try await Self.withServer(ServerConfiguration(sandbox: .process)) { endpoint in
             let client = LambdaClient(endpoint: endpoint, http: http)
             let url =
                 try await Self.sqsCall(client, "CreateQueue", ["QueueName": "bench"])["QueueUrl"]?.stringValue ?? ""
             for _ in 0..<self.rounds {
                 httpCycles.append(try await Self.httpCycles(client, url: url, count: count, clients: clients))
+            }
+            if let runtime = self.testRuntimeBinary() {
+                for round in 0..<self.rounds {
+                    mapped.append(try await self.mappingDrain(client, runtime: runtime, count: count, round: round))
+                }
             }
         }
         let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
@@ -105,6 +111,12 @@ extension Bench {
                 h / g
             )
         )
+        if !mapped.isEmpty {
+            print(
+                String(
+                    format: "  Event source mapping → no-op function (batches of 10)  %10.0f messages/s drained",
+                    median(mapped)))
+        }
         print(
             "  Rounds (in process / one commit each / group-committed / HTTP, per s): "
                 + (0..<cycles.count).map {
@@ -112,6 +124,49 @@ extension Bench {
                 }
                 .joined(separator: ", ")
         )
+    }
+
+    /// The compiled no-op runtime next to this binary (or `--test-runtime`), if it is there.
+    func testRuntimeBinary() -> [UInt8]? {
+        let path = self.testRuntime ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/nimbus-test-runtime"
+        return FileManager.default.contents(atPath: path).map { Array($0) }
+    }
+
+    /// Messages per second from a queue through an event source mapping into a no-op `provided` function: `count`
+    /// messages are queued while the mapping is disabled, then it is enabled and the time until the queue is empty
+    /// is measured (the pollers' whole path: receive, event, invoke, delete).
+    func mappingDrain(_ client: LambdaClient, runtime: [UInt8], count: Int, round: Int) async throws -> Double {
+        let name = "bench-mapped-\(round)"
+        try await self.create(client, name, runtime: "provided.al2023", handler: "noop", files: [("bootstrap", runtime, true)])
+        let url = try await Self.sqsCall(client, "CreateQueue", ["QueueName": .string(name)])["QueueUrl"]?.stringValue ?? ""
+        let arn = "arn:aws:sqs:us-east-1:000000000000:\(name)"
+        let created = try await client.call(
+            .POST, "/2015-03-31/event-source-mappings",
+            json: ["FunctionName": .string(name), "EventSourceArn": .string(arn), "Enabled": false, "BatchSize": 10])
+        let uuid = created.json?["UUID"]?.stringValue ?? ""
+        let body = String(repeating: "x", count: 100)
+        try await Self.parallel(count: (count + 9) / 10, clients: Self.sqsConcurrency) { _ in
+            let entries: [JSONValue] = (0..<10).map { ["Id": .string("m\($0)"), "MessageBody": .string(body)] }
+            _ = try await Self.sqsCall(client, "SendMessageBatch", ["QueueUrl": .string(url), "Entries": .array(entries)])
+        }
+        let queued = ((count + 9) / 10) * 10
+        let start = ContinuousClock.now
+        _ = try await client.call(.PUT, "/2015-03-31/event-source-mappings/\(uuid)", json: ["Enabled": true])
+        let attributes: JSONValue = [
+            "QueueUrl": .string(url),
+            "AttributeNames": ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        ]
+        // Bounded: a drain slower than 10 minutes is a failure, not a figure.
+        while ContinuousClock.now - start < .seconds(600) {
+            let found = try await Self.sqsCall(client, "GetQueueAttributes", attributes)["Attributes"]
+            let left = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+                .compactMap { found?[$0]?.stringValue.flatMap(Int.init) }.reduce(0, +)
+            if left == 0 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - start)
+        _ = try await client.call(.DELETE, "/2015-03-31/event-source-mappings/\(uuid)")
+        return Double(queued) / elapsed
     }
 
     static func createBenchQueue(_ sqs: SQSService) async throws -> String {

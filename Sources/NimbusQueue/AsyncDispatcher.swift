@@ -136,10 +136,14 @@ struct DispatchSchedule: Sendable {
     struct Plan: Sendable, Equatable {
         /// How many events of each function to lease now, longest waiting first.
         var leases: [Grant] = []
-        /// Due functions without free concurrency and with nothing of theirs about to start: the dispatcher waits
-        /// for one of their slots to be given back (``AsyncEventHandler/whenConcurrencyFrees(of:beyond:_:)``).
-        /// Functions whose own leased events are still starting are not listed: their start wakes the dispatcher.
+        /// Due functions without free concurrency and with nothing of the dispatcher's own starting or running:
+        /// it waits for one of their slots to be given back (``AsyncEventHandler/whenConcurrencyFrees(of:beyond:_:)``).
+        /// A function with its own events under way is not listed: their admission or end wakes the dispatcher, and
+        /// their workers hand freed slots on.
         var waiting: [EventFunction] = []
+        /// Some due function had room the dispatcher's own bound left it no dispatch for: workers must not hand
+        /// their slots on, so that the loop shares the bound out.
+        var starved = false
     }
 
     /// How many events of each due function to lease: its free concurrency less what the dispatcher has leased and
@@ -150,6 +154,7 @@ struct DispatchSchedule: Sendable {
         due: [EventFunction],
         available: [EventFunction: Int],
         starting: [EventFunction: Int],
+        running: [EventFunction: Int],
         freeDispatches: Int
     ) -> Plan {
         var plan = Plan()
@@ -158,10 +163,11 @@ struct DispatchSchedule: Sendable {
             let mine = starting[function, default: 0]
             let room = available[function, default: 0] - mine
             guard room > 0 else {
-                if mine == 0 { plan.waiting.append(function) }
+                if mine == 0 && running[function, default: 0] == 0 { plan.waiting.append(function) }
                 continue
             }
             let count = min(room, free)
+            if count < room { plan.starved = true }
             if count > 0 {
                 plan.leases.append(Grant(function: function, count: count))
                 free -= count
@@ -297,6 +303,10 @@ public final class AsyncDispatcher: Service {
         var inFlight = 0
         /// Per function, events leased and not yet admitted (or refused) by its concurrency limiter.
         var starting: [EventFunction: Int] = [:]
+        /// Per function, workers whose events take its concurrency (leased and not yet recorded).
+        var running: [EventFunction: Int] = [:]
+        /// The last plan left a function with room but no dispatch (``DispatchSchedule/Plan/starved``).
+        var starved = false
         /// Functions whose events became pending since the loop last looked, with the earliest schedule.
         var hints: [EventFunction: Int64] = [:]
         /// Pending events appeared that the hints cannot name: scan the queue.
@@ -311,7 +321,10 @@ public final class AsyncDispatcher: Service {
     let logger: Logger
     let random: @Sendable () -> Double
     let shared = Mutex(Shared())
+    /// Wakes the leasing loop.
     let doorbell = Doorbell()
+    /// Rung when the last in-flight event is recorded (shutdown waits for it).
+    let idle = Doorbell()
 
     /// - Parameter random: uniform numbers in 0..<1 for the throttle backoff's jitter.
     public init(
@@ -358,10 +371,14 @@ public final class AsyncDispatcher: Service {
         await cancelWhenGracefulShutdown {
             await self.loop()
         }
-        // In-flight events finish if they can; whatever is still leased is pending again at the next start.
-        for _ in 0..<100 where self.inFlight > 0 {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        // In-flight events finish if they can, for at most 5 s; whatever is still leased is pending again at the next
+        // start. Waited for on a task of its own: this one may be cancelled, which would end any wait at once.
+        await Task.detached {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while self.inFlight > 0 && ContinuousClock.now < deadline {
+                await self.idle.wait(timeout: deadline - .now)
+            }
+        }.value
     }
 
     // MARK: Leasing
@@ -397,26 +414,38 @@ public final class AsyncDispatcher: Service {
             let due = schedule.due(nowMillis: now)
             var available: [EventFunction: Int] = [:]
             for function in due { available[function] = self.handler.availableConcurrency(of: function) }
-            let (starting, inFlight) = self.shared.withLock { ($0.starting, $0.inFlight) }
+            let (starting, running, inFlight) = self.shared.withLock { ($0.starting, $0.running, $0.inFlight) }
             let plan = DispatchSchedule.plan(
                 due: due,
                 available: available,
                 starting: starting,
+                running: running,
                 freeDispatches: self.configuration.maximumConcurrentDispatches - inFlight
             )
+            self.shared.withLock { $0.starved = plan.starved }
             for grant in plan.leases {
+                // Workers lease too (hand-offs): what the plan grants is reserved again under the lock, so that a
+                // slot a worker took meanwhile is not leased twice.
+                let reserved = self.reserve(
+                    grant.function,
+                    upTo: grant.count,
+                    available: available[grant.function] ?? 0
+                )
                 do {
                     let lease = try await self.queue.lease(
                         grant.function,
-                        limit: grant.count,
+                        limit: reserved,
                         nowMillis: now,
                         leaseMillis: leaseMillis
                     )
+                    self.unreserve(grant.function, reserved - lease.events.count)
                     schedule.leased(grant.function, nextAttemptAtMillis: lease.nextAttemptAtMillis)
-                    self.start(lease.events, takesConcurrency: true)
+                    for event in lease.events { self.spawn(event, takesConcurrency: true) }
                 } catch is CancellationError {
+                    self.unreserve(grant.function, reserved)
                     return
                 } catch {
+                    self.unreserve(grant.function, reserved)
                     self.logger.error(
                         "Could not lease asynchronous events",
                         metadata: ["function.name": "\(grant.function.name)", "error": "\(error)"]
@@ -472,7 +501,7 @@ public final class AsyncDispatcher: Service {
                 ) { [self] event in
                     self.policy(for: event).isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: nowMillis)
                 }
-                self.start(expired, takesConcurrency: false)
+                self.startExpiring(expired)
             } catch {
                 self.logger.error(
                     "Could not expire asynchronous events",
@@ -482,26 +511,130 @@ public final class AsyncDispatcher: Service {
         }
     }
 
-    /// Starts a dispatch per leased event. `takesConcurrency`: the event will be invoked, so it counts as starting
-    /// for its function until the limiter has admitted (or refused) it.
-    func start(_ events: [QueuedEvent], takesConcurrency: Bool) {
+    /// Counts up to `count` events of `function` as in flight, starting and running, within its room (`available`
+    /// less what is starting) and the dispatcher's own bound; returns how many.
+    func reserve(_ function: EventFunction, upTo count: Int, available: Int) -> Int {
+        self.shared.withLock { s in
+            let room = available - s.starting[function, default: 0]
+            let free = self.configuration.maximumConcurrentDispatches - s.inFlight
+            let reserved = max(0, min(count, room, free))
+            guard reserved > 0 else { return 0 }
+            s.inFlight += reserved
+            s.starting[function, default: 0] += reserved
+            s.running[function, default: 0] += reserved
+            return reserved
+        }
+    }
+
+    /// Gives back reservations a lease did not use.
+    func unreserve(_ function: EventFunction, _ count: Int) {
+        guard count > 0 else { return }
+        self.shared.withLock { s in
+            s.inFlight -= count
+            s.starting[function] = s.starting[function].flatMap { $0 - count > 0 ? $0 - count : nil }
+            s.running[function] = s.running[function].flatMap { $0 - count > 0 ? $0 - count : nil }
+        }
+    }
+
+    /// Starts a worker per event leased to expire (it runs nothing: no concurrency is counted).
+    func startExpiring(_ events: [QueuedEvent]) {
         for event in events {
-            let function = event.function
-            self.shared.withLock { s in
-                s.inFlight += 1
-                if takesConcurrency { s.starting[function, default: 0] += 1 }
-            }
+            self.shared.withLock { $0.inFlight += 1 }
+            self.spawn(event, takesConcurrency: false)
+        }
+    }
+
+    /// Runs a worker for an event already counted in ``Shared``.
+    func spawn(_ event: QueuedEvent, takesConcurrency: Bool) {
+        // Unstructured on purpose: shutdown cancels the leasing loop, but an event that is running must still record
+        // its outcome (run() waits for in-flight events, bounded, before it returns).
+        Task { await self.work(event, takesConcurrency: takesConcurrency) }
+    }
+
+    /// Runs leased events of one function one after another. After each, the outcome is recorded and, in the same
+    /// transaction, the function's next due events are leased as far as its room allows (``reserveHandOff(_:)``):
+    /// the slot the invocation just gave back goes straight to the next event, without a second write or a trip
+    /// through the leasing loop. The first leased event runs on this task; more (room freed by other callers) on
+    /// new ones.
+    func work(_ first: QueuedEvent, takesConcurrency: Bool) async {
+        let function = first.function
+        var next: QueuedEvent? = first
+        while let event = next {
+            next = nil
             let admitted = Once { [weak self] in if takesConcurrency { self?.started(function) } }
-            // Unstructured on purpose: shutdown cancels the leasing loop, but an event that is running must still
-            // record its outcome (run() waits for in-flight events, bounded, before it returns).
-            Task {
-                let next = await self.dispatch(event) { admitted() }
-                admitted()
+            let outcome = await self.attempt(event) { admitted() }
+            admitted()
+            let reserved = takesConcurrency ? self.reserveHandOff(function) : 0
+            do {
+                let lease = try await self.queue.record(
+                    outcome,
+                    thenLease: function,
+                    limit: reserved,
+                    nowMillis: Timestamp.nowMillis(),
+                    leaseMillis: Self.millis(self.configuration.lease)
+                )
+                self.handedOff(function, reserved: reserved, leased: lease.events.count)
                 self.shared.withLock { s in
-                    s.inFlight -= 1
-                    if let next { s.hints[function] = min(s.hints[function] ?? .max, next) }
+                    for millis in [
+                        outcome.state == .pending ? outcome.nextAttemptAtMillis : nil, lease.nextAttemptAtMillis,
+                    ] {
+                        if let millis { s.hints[function] = min(s.hints[function] ?? .max, millis) }
+                    }
                 }
-                self.doorbell.ring()
+                next = lease.events.first
+                for extra in lease.events.dropFirst() { self.spawn(extra, takesConcurrency: true) }
+            } catch {
+                self.handedOff(function, reserved: reserved, leased: 0)
+                self.logger.error(
+                    "Could not record an asynchronous event's outcome",
+                    metadata: [
+                        "invocation.id": "\(outcome.requestID)", "function.name": "\(function.name)",
+                        "error": "\(error)",
+                    ]
+                )
+            }
+        }
+        let idle = self.shared.withLock { s -> Bool in
+            s.inFlight -= 1
+            if takesConcurrency {
+                let left = s.running[function, default: 1] - 1
+                s.running[function] = left > 0 ? left : nil
+            }
+            return s.inFlight == 0
+        }
+        self.doorbell.ring()
+        if idle { self.idle.ring() }
+    }
+
+    /// Reserves the function's room for the events a finishing worker leases: its free concurrency less what is
+    /// starting, counted at once under the lock the leasing loop reserves with, so that the two never lease the same
+    /// slot. The first reserved event runs on the finishing worker itself (already counted as in flight and
+    /// running); more run on new workers. None while other functions wait for the dispatcher's own bound: the loop
+    /// shares that out, longest waiting first.
+    func reserveHandOff(_ function: EventFunction) -> Int {
+        let available = self.handler.availableConcurrency(of: function)
+        return self.shared.withLock { s in
+            guard !s.starved else { return 0 }
+            let room = available - s.starting[function, default: 0]
+            let extraWorkers = self.configuration.maximumConcurrentDispatches - s.inFlight
+            let count = max(0, min(room, 1 + max(0, extraWorkers)))
+            guard count > 0 else { return 0 }
+            s.starting[function, default: 0] += count
+            s.inFlight += count - 1
+            s.running[function, default: 0] += count - 1
+            return count
+        }
+    }
+
+    /// Gives back what ``reserveHandOff(_:)`` reserved and the lease did not use.
+    func handedOff(_ function: EventFunction, reserved: Int, leased: Int) {
+        guard reserved > leased else { return }
+        // The finishing worker's own share is the first reserved event: it is given back by the worker's end.
+        let extras = max(0, reserved - 1) - max(0, leased - 1)
+        self.unreserve(function, extras)
+        if leased == 0 {
+            self.shared.withLock { s in
+                s.starting[function] = s.starting[function].flatMap { $0 - 1 > 0 ? $0 - 1 : nil }
             }
         }
     }
@@ -554,68 +687,60 @@ public final class AsyncDispatcher: Service {
             ?? AttemptResult(outcome: .throttled, statusCode: 429, errorMessage: Self.throttleMessage)
     }
 
-    /// Runs one leased event and records what follows; returns the event's next schedule when it is pending again.
-    func dispatch(_ leased: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> Int64? {
+    /// Runs one leased event (or finds it expired), delivers a final outcome to its destinations, and returns the
+    /// event as it is to be recorded: done, dead, or pending again at its next schedule.
+    func attempt(_ leased: QueuedEvent, admitted: @escaping @Sendable () -> Void) async -> QueuedEvent {
         var event = leased
         let policy = self.policy(for: event)
-        var metadata: Logger.Metadata = [
-            "invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)",
-        ]
-        do {
-            if policy.isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis()) {
-                // Found too old before this attempt (it waited for concurrency, or was leased late on a busy host):
-                // the record reports the last attempt's outcome, as when the age runs out right after an attempt.
-                try await self.finish(
-                    &event,
-                    result: Self.expiredOutcome(of: event),
-                    completion: .failure(.eventAgeExceeded)
-                )
-                try await self.queue.record(event)
-                return nil
-            }
-            let result = await self.handler.run(event, admitted: admitted)
-            if result.functionGone {
-                event.state = .dead
-                event.lastError = result.errorMessage ?? "The function no longer exists."
-                try await self.queue.record(event)
-                self.logger.notice("Asynchronous event dropped: its function is gone", metadata: metadata)
-                return nil
-            }
-            if result.outcome == .success || result.outcome == .functionError { event.attempts += 1 }
-            let decision = policy.decide(
-                result.outcome,
-                invocations: event.attempts,
-                backoffs: event.backoffs,
-                enqueuedAtMillis: event.enqueuedAtMillis,
-                nowMillis: Timestamp.nowMillis(),
-                jitter: self.random()
-            )
-            var next: Int64?
-            switch decision {
-            case .succeeded:
-                try await self.finish(&event, result: result, completion: .success)
-            case .retry(let at, let countsAsRetry):
-                if !countsAsRetry { event.backoffs += 1 }
-                event.nextAttemptAtMillis = at
-                event.state = .pending
-                event.lastError = result.errorMessage
-                next = at
-                metadata["event.attempts"] = "\(event.attempts)"
-                self.logger.debug("Asynchronous event scheduled for another attempt", metadata: metadata)
-            case .failed(let condition):
-                event.lastError = result.errorMessage
-                try await self.finish(&event, result: result, completion: .failure(condition))
-            }
-            try await self.queue.record(event)
-            return next
-        } catch {
-            metadata["error"] = "\(error)"
-            self.logger.error("Could not record an asynchronous event's outcome", metadata: metadata)
-            return nil
+        if policy.isExpired(enqueuedAtMillis: event.enqueuedAtMillis, nowMillis: Timestamp.nowMillis()) {
+            // Found too old before this attempt (it waited for concurrency, or was leased late on a busy host): the
+            // record reports the last attempt's outcome, as when the age runs out right after an attempt.
+            await self.finish(&event, result: Self.expiredOutcome(of: event), completion: .failure(.eventAgeExceeded))
+            return event
         }
+        let result = await self.handler.run(event, admitted: admitted)
+        if result.functionGone {
+            event.state = .dead
+            event.lastError = result.errorMessage ?? "The function no longer exists."
+            self.logger.notice(
+                "Asynchronous event dropped: its function is gone",
+                metadata: ["invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)"]
+            )
+            return event
+        }
+        if result.outcome == .success || result.outcome == .functionError { event.attempts += 1 }
+        let decision = policy.decide(
+            result.outcome,
+            invocations: event.attempts,
+            backoffs: event.backoffs,
+            enqueuedAtMillis: event.enqueuedAtMillis,
+            nowMillis: Timestamp.nowMillis(),
+            jitter: self.random()
+        )
+        switch decision {
+        case .succeeded:
+            await self.finish(&event, result: result, completion: .success)
+        case .retry(let at, let countsAsRetry):
+            if !countsAsRetry { event.backoffs += 1 }
+            event.nextAttemptAtMillis = at
+            event.state = .pending
+            event.lastError = result.errorMessage
+            self.logger.debug(
+                "Asynchronous event scheduled for another attempt",
+                metadata: [
+                    "invocation.id": "\(event.requestID)", "function.name": "\(event.functionName)",
+                    "event.attempts": "\(event.attempts)",
+                ]
+            )
+        case .failed(let condition):
+            event.lastError = result.errorMessage
+            await self.finish(&event, result: result, completion: .failure(condition))
+        }
+        return event
     }
 
-    func finish(_ event: inout QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
+    /// Delivers the final outcome (a failure to deliver is logged: the event still ends) and marks the event.
+    func finish(_ event: inout QueuedEvent, result: AttemptResult?, completion: EventCompletion) async {
         do {
             try await self.handler.complete(event, result: result, completion: completion)
         } catch {

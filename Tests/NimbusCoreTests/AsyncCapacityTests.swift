@@ -91,20 +91,23 @@ import Testing
     let elsewhere = EventFunction(namespace: AccountContext(region: "eu-west-1", accountID: "111111111111"), name: "fn")
 
     @Test func leasesNoMoreThanTheFreeConcurrencyLessWhatIsStillStarting() {
-        let plan = { (available: Int, starting: Int) in
+        let plan = { (available: Int, starting: Int, running: Int) in
             DispatchSchedule.plan(
                 due: [self.fn],
                 available: [self.fn: available],
                 starting: starting > 0 ? [self.fn: starting] : [:],
+                running: running > 0 ? [self.fn: running] : [:],
                 freeDispatches: 64
             )
         }
-        #expect(plan(4, 0).leases == [.init(function: self.fn, count: 4)])
-        #expect(plan(4, 3).leases == [.init(function: self.fn, count: 1)])
-        // Nothing free: wait for a slot, unless own events are still starting (their admission wakes the loop).
-        #expect(plan(4, 4) == .init(leases: [], waiting: []))
-        #expect(plan(0, 0) == .init(leases: [], waiting: [self.fn]))
-        #expect(plan(1, 2) == .init(leases: [], waiting: []))
+        #expect(plan(4, 0, 0).leases == [.init(function: self.fn, count: 4)])
+        #expect(plan(4, 3, 3).leases == [.init(function: self.fn, count: 1)])
+        // Nothing free: wait for a slot, unless own events are still starting (their admission wakes the loop) or
+        // running (their workers hand freed slots on).
+        #expect(plan(4, 4, 4) == .init())
+        #expect(plan(0, 0, 0) == .init(waiting: [self.fn]))
+        #expect(plan(1, 2, 2) == .init())
+        #expect(plan(0, 0, 4) == .init())
     }
 
     @Test func aFunctionWithoutRoomDoesNotHoldBackOthersAndTheDispatchersBoundGoesToTheLongestWaiting() {
@@ -112,17 +115,28 @@ import Testing
             due: [self.fn, self.other, self.elsewhere],
             available: [self.fn: 0, self.other: 900, self.elsewhere: 5],
             starting: [:],
+            running: [:],
             freeDispatches: 8
         )
         #expect(plan.leases == [.init(function: self.other, count: 8)])
         #expect(plan.waiting == [self.fn])
+        #expect(plan.starved)  // workers then hand no slot on: the loop shares the bound out
         let rest = DispatchSchedule.plan(
             due: [self.elsewhere, self.other],
             available: [self.other: 900, self.elsewhere: 5],
             starting: [:],
+            running: [:],
             freeDispatches: 8
         )
         #expect(rest.leases == [.init(function: self.elsewhere, count: 5), .init(function: self.other, count: 3)])
+        let roomy = DispatchSchedule.plan(
+            due: [self.elsewhere],
+            available: [self.elsewhere: 5],
+            starting: [:],
+            running: [:],
+            freeDispatches: 8
+        )
+        #expect(!roomy.starved)
     }
 
     @Test func knowsWhichFunctionsAreDueAndWhenToLookAgain() {

@@ -388,7 +388,7 @@ class OwnServer:
 SLOW_SOURCE = """
 import time
 def handler(event, context):
-    time.sleep(0.2)  # slower than events arrive: a backlog is pending when the server is killed
+    time.sleep(0.1)  # with reserved concurrency 8, 80 events/s: a backlog is pending when the server is killed
     return {"id": context.aws_request_id}
 """
 
@@ -410,6 +410,8 @@ def test_accepted_events_survive_kill_9(tmp_path):
                             Code={"ZipFile": helpers.py_zip(SLOW_SOURCE)})
         qname, qarn = new_queue(server.endpoint)
         lam.put_function_event_invoke_config(FunctionName=fn, DestinationConfig={"OnSuccess": {"Destination": qarn}})
+        # The issue #13 case too: a backlog bounded by reserved concurrency (persisted) drains after the restart.
+        lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=8)
         path = f"/2015-03-31/functions/{fn}/invocations"
         accepted = []
         lock = threading.Lock()

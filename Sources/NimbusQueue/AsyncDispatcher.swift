@@ -424,13 +424,9 @@ public final class AsyncDispatcher: Service {
             )
             self.shared.withLock { $0.starved = plan.starved }
             for grant in plan.leases {
-                // Workers lease too (hand-offs): what the plan grants is reserved again under the lock, so that a
-                // slot a worker took meanwhile is not leased twice.
-                let reserved = self.reserve(
-                    grant.function,
-                    upTo: grant.count,
-                    available: available[grant.function] ?? 0
-                )
+                // Workers lease too (hand-offs), and the plan's figures are a snapshot: what it grants is reserved
+                // again under the lock, against the function's room now.
+                let reserved = self.reserve(grant.function, upTo: grant.count)
                 do {
                     let lease = try await self.queue.lease(
                         grant.function,
@@ -511,11 +507,16 @@ public final class AsyncDispatcher: Service {
         }
     }
 
-    /// Counts up to `count` events of `function` as in flight, starting and running, within its room (`available`
-    /// less what is starting) and the dispatcher's own bound; returns how many.
-    func reserve(_ function: EventFunction, upTo count: Int, available: Int) -> Int {
+    /// Counts up to `count` events of `function` as in flight, starting and running, within its room and the
+    /// dispatcher's own bound; returns how many.
+    ///
+    /// The room — the function's free concurrency less what is starting — is read under the lock that admissions
+    /// (``started(_:)``) also take: a snapshot taken earlier could still count as free a slot that one of the
+    /// dispatcher's own events has since been admitted to, and lease it twice. Under the lock an event being
+    /// admitted meanwhile is at worst counted twice (starting and running), which leases less, never more.
+    func reserve(_ function: EventFunction, upTo count: Int) -> Int {
         self.shared.withLock { s in
-            let room = available - s.starting[function, default: 0]
+            let room = self.handler.availableConcurrency(of: function) - s.starting[function, default: 0]
             let free = self.configuration.maximumConcurrentDispatches - s.inFlight
             let reserved = max(0, min(count, room, free))
             guard reserved > 0 else { return 0 }
@@ -606,16 +607,15 @@ public final class AsyncDispatcher: Service {
         if idle { self.idle.ring() }
     }
 
-    /// Reserves the function's room for the events a finishing worker leases: its free concurrency less what is
-    /// starting, counted at once under the lock the leasing loop reserves with, so that the two never lease the same
-    /// slot. The first reserved event runs on the finishing worker itself (already counted as in flight and
-    /// running); more run on new workers. None while other functions wait for the dispatcher's own bound: the loop
-    /// shares that out, longest waiting first.
+    /// Reserves the function's room for the events a finishing worker leases, as ``reserve(_:upTo:)`` does (under
+    /// the same lock, so that the worker and the leasing loop never lease the same slot). The first reserved event
+    /// runs on the finishing worker itself (already counted as in flight and running); more run on new workers.
+    /// None while other functions wait for the dispatcher's own bound: the loop shares that out, longest waiting
+    /// first.
     func reserveHandOff(_ function: EventFunction) -> Int {
-        let available = self.handler.availableConcurrency(of: function)
-        return self.shared.withLock { s in
+        self.shared.withLock { s in
             guard !s.starved else { return 0 }
-            let room = available - s.starting[function, default: 0]
+            let room = self.handler.availableConcurrency(of: function) - s.starting[function, default: 0]
             let extraWorkers = self.configuration.maximumConcurrentDispatches - s.inFlight
             let count = max(0, min(room, 1 + max(0, extraWorkers)))
             guard count > 0 else { return 0 }

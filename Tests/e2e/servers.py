@@ -266,3 +266,38 @@ class SandboxServer:
         self.stderr_file.close()
         self.stopped = problems
         return problems
+
+
+class RestartableServer:
+    """`nimbus serve --sandbox process` on 127.0.0.1:0 with a data directory that outlives it: the crash tests start
+    it, `kill9()` it (the server and every function it started) and start it again on the same directory."""
+
+    def __init__(self, data_dir, *options):
+        self.data_dir = data_dir
+        self.options = list(options)
+        self.proc = None
+        self.endpoint = None
+        self.stderr_path = None
+
+    def start(self, limit=60.0):
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.stderr_path = os.path.join(os.path.dirname(self.data_dir), f"server-{time.monotonic_ns()}.stderr")
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(
+            [_nimbus_bin(), "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--sandbox",
+             "process", "--log-level", "notice"] + self.options,
+            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.endpoint = follow_banner(self.proc, [], limit, lambda why: pytest.fail(f"server did not start: {why}"))
+        return self
+
+    def kill9(self):
+        os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill9()

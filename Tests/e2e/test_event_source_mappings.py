@@ -5,7 +5,6 @@ what they saw into a directory the test reads)."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from botocore.exceptions import ClientError
 
 import helpers
 from helpers import REGION, poll, py_zip, unique
-from servers import follow_banner
+from servers import RestartableServer
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-role"
@@ -281,41 +280,11 @@ def test_a_disabled_mapping_stops_and_an_enabled_one_resumes(lam, sqs, functions
 SLOW_WORKER = WORKER_SOURCE.replace("    out = os.environ", "    import time; time.sleep(0.05)\n    out = os.environ")
 
 
-class Server:
-    """A server of this test's own on a data directory that outlives it (restarted after kill -9)."""
-
-    def __init__(self, data_dir):
-        self.data_dir = data_dir
-        self.lines = []
-
-    def start(self):
-        binary = os.environ.get("NIMBUS_BIN") or os.path.join(helpers.REPO, ".build", "debug", "nimbus")
-        self.stderr = open(os.path.join(os.path.dirname(self.data_dir), f"server-{time.monotonic_ns()}.stderr"), "wb")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--sandbox", "process",
-             "--log-level", "notice"],
-            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.endpoint = follow_banner(self.proc, self.lines, 60, lambda why: pytest.fail(why))
-        return self
-
-    def kill9(self):
-        os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)  # the server and every function it started
-        self.proc.wait(timeout=10)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill9()
-
-
 def test_kill_9_mid_drain_loses_no_message(tmp_path):
     out_dir = str(tmp_path / "out")
     os.makedirs(out_dir, mode=0o777)
     data_dir = str(tmp_path / "data")
-    server = Server(data_dir).start()
+    server = RestartableServer(data_dir).start()
     try:
         lam = boto3.client("lambda", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id="test",
                            aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}))
@@ -329,7 +298,7 @@ def test_kill_9_mid_drain_loses_no_message(tmp_path):
                                         ScalingConfig={"MaximumConcurrency": 2})
         poll(lambda: len(seen(out_dir)[0]) >= 50, timeout=60, what="the drain to be under way")
         server.kill9()
-        server = Server(data_dir).start()  # the mapping and the queue come back with the server
+        server = RestartableServer(data_dir).start()  # the mapping and the queue come back with the server
         sqs = sqs_client(server.endpoint)
         poll(lambda: depth(sqs, url) == 0, timeout=120, what="the queue to drain after the restart")
         processed = {body for _, body in seen(out_dir)[0]}

@@ -11,9 +11,7 @@ import base64
 import hashlib
 import json
 import os
-import signal
 import struct
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import helpers
+from servers import RestartableServer
 from helpers import ACCOUNT, REGION, poll, unique
 
 pytestmark = pytest.mark.usefixtures("server_ok")
@@ -691,50 +690,10 @@ def test_aws_cli(aws, endpoint):
 # ------------------------------------------------------------------------------------------
 
 
-class OwnServer:
-    """A server of this test's own, on the same data directory across a kill -9."""
-
-    def __init__(self, data_dir):
-        self.data_dir = data_dir
-        self.proc = None
-        self.endpoint = None
-
-    def start(self):
-        binary = os.environ.get("NIMBUS_BIN") or os.path.join(helpers.REPO, ".build", "debug", "nimbus")
-        self.stderr = open(os.path.join(self.data_dir, "..", f"server-{time.monotonic_ns()}.stderr"), "wb")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--sandbox",
-             "process", "--log-level", "notice"],
-            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if line.startswith("Nimbus is listening on "):
-                self.endpoint = line.split("on ", 1)[1].strip()
-                return
-            if not line and self.proc.poll() is not None:
-                break
-        raise AssertionError("own server did not start")
-
-    def kill9(self):
-        os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(os.getpgid(self.proc.pid), signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
-
 def test_acknowledged_messages_survive_kill_9(tmp_path):
     data_dir = str(tmp_path / "data")
     os.makedirs(data_dir)
-    server = OwnServer(data_dir)
-    server.start()
+    server = RestartableServer(data_dir).start()
     try:
         client = _client(server.endpoint)
         url = client.create_queue(QueueName="durable", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]

@@ -100,6 +100,7 @@ extension Bench {
         try await Self.withInspectableServer(ServerConfiguration(sandbox: self.sandbox)) { endpoint, server, queue in
             let client = LambdaClient(endpoint: endpoint, http: http)
             let name = "bench-drain"
+            let function = EventFunction(namespace: server.configuration.account, name: name)
             try await self.create(
                 client,
                 name,
@@ -137,7 +138,7 @@ extension Bench {
                 let throttlesBefore = invoker.throttleCount(function: name)
                 let start = ContinuousClock.now
                 try await reserve(concurrency)
-                while try await !queue.events(function: name, states: [.pending, .leased], limit: 1).isEmpty {
+                while try await queue.hasUnfinishedEvents(of: function) {
                     try await Task.sleep(for: .milliseconds(2))
                 }
                 drains.append(Self.seconds(ContinuousClock.now - start))

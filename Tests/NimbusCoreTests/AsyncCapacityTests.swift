@@ -223,6 +223,8 @@ final class TemporaryQueue: Sendable {
         let stats = try await t.queue.statistics(nowMillis: 2_000)
         #expect(stats["fn"]?.leased == 5)
         #expect(stats["other"]?.pending == 5)
+        #expect(try await t.queue.hasUnfinishedEvents(of: self.fn))
+        #expect(try await !t.queue.hasUnfinishedEvents(of: self.elsewhere))
     }
 
     @Test func leaseExpiredTakesOnlyExpiredEventsDueOrNot() async throws {

@@ -44,8 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds before the first retry of a failed asynchronous invocation (doubled for the second; AWS: about 60).")
     var asyncRetryBase = 60.0
 
-    @Option(help: "Seconds of the first backoff of a throttled asynchronous invocation (doubled each time).")
-    var asyncThrottleBase = 1.0
+    @Option(
+        help: "Seconds of the first backoff of a throttled asynchronous invocation (doubled while throttles repeat). The dispatcher takes only what a function has room for, so a throttle means another caller took the slot: the backoff starts small.")
+    var asyncThrottleBase = 0.1
 
     @Option(help: "Longest backoff of a throttled asynchronous invocation, in seconds.")
     var asyncThrottleMax = 300.0

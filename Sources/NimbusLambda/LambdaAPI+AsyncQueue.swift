@@ -45,12 +45,13 @@ extension LambdaAPI: AsyncEventHandler {
 
     public func complete(_ event: QueuedEvent, result: AttemptResult?, completion: EventCompletion) async throws {
         let config = self.registry.eventInvokeConfigs.get(event.functionName, qualifier: event.qualifier ?? "$LATEST")
-        let record = self.invocationRecord(event, result: result, completion: completion)
+        // The record is built only for a destination (most events have none).
+        let record = { self.invocationRecord(event, result: result, completion: completion) }
         switch completion {
         case .success:
-            if let arn = config?.onSuccess { try await self.deliver(record, to: arn) }
+            if let arn = config?.onSuccess { try await self.deliver(record(), to: arn) }
         case .failure:
-            if let arn = config?.onFailure { try await self.deliver(record, to: arn) }
+            if let arn = config?.onFailure { try await self.deliver(record(), to: arn) }
             if let dlq = (try? self.resolve(event.functionName, qualifier: event.qualifier))?.configuration.deadLetterTargetArn,
                 AccountContext.isQueueARN(dlq)
             {

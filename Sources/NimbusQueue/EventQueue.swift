@@ -124,7 +124,6 @@ public final class EventQueue: Sendable {
     let batch = Mutex<Batch>(Batch())
     let observers = Mutex<[@Sendable (EventQueueChange) -> Void]>([])
     /// Whether the leasing indexes are known to exist in this process.
-    let indexed = Mutex(false)
 
     struct Batch {
         var events: [QueuedEvent] = []
@@ -145,23 +144,6 @@ public final class EventQueue: Sendable {
 
     func notify(_ change: EventQueueChange) {
         for observer in self.observers.withLock({ $0 }) { observer(change) }
-    }
-
-    /// Creates the indexes leasing relies on, once per process. They serve this type's queries only, so they are
-    /// declared beside them; `IF NOT EXISTS` makes this idempotent across starts.
-    func prepare() async throws {
-        guard !self.indexed.withLock({ $0 }) else { return }
-        try await self.database.pool.write { db in
-            try db.execute(
-                sql: """
-                    CREATE INDEX IF NOT EXISTS async_events_function_due
-                        ON async_events(state, account, region, function_name, next_attempt_at);
-                    CREATE INDEX IF NOT EXISTS async_events_function_age
-                        ON async_events(state, account, region, function_name, enqueued_at);
-                    """
-            )
-        }
-        self.indexed.withLock { $0 = true }
     }
 
     // MARK: Enqueue (group commit)
@@ -254,7 +236,6 @@ public final class EventQueue: Sendable {
     /// Leased events become pending again, their schedule kept (server start, after a crash).
     @discardableResult
     public func recoverLeases() async throws -> Int {
-        try await self.prepare()
         return try await self.database.pool.write { db in
             try db.execute(
                 sql: "UPDATE async_events SET state = 'pending', lease_expires_at = NULL WHERE state = 'leased'"
@@ -280,7 +261,6 @@ public final class EventQueue: Sendable {
 
     /// Every function with pending events and the earliest schedule among them, in index order.
     public func pendingFunctions() async throws -> [(function: EventFunction, nextAttemptAtMillis: Int64)] {
-        try await self.prepare()
         return try await self.database.pool.read { db in
             try Row.fetchAll(db, sql: Self.pendingFunctionsSQL).map { row in
                 (
@@ -354,7 +334,6 @@ public final class EventQueue: Sendable {
     /// Leases up to `limit` due events of one function, oldest schedule first, until `leaseMillis` from now.
     public func lease(_ function: EventFunction, limit: Int, nowMillis: Int64, leaseMillis: Int64) async throws -> Lease
     {
-        try await self.prepare()
         return try await self.database.pool.write { db in
             try Self.lease(function, limit: limit, db: db, nowMillis: nowMillis, leaseMillis: leaseMillis)
         }
@@ -396,7 +375,6 @@ public final class EventQueue: Sendable {
         isExpired: @escaping @Sendable (QueuedEvent) -> Bool
     ) async throws -> [QueuedEvent] {
         guard limit > 0 else { return [] }
-        try await self.prepare()
         return try await self.database.pool.write { db in
             var expired: [QueuedEvent] = []
             let candidates = try Row.fetchCursor(
@@ -439,7 +417,6 @@ public final class EventQueue: Sendable {
         nowMillis: Int64,
         leaseMillis: Int64
     ) async throws -> Lease {
-        try await self.prepare()
         return try await self.database.pool.write { db in
             try Self.record(event, db: db)
             return try Self.lease(function, limit: limit, db: db, nowMillis: nowMillis, leaseMillis: leaseMillis)
@@ -488,7 +465,6 @@ public final class EventQueue: Sendable {
 
     /// Whether any event of the function is pending or running: one index seek, for polling (benchmarks, tests).
     public func hasUnfinishedEvents(of function: EventFunction) async throws -> Bool {
-        try await self.prepare()
         return try await self.database.pool.read { db in
             try Bool.fetchOne(
                 db,

@@ -293,6 +293,16 @@ public final class NimbusDatabase: Sendable {
                     CREATE INDEX event_source_mappings_function ON event_source_mappings(account, region, function_name);
                     """)
         }
+        migrator.registerMigration("v9") { db in
+            // Capacity-aware leasing of asynchronous events (issue #13): due and oldest pending events per function.
+            try db.execute(
+                sql: """
+                    CREATE INDEX IF NOT EXISTS async_events_function_due
+                        ON async_events(state, account, region, function_name, next_attempt_at);
+                    CREATE INDEX IF NOT EXISTS async_events_function_age
+                        ON async_events(state, account, region, function_name, enqueued_at);
+                    """)
+        }
         return migrator
     }
 

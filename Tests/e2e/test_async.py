@@ -8,16 +8,14 @@ directory.
 
 import json
 import os
-import signal
-import subprocess
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 
 import helpers
+from servers import RestartableServer
 from helpers import ACCOUNT, REGION, expect_client_error, function_arn, poll, raw_request
 
 OK_SOURCE = """
@@ -344,47 +342,6 @@ def test_a_backlog_drains_within_reserved_concurrency_without_throttles_or_backo
 # ------------------------------------------------------------------------------------------
 
 
-class OwnServer:
-    def __init__(self, data_dir):
-        self.data_dir = data_dir
-        self.proc = None
-        self.endpoint = None
-
-    def start(self):
-        binary = os.environ.get("NIMBUS_BIN") or os.path.join(helpers.REPO, ".build", "debug", "nimbus")
-        self.stderr_path = os.path.join(self.data_dir, "..", f"server-{time.monotonic_ns()}.stderr")
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir, "--sandbox",
-             "process", "--log-level", "notice", "--async-retry-base", "0.2", "--async-throttle-base", "0.05",
-             "--async-throttle-max", "0.2"],
-            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if line.startswith("Nimbus is listening on "):
-                self.endpoint = line.split("on ", 1)[1].strip()
-                return
-            if not line and self.proc.poll() is not None:
-                break
-        raise AssertionError("own server did not start")
-
-    def kill9(self):
-        pgid = os.getpgid(self.proc.pid)
-        os.killpg(pgid, signal.SIGKILL)  # the server and every function process it started
-        self.proc.wait(timeout=10)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            pgid = os.getpgid(self.proc.pid)
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(pgid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-
-
 SLOW_SOURCE = """
 import time
 def handler(event, context):
@@ -399,7 +356,8 @@ def test_accepted_events_survive_kill_9(tmp_path):
 
     data_dir = str(tmp_path / "data")
     os.makedirs(data_dir)
-    server = OwnServer(data_dir)
+    server = RestartableServer(
+        data_dir, "--async-retry-base", "0.2", "--async-throttle-base", "0.05", "--async-throttle-max", "0.2")
     server.start()
     try:
         lam = boto3.client(

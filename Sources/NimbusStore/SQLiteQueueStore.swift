@@ -309,6 +309,22 @@ public final class SQLiteQueueStore: QueueStore {
         try db.cachedStatement(sql: "DELETE FROM sqs_messages WHERE seq = ?").execute(arguments: [message.sequence])
     }
 
+    /// Refreshes those of `groups` the queue tracks (messages of theirs were deleted or moved).
+    static func refreshTrackedGroups(_ db: Database, queueID: Int64, groups: some Sequence<String>) throws {
+        for group in groups {
+            let tracked =
+                try Bool.fetchOne(
+                    db,
+                    SQLRequest(
+                        sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
+                        arguments: [queueID, group],
+                        cached: true
+                    )
+                ) ?? false
+            if tracked { try Self.refreshGroup(db, queueID: queueID, group: group) }
+        }
+    }
+
     /// Sets a FIFO group's `available_at` to its head's visibility deadline, or removes the group when it is empty.
     static func refreshGroup(_ db: Database, queueID: Int64, group: String) throws {
         if let head = try Int64.fetchOne(
@@ -483,18 +499,7 @@ public final class SQLiteQueueStore: QueueStore {
         ])
         let deleted = db.changesCount
         if fifo != false {
-            for group in groups {
-                let tracked =
-                    try Bool.fetchOne(
-                        db,
-                        SQLRequest(
-                            sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                            arguments: [queueID, group],
-                            cached: true
-                        )
-                    ) ?? false
-                if tracked { try Self.refreshGroup(db, queueID: queueID, group: group) }
-            }
+            try Self.refreshTrackedGroups(db, queueID: queueID, groups: groups)
         }
         return deleted
     }
@@ -604,18 +609,7 @@ public final class SQLiteQueueStore: QueueStore {
                 if let group = message.groupID { groups.insert(group) }
                 moved[target.queueID, default: 0] += 1
             }
-            for group in groups {
-                let tracked =
-                    try Bool.fetchOne(
-                        db,
-                        SQLRequest(
-                            sql: "SELECT EXISTS(SELECT 1 FROM sqs_groups WHERE queue_id = ? AND group_id = ?)",
-                            arguments: [sourceQueueID, group],
-                            cached: true
-                        )
-                    ) ?? false
-                if tracked { try Self.refreshGroup(db, queueID: sourceQueueID, group: group) }
-            }
+            try Self.refreshTrackedGroups(db, queueID: sourceQueueID, groups: groups)
             let remaining =
                 try Bool.fetchOne(
                     db,

@@ -188,27 +188,9 @@ extension Bench {
         _ base: ServerConfiguration,
         _ body: (String, NimbusServer, EventQueue) async throws -> Void
     ) async throws {
-        var configuration = base
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        configuration.port = 0
-        configuration.dataDirectory = directory
-        configuration.keepAlive = .seconds(600)
-        var logger = Logger(label: "nimbus-bench")
-        logger.logLevel = .error
-        let server = NimbusServer(configuration: configuration, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run(handleSignals: false) }
-            let endpoint = try await server.endpoint()
-            do {
-                let queue = EventQueue(database: try NimbusDatabase(path: "\(directory)/nimbus.sqlite"))
-                try await body(endpoint, server, queue)
-            } catch {
-                await server.shutdown()
-                throw error
-            }
-            await server.shutdown()
-            try await group.waitForAll()
+        try await Self.withServer(base) { endpoint, server, directory in
+            let queue = EventQueue(database: try NimbusDatabase(path: "\(directory)/nimbus.sqlite"))
+            try await body(endpoint, server, queue)
         }
     }
 

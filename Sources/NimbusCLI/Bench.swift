@@ -88,6 +88,13 @@ struct Bench: AsyncParsableCommand {
     static func withServer(
         _ base: ServerConfiguration, _ body: (String) async throws -> Void
     ) async throws {
+        try await Self.withServer(base) { endpoint, _, _ in try await body(endpoint) }
+    }
+
+    /// Runs a server as ``withServer(_:_:)`` does, handing `body` its endpoint, the server and its data directory.
+    static func withServer(
+        _ base: ServerConfiguration, _ body: (String, NimbusServer, String) async throws -> Void
+    ) async throws {
         var configuration = base
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nimbus-bench-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -101,7 +108,7 @@ struct Bench: AsyncParsableCommand {
             group.addTask { try await server.run(handleSignals: false) }
             let endpoint = try await server.endpoint()
             do {
-                try await body(endpoint)
+                try await body(endpoint, server, directory)
             } catch {
                 await server.shutdown()
                 throw error

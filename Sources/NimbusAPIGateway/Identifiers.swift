@@ -1,3 +1,5 @@
+import NimbusCore
+
 /// API Gateway's identifiers: lower-case letters and digits, 10 for an API (it becomes the invoke host's first
 /// label, so it must be unique across namespaces and a valid DNS label), 7 for integrations, routes and deployments.
 enum Identifiers {
@@ -7,17 +9,11 @@ enum Identifiers {
 
     /// A random id of `length` characters from ``alphabet``.
     static func make(length: Int, using generator: inout some RandomNumberGenerator) -> String {
-        var id = ""
-        id.reserveCapacity(length)
-        for _ in 0..<length {
-            id.append(self.alphabet[Int.random(in: 0..<self.alphabet.count, using: &generator)])
-        }
-        return id
+        Digest.random(from: self.alphabet, length: length, using: &generator)
     }
 
     static func make(length: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return self.make(length: length, using: &generator)
+        Digest.random(from: self.alphabet, length: length)
     }
 
     /// A fresh id of `length` that `taken` does not hold (36^7 ≈ 7.8e10: a collision is rare, but it is checked).

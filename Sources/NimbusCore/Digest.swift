@@ -22,6 +22,18 @@ public enum Digest {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `length` characters drawn uniformly from `alphabet`: access keys and secrets, function URL ids, API Gateway ids.
+    public static func random(
+        from alphabet: [Character], length: Int, using generator: inout some RandomNumberGenerator
+    ) -> String {
+        String((0..<length).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+
+    public static func random(from alphabet: [Character], length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return self.random(from: alphabet, length: length, using: &generator)
+    }
+
     /// 32 lowercase hex characters of randomness: log stream suffixes and environment ids.
     public static func randomHex32() -> String {
         var g = SystemRandomNumberGenerator()

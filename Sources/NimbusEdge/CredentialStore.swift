@@ -88,8 +88,7 @@ public final class CredentialStore: Sendable {
     static let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
     static func random(alphabet: [Character], count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+        Digest.random(from: alphabet, length: count)
     }
 }
 

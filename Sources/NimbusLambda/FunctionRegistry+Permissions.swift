@@ -25,11 +25,12 @@ public final class FunctionURLIndex: Sendable {
         self.entries.withLock { $0[urlID] = entry }
     }
 
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+
     /// A fresh id: 32 lowercase letters and digits, as AWS's.
     func newID() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         while true {
-            let id = String((0..<32).map { _ in alphabet.randomElement()! })
+            let id = Digest.random(from: Self.alphabet, length: 32)
             if self.get(id) == nil { return id }
         }
     }

@@ -62,12 +62,7 @@ public final class EventSourceMappings: Sendable {
         guard let source = try r.string("EventSourceArn"), let queue = Self.queueARN(source) else {
             throw NimbusError.invalidParameter("Unrecognized event source.")
         }
-        if let member = Self.streamMembers.first(where: { r.has($0) }) {
-            throw NimbusError.invalidParameter(
-                member == "DestinationConfig"
-                    ? "Unsupported DestinationConfig parameter for given event source mapping type."
-                    : "Unsupported \(member) parameter for given event source mapping type.")
-        }
+        try Self.refuseStreamMembers(r)
         if r.has("StartingPosition") {
             throw NimbusError.invalidParameter("Unsupported starting position for arn type: \(source)")
         }
@@ -114,12 +109,7 @@ public final class EventSourceMappings: Sendable {
         try self.begin(uuid)
         defer { self.end(uuid) }
         var mapping = try self.existing(uuid, in: api.account)
-        if let member = Self.streamMembers.first(where: { r.has($0) }) {
-            throw NimbusError.invalidParameter(
-                member == "DestinationConfig"
-                    ? "Unsupported DestinationConfig parameter for given event source mapping type."
-                    : "Unsupported \(member) parameter for given event source mapping type.")
-        }
+        try Self.refuseStreamMembers(r)
         if let functionName = try r.string("FunctionName") {
             (mapping.functionName, mapping.qualifier) = try Self.function(functionName, in: api)
         }
@@ -205,6 +195,13 @@ public final class EventSourceMappings: Sendable {
     /// A queue ARN, or nil for any other source.
     static func queueARN(_ arn: String) -> String? {
         AccountContext.isQueueARN(arn) ? arn : nil
+    }
+
+    /// Stream and Kafka settings on a queue mapping get AWS's answer (recorded for `DestinationConfig`).
+    static func refuseStreamMembers(_ r: RequestReader) throws {
+        if let member = Self.streamMembers.first(where: { r.has($0) }) {
+            throw NimbusError.invalidParameter("Unsupported \(member) parameter for given event source mapping type.")
+        }
     }
 
     /// The function a mapping names, which must exist with its qualifier ("Function does not exist" otherwise).

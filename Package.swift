@@ -177,6 +177,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Amazon S3 (rest-xml): buckets and objects streamed to files under the data directory, their metadata in the
+        // embedded database (ObjectStore), multipart uploads, tagging, and bucket notifications delivered to Lambda's
+        // durable async queue and to SQS from an outbox committed with the object.
+        .target(
+            name: "NimbusS3",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusProtocols", "NimbusSigV4", "NimbusInvoker", "NimbusSQS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Lambda's pollers: one per enabled event source mapping (SQS queues so far), invoking within the function's
         // free concurrency.
         .target(
@@ -195,7 +211,7 @@ let package = Package(
             name: "NimbusServer",
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
-                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusEventSources", "NimbusSQS",
+                "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusEventSources", "NimbusSQS", "NimbusS3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -276,6 +292,16 @@ let package = Package(
             name: "NimbusSQSTests",
             dependencies: [
                 "NimbusSQS", "NimbusCore", "NimbusStore", "NimbusEdge",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusS3Tests",
+            dependencies: [
+                "NimbusS3", "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusProtocols", "NimbusSigV4",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,6 +10,8 @@ struct Router: Sendable {
         var method: String
         /// Percent-decoded path segments.
         var segments: [String]
+        /// The path's segments as sent: between slashes, empty ones kept, percent-encoded (greedy labels read them).
+        var rawSegments: [String] = []
         var query: [(String, String)]
         var host: String
         var target: String?
@@ -37,6 +39,13 @@ struct Router: Sendable {
         for service in reachable {
             for rule in service.hostRules {
                 if let captured = rule.match(head.host) {
+                    if let label = rule.pathLabel, let first = captured[label] {
+                        var pathStyle = head
+                        pathStyle.segments.insert(first, at: 0)
+                        pathStyle.rawSegments.insert(first, at: 0)
+                        return self.restRoute(pathStyle, in: service, labels: [:]).map { .success($0) }
+                            ?? .failure(.unknownOperation(service: service.name, description: self.describe(pathStyle)))
+                    }
                     if service.wire == .http, let operation = service.operations.first {
                         return .success(Route(service: service, operation: operation, labels: captured))
                     }
@@ -76,19 +85,26 @@ struct Router: Sendable {
             }
             return self.route(head, in: service)
         }
-        // Unsigned (`--auth none`): the rest services by path (those addressed by virtual host only by it), then the
+        // Unsigned (`--auth none`): a query-protocol action, then the rest services by path (S3's `/{Bucket}/{Key+}`
+        // last, as the catch-all it is; services addressed by virtual host only are not reachable by path), then the
         // query services by Version.
-        for service in reachable where (service.wire == .restJSON || service.wire == .restXML) && service.hostRules.isEmpty {
+        let isAction = head.query.contains { $0.0 == "Action" }
+        if isAction, let route = self.queryRoute(head, in: reachable) { return .success(route) }
+        for service in reachable
+        where (service.wire == .restJSON || service.wire == .restXML) && service.hostRules.allSatisfy({ $0.pathLabel != nil }) {
             if let route = self.restRoute(head, in: service, labels: [:]) { return .success(route) }
         }
-        if head.method == "POST" || head.method == "GET", head.segments.isEmpty {
-            let version = head.query.first { $0.0 == "Version" }?.1
-            if let service = reachable.first(where: { $0.wire == .query && (version == nil || $0.apiVersion == version) }) {
-                return .success(Route(service: service, operation: nil, labels: [:]))
-            }
-        }
+        if !isAction, let route = self.queryRoute(head, in: reachable) { return .success(route) }
         let fallback = reachable.first { $0.wire == .restJSON }?.name ?? "nimbus"
         return .failure(.unknownOperation(service: fallback, description: self.describe(head)))
+    }
+
+    /// A query-protocol service for an unsigned `POST /` or `GET /?Action=…`, by `Version` when given.
+    func queryRoute(_ head: Head, in reachable: [ServiceDefinition]) -> Route? {
+        guard head.method == "POST" || head.method == "GET", head.segments.isEmpty else { return nil }
+        let version = head.query.first { $0.0 == "Version" }?.1
+        return reachable.first { $0.wire == .query && (version == nil || $0.apiVersion == version) }
+            .map { Route(service: $0, operation: nil, labels: [:]) }
     }
 
     func route(_ head: Head, in service: ServiceDefinition) -> Result<Route, Failure> {
@@ -108,7 +124,7 @@ struct Router: Sendable {
         var best: (ServiceOperation, [String: String], Int)?
         for operation in service.operations {
             guard let binding = operation.binding, binding.method == head.method,
-                let matched = binding.template.match(head.segments, query: head.query)
+                let matched = binding.template.match(head.segments, raw: head.rawSegments, query: head.query)
             else { continue }
             let specificity = binding.template.specificity
             if best == nil || specificity > best!.2 { best = (operation, matched, specificity) }

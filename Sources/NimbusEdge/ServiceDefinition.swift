@@ -69,14 +69,18 @@ public struct ServiceOperation: Sendable {
     /// The answer to a body over `bodyLimit`, for front doors whose own answer is not the AWS error (API Gateway's
     /// `413 {"message":"Request Entity Too Large"}`); nil for `RequestEntityTooLargeException`.
     public var tooLarge: ServiceResponse?
+    /// The body is handed over as it arrives (``ServiceRequest/bodyStream``), verified as it streams, instead of
+    /// collected first; `bodyLimit` then bounds the payload's size (S3's 5 GiB objects and parts).
+    public var streamsBody: Bool
     public var handler: @Sendable (ServiceRequest) async throws -> ServiceResponse
 
     public init(
         _ name: String, _ binding: HTTPBinding? = nil, bodyLimit: Int = 1_048_576, limitName: String? = nil,
-        onConnectionLoop: Bool = false, tooLarge: ServiceResponse? = nil,
+        onConnectionLoop: Bool = false, tooLarge: ServiceResponse? = nil, streamsBody: Bool = false,
         handler: @escaping @Sendable (ServiceRequest) async throws -> ServiceResponse
     ) {
         self.tooLarge = tooLarge
+        self.streamsBody = streamsBody
         self.name = name
         self.binding = binding
         self.bodyLimit = bodyLimit
@@ -101,9 +105,13 @@ public struct HTTPBinding: Sendable {
 /// `{name}` capturing one label, literal labels matched case-insensitively, any domain after the pattern.
 public struct HostRule: Sendable {
     public var labels: [String]
+    /// The captured label that stands for the path's first segment (S3's virtual-hosted `<bucket>.s3.<domain>/key`
+    /// routes as path-style `/<bucket>/key`); nil for hosts that address the whole service (function URLs).
+    public var pathLabel: String?
 
-    public init(_ pattern: String) {
+    public init(_ pattern: String, pathLabel: String? = nil) {
         self.labels = pattern.split(separator: ".").map(String.init)
+        self.pathLabel = pathLabel
     }
 
     /// The captured labels when the host matches.

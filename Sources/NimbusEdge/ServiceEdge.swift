@@ -184,9 +184,27 @@ public struct ServiceEdge: Sendable {
         for (name, value) in encoded.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
         }
+        if let (length, streamed) = encoded.stream {
+            return Response(
+                status: HTTPResponse.Status(code: encoded.status), headers: fields,
+                body: ResponseBody(contentLength: Int(length)) { writer in
+                    var adapter: any BodyWriter = ResponseWriterAdapter(writer: writer)
+                    try await streamed.write(&adapter)
+                    try await writer.finish(nil)
+                })
+        }
         return Response(
             status: HTTPResponse.Status(code: encoded.status), headers: fields,
             body: ResponseBody(byteBuffer: encoded.body))
+    }
+}
+
+/// A streamed body's writes, onto Hummingbird's response writer (which services never see).
+private struct ResponseWriterAdapter: BodyWriter {
+    var writer: any ResponseBodyWriter
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await self.writer.write(buffer)
     }
 }
 
@@ -236,6 +254,7 @@ extension EdgeHead {
             segments: rawPath.split(separator: "/", omittingEmptySubsequences: true).map {
                 $0.contains("%") ? (String($0).removingPercentEncoding ?? String($0)) : String($0)
             },
+            rawSegments: rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init),
             query: query, host: host, target: target,
             signingName: Authenticator.signingName(authorization: authorization, query: query),
             isSandbox: isSandbox)

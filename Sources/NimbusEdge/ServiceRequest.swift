@@ -21,6 +21,9 @@ public struct ServiceRequest: Sendable {
     public var headers: [(String, String)]
     /// The request body, collected up to the operation's limit (and decoded from aws-chunked framing).
     public var body: ByteBuffer
+    /// The body as it arrives, for operations that stream it (``ServiceOperation/streamsBody``); ``body`` is then
+    /// empty.
+    public var bodyStream: RequestBodyStream?
     /// The body as a document, decoded by the protocol: json and rpc-v2-cbor bodies, query-protocol forms (dotted
     /// names nested, `.N` indices as arrays). Nil for rest protocols, whose operations bind their own input.
     public var input: JSONValue?

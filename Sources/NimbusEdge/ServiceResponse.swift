@@ -10,6 +10,9 @@ public struct ServiceResponse: Sendable {
         /// Bytes sent as they are (an Invoke payload, an S3 object, an XML body a rest-xml service built); an empty
         /// content type sends no `Content-Type` header.
         case bytes(ByteBuffer, contentType: String)
+        /// Bytes the operation writes as the client reads them (an S3 object streamed from disk): `length` is the
+        /// `Content-Length`; memory stays flat whatever the size.
+        case stream(length: Int64, contentType: String, StreamedBody)
     }
 
     public var status: Int
@@ -41,4 +44,19 @@ public struct ServiceResponse: Sendable {
     {
         ServiceResponse(status: status, headers: headers, body: .bytes(body, contentType: contentType))
     }
+}
+
+/// What writes a streamed response body: called once, after the head is sent; it must write exactly the length the
+/// response declared. A throw ends the connection (the client sees a short body, never a wrong one).
+public struct StreamedBody: Sendable {
+    public let write: @Sendable (inout any BodyWriter) async throws -> Void
+
+    public init(_ write: @escaping @Sendable (inout any BodyWriter) async throws -> Void) {
+        self.write = write
+    }
+}
+
+/// Where a streamed body goes; each write waits until the connection can take more (backpressure).
+public protocol BodyWriter {
+    mutating func write(_ buffer: ByteBuffer) async throws
 }

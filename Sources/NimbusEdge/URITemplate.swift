@@ -1,3 +1,4 @@
+import Foundation
 /// A rest protocol's request URI (`/2015-03-31/functions/{FunctionName}/invocations`, `/{Bucket}/{Key+}`,
 /// `/…/provisioned-concurrency?List=ALL`): literal segments, `{label}` capturing one segment, `{label+}` capturing
 /// the rest of the path, and literal query parameters the request must carry.
@@ -33,8 +34,10 @@ public struct URITemplate: Sendable {
         self.requiredQuery.count * 1000 + self.segments.filter { if case .literal = $0 { true } else { false } }.count
     }
 
-    /// The labels when the percent-decoded path segments (and query) match.
-    func match(_ path: [String], query: [(String, String)]) -> [String: String]? {
+    /// The labels when the percent-decoded path segments (and query) match. A greedy label takes the rest of the
+    /// path as sent (`raw`: the segments between slashes, empty ones kept, still percent-encoded), so that S3 keys
+    /// keep their empty segments and trailing slashes (`a//b`, `photos/`).
+    func match(_ path: [String], raw: [String]? = nil, query: [(String, String)]) -> [String: String]? {
         var labels: [String: String] = [:]
         var i = 0
         for segment in self.segments {
@@ -48,7 +51,7 @@ public struct URITemplate: Sendable {
                 i += 1
             case .greedy(let name):
                 guard i < path.count else { return nil }
-                labels[name] = path[i...].joined(separator: "/")
+                labels[name] = raw.flatMap { Self.remainder(of: $0, after: i) } ?? path[i...].joined(separator: "/")
                 i = path.count
             }
         }
@@ -58,5 +61,18 @@ public struct URITemplate: Sendable {
             if let value, given.1 != value { return nil }
         }
         return labels
+    }
+
+    /// The raw path after its first `count` non-empty segments, percent-decoded.
+    static func remainder(of raw: [String], after count: Int) -> String? {
+        var seen = 0
+        var index = 0
+        while index < raw.count, seen < count {
+            if !raw[index].isEmpty { seen += 1 }
+            index += 1
+        }
+        // Empty segments between the consumed ones and the label belong to the key (`/bucket//a` is key `/a`).
+        let rest = raw[index...].joined(separator: "/")
+        return rest.contains("%") ? rest.removingPercentEncoding : rest
     }
 }

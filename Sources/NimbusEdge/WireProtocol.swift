@@ -27,6 +27,8 @@ public enum WireProtocol: Sendable, Equatable {
         public var status: Int
         public var headers: [(String, String)]
         public var body: ByteBuffer
+        /// A streamed body of that length, instead of ``body``.
+        public var stream: (length: Int64, body: StreamedBody)? = nil
     }
 
     var contentType: String {
@@ -81,6 +83,9 @@ public enum WireProtocol: Sendable, Equatable {
             // An empty content type sends none (API Gateway's 503, a function's response that names none).
             if !contentType.isEmpty { headers.append(("Content-Type", contentType)) }
             return Encoded(status: response.status, headers: headers, body: bytes)
+        case .stream(let length, let contentType, let body):
+            if !contentType.isEmpty { headers.append(("Content-Type", contentType)) }
+            return Encoded(status: response.status, headers: headers, body: ByteBuffer(), stream: (length, body))
         case .document(let document):
             let body: [UInt8]
             do {

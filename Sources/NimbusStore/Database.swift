@@ -303,6 +303,50 @@ public final class NimbusDatabase: Sendable {
                         ON async_events(state, account, region, function_name, enqueued_at);
                     """)
         }
+        migrator.registerMigration("v10") { db in
+            // Amazon S3 (issue #14): buckets (names are global, like S3's), objects keyed by (bucket, key) with the key
+            // as a BLOB of its UTF-8 bytes (byte order is S3's listing order, and a key holding U+0000 stays whole),
+            // the blobs holding their bytes as JSON segments, multipart uploads and their parts (removed with their
+            // bucket), and the outbox of bucket notifications, written in the transaction of the change they report.
+            try db.execute(
+                sql: """
+                    CREATE TABLE s3_buckets (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        account TEXT NOT NULL, region TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        tags TEXT, notification TEXT
+                    ) WITHOUT ROWID;
+                    CREATE INDEX s3_buckets_account ON s3_buckets(account, name);
+                    CREATE TABLE s3_objects (
+                        bucket TEXT NOT NULL REFERENCES s3_buckets(name),
+                        key BLOB NOT NULL,
+                        size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL,
+                        segments TEXT NOT NULL, metadata TEXT NOT NULL, checksum TEXT, tags TEXT NOT NULL,
+                        storage_class TEXT NOT NULL,
+                        PRIMARY KEY (bucket, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE s3_uploads (
+                        upload_id TEXT PRIMARY KEY NOT NULL,
+                        bucket TEXT NOT NULL REFERENCES s3_buckets(name) ON DELETE CASCADE,
+                        key BLOB NOT NULL, initiated_at INTEGER NOT NULL, metadata TEXT NOT NULL,
+                        checksum_algorithm TEXT, checksum_type TEXT, tags TEXT NOT NULL, storage_class TEXT NOT NULL
+                    );
+                    CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key, initiated_at);
+                    CREATE TABLE s3_parts (
+                        upload_id TEXT NOT NULL REFERENCES s3_uploads(upload_id) ON DELETE CASCADE,
+                        part_number INTEGER NOT NULL,
+                        blob_id TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,
+                        last_modified INTEGER NOT NULL, checksum TEXT,
+                        PRIMARY KEY (upload_id, part_number)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE s3_outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        delivery_id TEXT NOT NULL,
+                        account TEXT NOT NULL, region TEXT NOT NULL, bucket TEXT NOT NULL,
+                        destination TEXT NOT NULL, target_arn TEXT NOT NULL,
+                        body BLOB NOT NULL, created_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 

@@ -207,6 +207,12 @@ public struct S3EventSequencer: Sendable, Hashable {
 
     public init() {}
 
+    /// A sequencer that last gave `counter` at `lastMillis` (tests start near the counter's end with it).
+    init(lastMillis: Int64, counter: Int64) {
+        self.lastMillis = lastMillis
+        self.counter = counter
+    }
+
     /// The next sequencer, at `nowMillis`.
     public mutating func next(nowMillis: Int64) -> String {
         if nowMillis > self.lastMillis {

@@ -155,7 +155,9 @@ public struct NotificationConfiguration: Sendable, Hashable {
             let encoded = encodedKey ?? S3EventRecord.encodedKey(key)
             encodedKey = encoded
             if configuration.admits(encodedKey: encoded) {
-                matches.append(Match(kind: configuration.kind, configurationID: configuration.id, arn: configuration.arn))
+                matches.append(
+                    Match(kind: configuration.kind, configurationID: configuration.id, arn: configuration.arn)
+                )
             }
         }
         if self.eventBridgeEnabled { matches.append(Match(kind: .eventBridge, configurationID: "", arn: "")) }
@@ -219,7 +221,8 @@ extension NotificationConfiguration {
     /// - Parameter skipDestinationValidation: the request's `x-amz-skip-destination-validation: true`: topics are then
     ///   kept (never delivered) instead of refused with "Unable to validate the following destination configurations".
     public static func parse(
-        _ body: some Collection<UInt8>, skipDestinationValidation: Bool = false
+        _ body: some Collection<UInt8>,
+        skipDestinationValidation: Bool = false
     ) throws(S3Error) -> NotificationConfiguration {
         var generator = SystemRandomNumberGenerator()
         return try self.parse(body, skipDestinationValidation: skipDestinationValidation, using: &generator)
@@ -227,7 +230,8 @@ extension NotificationConfiguration {
 
     /// ``parse(_:skipDestinationValidation:)`` with the generator that makes missing Ids (for tests).
     public static func parse(
-        _ body: some Collection<UInt8>, skipDestinationValidation: Bool = false,
+        _ body: some Collection<UInt8>,
+        skipDestinationValidation: Bool = false,
         using generator: inout some RandomNumberGenerator
     ) throws(S3Error) -> NotificationConfiguration {
         guard body.contains(where: { !Self.isXMLSpace($0) }) else { return NotificationConfiguration() }
@@ -289,7 +293,10 @@ extension NotificationConfiguration {
     }
 
     /// Reads one destination configuration's elements: the schema only (values are checked by ``validate(_:)``).
-    private static func readConfiguration(_ element: XML.Element, kind: DestinationKind) throws(S3Error) -> RawConfiguration {
+    private static func readConfiguration(
+        _ element: XML.Element,
+        kind: DestinationKind
+    ) throws(S3Error) -> RawConfiguration {
         let arnElement = Self.arnElementName(kind)
         var id: String?
         var arn: String?
@@ -362,7 +369,13 @@ extension NotificationConfiguration {
             guard value.utf8.count <= Self.maximumFilterValueBytes else { throw S3Error.filterRuleValueTooLong }
             rules.append(rule)
         }
-        return DestinationConfiguration(id: raw.id, kind: raw.kind, arn: raw.arn, events: raw.events, filterRules: rules)
+        return DestinationConfiguration(
+            id: raw.id,
+            kind: raw.kind,
+            arn: raw.arn,
+            events: raw.events,
+            filterRules: rules
+        )
     }
 
     /// Why two configurations may not coexist, or nil. They overlap when they share a concrete event type (a wildcard
@@ -378,13 +391,15 @@ extension NotificationConfiguration {
         guard Self.overlap(a.prefix, b.prefix, atEnd: false), Self.overlap(a.suffix, b.suffix, atEnd: true) else {
             return nil
         }
-        return a.filterRules.isEmpty && b.filterRules.isEmpty ? S3Error.overlappingConfigurations : .ambiguousConfigurations
+        return a.filterRules.isEmpty && b.filterRules.isEmpty
+            ? S3Error.overlappingConfigurations : .ambiguousConfigurations
     }
 
     private static func overlap(_ a: String?, _ b: String?, atEnd: Bool) -> Bool {
         guard let a, let b else { return true }
         if atEnd {
-            return a.utf8.reversed().starts(with: b.utf8.reversed()) || b.utf8.reversed().starts(with: a.utf8.reversed())
+            return a.utf8.reversed().starts(with: b.utf8.reversed())
+                || b.utf8.reversed().starts(with: a.utf8.reversed())
         }
         return a.utf8.starts(with: b.utf8) || b.utf8.starts(with: a.utf8)
     }
@@ -438,7 +453,9 @@ extension NotificationConfiguration {
         return Base64.encodeToString(bytes: text)
     }
 
-    private static func isXMLSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d }
+    private static func isXMLSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0a || byte == 0x0d
+    }
 }
 
 // MARK: - Writing and storage
@@ -460,7 +477,10 @@ extension NotificationConfiguration {
                     let rules = configuration.filterRules.map { rule in
                         XML.Element(
                             "FilterRule",
-                            children: [XML.Element("Name", text: rule.name.wireName), XML.Element("Value", text: rule.value)])
+                            children: [
+                                XML.Element("Name", text: rule.name.wireName), XML.Element("Value", text: rule.value),
+                            ]
+                        )
                     }
                     element.children.append(XML.Element("Filter", children: [XML.Element("S3Key", children: rules)]))
                 }
@@ -506,7 +526,9 @@ public struct DestinationFailure: Sendable, Hashable {
     public static func queueNotPermitted(_ arn: String) -> DestinationFailure {
         DestinationFailure(
             argumentName: arn,
-            argumentValue: "Permissions on the destination queue do not allow S3 to publish notifications from this bucket")
+            argumentValue:
+                "Permissions on the destination queue do not allow S3 to publish notifications from this bucket"
+        )
     }
 
     /// A function that does not exist or whose policy does not let S3 invoke it (recorded from S3 for a missing
@@ -530,7 +552,12 @@ extension S3Error {
             fields.append(("ArgumentName\(index + 1)", failure.argumentName))
             fields.append(("ArgumentValue\(index + 1)", failure.argumentValue))
         }
-        return S3Error("InvalidArgument", status: 400, "Unable to validate the following destination configurations", fields: fields)
+        return S3Error(
+            "InvalidArgument",
+            status: 400,
+            "Unable to validate the following destination configurations",
+            fields: fields
+        )
     }
 
     /// An ARN element (`Queue`, `CloudFunction`, `Topic`) whose value is not an ARN of that service (recorded from S3).
@@ -556,15 +583,18 @@ extension S3Error {
 
     /// A filter value longer than 1,024 bytes.
     public static let filterRuleValueTooLong = S3Error.invalidArgument(
-        "Size of filter rule value cannot exceed 1024 bytes in UTF-8 representation")
+        "Size of filter rule value cannot exceed 1024 bytes in UTF-8 representation"
+    )
 
     /// Two configurations with the same Id.
     public static let duplicateNotificationID = S3Error.invalidArgument(
-        "Same ID used for multiple configurations. IDs must be unique.")
+        "Same ID used for multiple configurations. IDs must be unique."
+    )
 
     /// Two unfiltered configurations sharing an event type.
     public static let overlappingConfigurations = S3Error.invalidArgument(
-        "Configurations overlap. Configurations on the same bucket cannot share a common event type.")
+        "Configurations overlap. Configurations on the same bucket cannot share a common event type."
+    )
 
     /// Two configurations, at least one filtered, sharing an event type on overlapping prefixes and suffixes.
     public static let ambiguousConfigurations = S3Error.invalidArgument(

@@ -48,9 +48,20 @@ public struct S3EventRecord: Sendable, Hashable {
     public var sequencer: String?
 
     public init(
-        eventName: String, eventTimeMillis: Int64, region: String, principalID: String, sourceIPAddress: String,
-        requestID: String, hostID: String, bucket: String, bucketOwnerID: String, key: String, size: Int64? = nil,
-        eTag: String? = nil, versionID: String? = nil, sequencer: String? = nil
+        eventName: String,
+        eventTimeMillis: Int64,
+        region: String,
+        principalID: String,
+        sourceIPAddress: String,
+        requestID: String,
+        hostID: String,
+        bucket: String,
+        bucketOwnerID: String,
+        key: String,
+        size: Int64? = nil,
+        eTag: String? = nil,
+        versionID: String? = nil,
+        sequencer: String? = nil
     ) {
         self.eventName = eventName
         self.eventTimeMillis = eventTimeMillis
@@ -72,7 +83,9 @@ public struct S3EventRecord: Sendable, Hashable {
     public static let deleteMarkerETag = "d41d8cd98f00b204e9800998ecf8427e"
 
     /// The event name as written in the record: without `s3:`.
-    public var recordEventName: String { self.eventName.hasPrefix("s3:") ? String(self.eventName.dropFirst(3)) : self.eventName }
+    public var recordEventName: String {
+        self.eventName.hasPrefix("s3:") ? String(self.eventName.dropFirst(3)) : self.eventName
+    }
 
     /// `2.1`, or the version S3 uses for the event's family (see the type's documentation).
     public var eventVersion: String {

@@ -20,7 +20,8 @@ struct SeededGenerator: RandomNumberGenerator {
     /// Exactly what botocore 1.43.11 serialises for `put_bucket_notification_configuration` with a
     /// LambdaFunctionConfigurations entry (Id, prefix and suffix filter), a QueueConfigurations entry without Id, and
     /// an empty EventBridgeConfiguration (generated with botocore's rest-xml serializer).
-    static let botoBody = #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CloudFunctionConfiguration><Id>thumbnails</Id><CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:thumbnail</CloudFunction><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>images/</Value></FilterRule><FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter></CloudFunctionConfiguration><QueueConfiguration><Queue>arn:aws:sqs:us-east-1:000000000000:deletions</Queue><Event>s3:ObjectRemoved:Delete</Event><Event>s3:ObjectRemoved:DeleteMarkerCreated</Event></QueueConfiguration><EventBridgeConfiguration /></NotificationConfiguration>"#
+    static let botoBody =
+        #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><CloudFunctionConfiguration><Id>thumbnails</Id><CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:thumbnail</CloudFunction><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>prefix</Name><Value>images/</Value></FilterRule><FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter></CloudFunctionConfiguration><QueueConfiguration><Queue>arn:aws:sqs:us-east-1:000000000000:deletions</Queue><Event>s3:ObjectRemoved:Delete</Event><Event>s3:ObjectRemoved:DeleteMarkerCreated</Event></QueueConfiguration><EventBridgeConfiguration /></NotificationConfiguration>"#
 
     static func parse(_ text: String, skip: Bool = false) throws(S3Error) -> NotificationConfiguration {
         var generator = SeededGenerator(state: 42)
@@ -34,7 +35,10 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     static func queue(
-        _ name: String = "q", id: String? = nil, events: [String] = ["s3:ObjectCreated:*"], prefix: String? = nil,
+        _ name: String = "q",
+        id: String? = nil,
+        events: [String] = ["s3:ObjectCreated:*"],
+        prefix: String? = nil,
         suffix: String? = nil
     ) -> String {
         var xml = "<QueueConfiguration>"
@@ -46,7 +50,10 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     static func function(
-        _ name: String = "f", id: String? = nil, events: [String] = ["s3:ObjectCreated:*"], prefix: String? = nil,
+        _ name: String = "f",
+        id: String? = nil,
+        events: [String] = ["s3:ObjectCreated:*"],
+        prefix: String? = nil,
         suffix: String? = nil
     ) -> String {
         var xml = "<CloudFunctionConfiguration>"
@@ -104,8 +111,10 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(emptyID.configurations[0].id.utf8.count == 48)
     }
 
-    @Test(arguments: ["", "   \n", #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/" />"#,
-        "<NotificationConfiguration></NotificationConfiguration>"])
+    @Test(arguments: [
+        "", "   \n", #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/" />"#,
+        "<NotificationConfiguration></NotificationConfiguration>",
+    ])
     func emptyBodiesClear(_ body: String) throws {
         let configuration = try Self.parse(body)
         #expect(configuration.isEmpty)
@@ -116,8 +125,16 @@ struct SeededGenerator: RandomNumberGenerator {
         ("<NotificationConfiguration>", "not well-formed"),
         ("<Other/>", "wrong root"),
         (NotificationConfigurationParsingTests.body("<Unknown/>"), "unknown member"),
-        (NotificationConfigurationParsingTests.body("<QueueConfiguration><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"), "no Queue"),
-        (NotificationConfigurationParsingTests.body("<QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</Queue></QueueConfiguration>"), "no Event"),
+        (
+            NotificationConfigurationParsingTests.body(
+                "<QueueConfiguration><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"
+            ), "no Queue"
+        ),
+        (
+            NotificationConfigurationParsingTests.body(
+                "<QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</Queue></QueueConfiguration>"
+            ), "no Event"
+        ),
         (
             NotificationConfigurationParsingTests.body(
                 "<QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</Queue><Queue>arn:aws:sqs:us-east-1:0:q</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"
@@ -154,8 +171,14 @@ struct SeededGenerator: RandomNumberGenerator {
                 "<QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</Queue><Event>s3:ObjectCreated:*</Event><Filter><Key/></Filter></QueueConfiguration>"
             ), "Key instead of S3Key"
         ),
-        (NotificationConfigurationParsingTests.body("<EventBridgeConfiguration/><EventBridgeConfiguration/>"), "EventBridge twice"),
-        (NotificationConfigurationParsingTests.body("<EventBridgeConfiguration><X/></EventBridgeConfiguration>"), "EventBridge with members"),
+        (
+            NotificationConfigurationParsingTests.body("<EventBridgeConfiguration/><EventBridgeConfiguration/>"),
+            "EventBridge twice"
+        ),
+        (
+            NotificationConfigurationParsingTests.body("<EventBridgeConfiguration><X/></EventBridgeConfiguration>"),
+            "EventBridge with members"
+        ),
         (#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><NotificationConfiguration/>"#, "a DTD"),
     ])
     func malformedBodies(_ body: String, _ why: String) {
@@ -165,28 +188,44 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func unparsableARNsNameTheirElement() throws {
         #expect(throws: S3Error.invalidArgument("The ARN could not be parsed", name: "Queue", value: "invalid-queue")) {
             try Self.parse(
-                Self.body("<QueueConfiguration><Queue>invalid-queue</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"))
+                Self.body(
+                    "<QueueConfiguration><Queue>invalid-queue</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"
+                )
+            )
         }
         let lambda = "arn:aws:lambda:us-east-1:000000000000:f"
         #expect(throws: S3Error.invalidArgument("The ARN could not be parsed", name: "CloudFunction", value: lambda)) {
             try Self.parse(
                 Self.body(
                     "<CloudFunctionConfiguration><CloudFunction>\(lambda)</CloudFunction><Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration>"
-                ))
+                )
+            )
         }
-        #expect(throws: S3Error.invalidArgument("The ARN could not be parsed", name: "Topic", value: "arn:aws:sqs:us-east-1:0:q")) {
+        #expect(
+            throws: S3Error.invalidArgument(
+                "The ARN could not be parsed",
+                name: "Topic",
+                value: "arn:aws:sqs:us-east-1:0:q"
+            )
+        ) {
             try Self.parse(
                 Self.body(
-                    "<TopicConfiguration><Topic>arn:aws:sqs:us-east-1:0:q</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>"))
+                    "<TopicConfiguration><Topic>arn:aws:sqs:us-east-1:0:q</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>"
+                )
+            )
         }
         // A qualified function ARN is an ARN.
         _ = try Self.parse(
             Self.body(
                 "<CloudFunctionConfiguration><CloudFunction>arn:aws:lambda:us-east-1:0:function:f:live</CloudFunction><Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration>"
-            ))
+            )
+        )
     }
 
-    @Test(arguments: ["notarealeventname", "s3:ObjectCreated", "s3:ObjectCreated:Delete", "s3:objectcreated:*", "ObjectCreated:Put", "s3:*"])
+    @Test(arguments: [
+        "notarealeventname", "s3:ObjectCreated", "s3:ObjectCreated:Delete", "s3:objectcreated:*", "ObjectCreated:Put",
+        "s3:*",
+    ])
     func unsupportedEvents(_ event: String) {
         let error = S3Error.invalidArgument("The event is not supported for notifications", name: "Event", value: event)
         #expect(throws: error) { try Self.parse(Self.body(Self.queue(events: ["s3:ObjectCreated:*", event]))) }
@@ -202,7 +241,8 @@ struct SeededGenerator: RandomNumberGenerator {
         for required in [
             "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy",
             "s3:ObjectCreated:CompleteMultipartUpload", "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete",
-            "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete",
+            "s3:ObjectRemoved:DeleteMarkerCreated", "s3:ObjectTagging:*", "s3:ObjectTagging:Put",
+            "s3:ObjectTagging:Delete",
         ] {
             #expect(NotificationConfiguration.isSupportedEvent(required))
         }
@@ -221,7 +261,10 @@ struct SeededGenerator: RandomNumberGenerator {
         )
         #expect(
             throws: S3Error.invalidArgument(
-                "filter rule name must be either prefix or suffix", name: "FilterRule.Name", value: "INVALID")
+                "filter rule name must be either prefix or suffix",
+                name: "FilterRule.Name",
+                value: "INVALID"
+            )
         ) { try Self.parse(invalid) }
     }
 
@@ -261,7 +304,8 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func duplicateIDs() {
         let body = Self.body(
             Self.queue("a", id: "same", events: ["s3:ObjectCreated:*"])
-                + Self.function("f", id: "same", events: ["s3:ObjectRemoved:*"]))
+                + Self.function("f", id: "same", events: ["s3:ObjectRemoved:*"])
+        )
         #expect(throws: S3Error.invalidArgument("Same ID used for multiple configurations. IDs must be unique.")) {
             try Self.parse(body)
         }
@@ -273,13 +317,16 @@ struct SeededGenerator: RandomNumberGenerator {
                 + "<TopicConfiguration><Topic>arn:aws:sns:us-east-1:000000000000:u</Topic><Event>s3:ObjectRemoved:*</Event></TopicConfiguration>"
         )
         let expected = S3Error(
-            "InvalidArgument", status: 400, "Unable to validate the following destination configurations",
+            "InvalidArgument",
+            status: 400,
+            "Unable to validate the following destination configurations",
             fields: [
                 ("ArgumentName1", "arn:aws:sns:us-east-1:000000000000:t"),
                 ("ArgumentValue1", "The destination topic does not exist"),
                 ("ArgumentName2", "arn:aws:sns:us-east-1:000000000000:u"),
                 ("ArgumentValue2", "The destination topic does not exist"),
-            ])
+            ]
+        )
         #expect(throws: expected) { try Self.parse(body) }
 
         // Skipping destination validation keeps them; they never fire.
@@ -301,7 +348,8 @@ struct SeededGenerator: RandomNumberGenerator {
                 "arn:aws:sqs:us-east-1:111111111111:my-queue", "The destination queue does not exist",
                 "arn:aws:lambda:us-east-1:111111111111:function:my-lambda, null",
                 "Not authorized to invoke function [arn:aws:lambda:us-east-1:111111111111:function:my-lambda]",
-            ])
+            ]
+        )
     }
 }
 
@@ -309,7 +357,8 @@ struct SeededGenerator: RandomNumberGenerator {
     typealias P = NotificationConfigurationParsingTests
 
     static let overlap = S3Error.invalidArgument(
-        "Configurations overlap. Configurations on the same bucket cannot share a common event type.")
+        "Configurations overlap. Configurations on the same bucket cannot share a common event type."
+    )
     static let ambiguous = S3Error.ambiguousConfigurations
 
     @Test func unfilteredConfigurationsSharingAnEventType() {
@@ -321,7 +370,11 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(throws: Self.overlap) { try P.parse(P.body(P.queue("q") + P.queue("q"))) }
         // Two wildcards of one family.
         #expect(throws: Self.overlap) {
-            try P.parse(P.body(P.function("a", events: ["s3:ObjectRemoved:*"]) + P.function("b", events: ["s3:ObjectRemoved:*"])))
+            try P.parse(
+                P.body(
+                    P.function("a", events: ["s3:ObjectRemoved:*"]) + P.function("b", events: ["s3:ObjectRemoved:*"])
+                )
+            )
         }
     }
 
@@ -331,9 +384,13 @@ struct SeededGenerator: RandomNumberGenerator {
                 P.queue(events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:Delete"])
                     + P.queue(events: ["s3:ObjectTagging:*"])
                     + P.function(events: ["s3:ObjectRemoved:DeleteMarkerCreated"])
-                    + P.function("g", events: ["s3:LifecycleExpiration:Delete"], prefix: "x")))
+                    + P.function("g", events: ["s3:LifecycleExpiration:Delete"], prefix: "x")
+            )
+        )
         // Put and Copy are different types of one family.
-        _ = try P.parse(P.body(P.queue(events: ["s3:ObjectCreated:Put"]) + P.function(events: ["s3:ObjectCreated:Copy"])))
+        _ = try P.parse(
+            P.body(P.queue(events: ["s3:ObjectCreated:Put"]) + P.function(events: ["s3:ObjectCreated:Copy"]))
+        )
     }
 
     @Test func awsValidExamples() throws {
@@ -343,12 +400,17 @@ struct SeededGenerator: RandomNumberGenerator {
         _ = try P.parse(P.body(P.function("a", suffix: ".jpg") + P.function("b", suffix: ".png")))
         // Overlapping prefixes with non-overlapping suffixes.
         _ = try P.parse(
-            P.body(P.function("a", prefix: "images", suffix: ".jpg") + P.function("b", prefix: "images", suffix: ".png")))
+            P.body(
+                P.function("a", prefix: "images", suffix: ".jpg") + P.function("b", prefix: "images", suffix: ".png")
+            )
+        )
         // Overlapping filters on different event types.
         _ = try P.parse(
             P.body(
                 P.queue(events: ["s3:ObjectCreated:Put"], prefix: "image/")
-                    + P.queue(events: ["s3:ObjectRemoved:*"], prefix: "image/")))
+                    + P.queue(events: ["s3:ObjectRemoved:*"], prefix: "image/")
+            )
+        )
     }
 
     @Test func awsInvalidExamples() {
@@ -359,7 +421,9 @@ struct SeededGenerator: RandomNumberGenerator {
             try P.parse(
                 P.body(
                     P.queue("a", events: ["s3:ObjectCreated:*"], suffix: "jpg")
-                        + P.queue("b", events: ["s3:ObjectCreated:Put"], suffix: "pg")))
+                        + P.queue("b", events: ["s3:ObjectCreated:Put"], suffix: "pg")
+                )
+            )
         }
         // Prefix+suffix against the same suffix alone.
         #expect(throws: Self.ambiguous) {
@@ -385,9 +449,19 @@ struct SeededGenerator: RandomNumberGenerator {
         let configuration = try P.parse(
             P.body(
                 P.function("created", id: "c", events: ["s3:ObjectCreated:*"])
-                    + P.queue("put", id: "p", events: ["s3:ObjectRemoved:Delete"])))
+                    + P.queue("put", id: "p", events: ["s3:ObjectRemoved:Delete"])
+            )
+        )
         let created = configuration.destinations(for: "ObjectCreated:Put", key: "a.txt")
-        #expect(created == [.init(kind: .function, configurationID: "c", arn: "arn:aws:lambda:us-east-1:000000000000:function:created")])
+        #expect(
+            created == [
+                .init(
+                    kind: .function,
+                    configurationID: "c",
+                    arn: "arn:aws:lambda:us-east-1:000000000000:function:created"
+                )
+            ]
+        )
         #expect(configuration.destinations(for: "s3:ObjectCreated:CompleteMultipartUpload", key: "a") == created)
         let removed = configuration.destinations(for: "ObjectRemoved:Delete", key: "a")
         #expect(removed == [.init(kind: .queue, configurationID: "p", arn: "arn:aws:sqs:us-east-1:000000000000:put")])
@@ -409,9 +483,19 @@ struct SeededGenerator: RandomNumberGenerator {
         let configuration = try P.parse(
             P.body(
                 P.function("a", id: "space", prefix: "my+photos/") + P.queue("b", id: "raw", prefix: "service=worker/")
-                    + P.queue("c", id: "encoded", prefix: "service%3Dworker/")))
-        #expect(configuration.destinations(for: "ObjectCreated:Put", key: "my photos/x.jpg").map(\.configurationID) == ["space"])
-        #expect(configuration.destinations(for: "ObjectCreated:Put", key: "service=worker/x").map(\.configurationID) == ["encoded"])
+                    + P.queue("c", id: "encoded", prefix: "service%3Dworker/")
+            )
+        )
+        #expect(
+            configuration.destinations(for: "ObjectCreated:Put", key: "my photos/x.jpg").map(\.configurationID) == [
+                "space"
+            ]
+        )
+        #expect(
+            configuration.destinations(for: "ObjectCreated:Put", key: "service=worker/x").map(\.configurationID) == [
+                "encoded"
+            ]
+        )
         // A literal "+" in a key is "%2B" in the record, so a "+" filter does not take it.
         #expect(configuration.destinations(for: "ObjectCreated:Put", key: "my+photos/x.jpg").isEmpty)
     }
@@ -422,15 +506,22 @@ struct SeededGenerator: RandomNumberGenerator {
             configuration.destinations(for: "ObjectCreated:Put", key: "in/a") == [
                 .init(kind: .queue, configurationID: "q", arn: "arn:aws:sqs:us-east-1:000000000000:q"),
                 .init(kind: .eventBridge, configurationID: "", arn: ""),
-            ])
-        #expect(configuration.destinations(for: "ObjectTagging:Put", key: "elsewhere") == [.init(kind: .eventBridge, configurationID: "", arn: "")])
+            ]
+        )
+        #expect(
+            configuration.destinations(for: "ObjectTagging:Put", key: "elsewhere") == [
+                .init(kind: .eventBridge, configurationID: "", arn: "")
+            ]
+        )
     }
 
     @Test func distinctARNs() throws {
         let configuration = try P.parse(
             P.body(
                 P.queue("q", events: ["s3:ObjectCreated:*"]) + P.queue("q", events: ["s3:ObjectRemoved:*"])
-                    + P.function("f", events: ["s3:ObjectTagging:*"])))
+                    + P.function("f", events: ["s3:ObjectTagging:*"])
+            )
+        )
         #expect(configuration.queueARNs == ["arn:aws:sqs:us-east-1:000000000000:q"])
         #expect(configuration.functionARNs == ["arn:aws:lambda:us-east-1:000000000000:function:f"])
         #expect(configuration.destinations(for: "ObjectRemoved:Delete", key: "k").count == 1)
@@ -463,7 +554,8 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(
             String(decoding: NotificationConfiguration().xml, as: UTF8.self)
                 == #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
-                + #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></NotificationConfiguration>"#)
+                + #"<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></NotificationConfiguration>"#
+        )
     }
 
     @Test func storageRoundTrips() throws {
@@ -475,8 +567,11 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(restored.configurations[0].id == configuration.configurations[0].id)
         // Topics kept by skipped validation survive too.
         let withTopic = try P.parse(
-            P.body("<TopicConfiguration><Topic>arn:aws:sns:us-east-1:0:t</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>"),
-            skip: true)
+            P.body(
+                "<TopicConfiguration><Topic>arn:aws:sns:us-east-1:0:t</Topic><Event>s3:ObjectCreated:*</Event></TopicConfiguration>"
+            ),
+            skip: true
+        )
         #expect(try NotificationConfiguration(storageString: withTopic.storageString) == withTopic)
         #expect(try NotificationConfiguration(storageString: NotificationConfiguration().storageString).isEmpty)
     }
@@ -484,8 +579,12 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func specialCharactersRoundTrip() throws {
         let configuration = NotificationConfiguration(configurations: [
             .init(
-                id: "a&b<c>\"'", kind: .queue, arn: "arn:aws:sqs:us-east-1:0:q", events: ["s3:ObjectCreated:*"],
-                filterRules: [.init(.prefix, "x&y<z")])
+                id: "a&b<c>\"'",
+                kind: .queue,
+                arn: "arn:aws:sqs:us-east-1:0:q",
+                events: ["s3:ObjectCreated:*"],
+                filterRules: [.init(.prefix, "x&y<z")]
+            )
         ])
         #expect(try NotificationConfiguration(storageString: configuration.storageString) == configuration)
     }

@@ -6,11 +6,21 @@ import Testing
 @Suite struct S3EventRecordTests {
     /// AWS's example message for `s3:ObjectCreated:Put` ("Event message structure"), as its inputs.
     static let put = S3EventRecord(
-        eventName: "ObjectCreated:Put", eventTimeMillis: 0, region: "us-west-2", principalID: "AIDAJDPLRKLG7UEXAMPLE",
-        sourceIPAddress: "127.0.0.1", requestID: "C3D13FE58DE4C810",
-        hostID: "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD", bucket: "mybucket",
-        bucketOwnerID: "A3NL1KOZZKExample", key: "HappyFace.jpg", size: 1024, eTag: "d41d8cd98f00b204e9800998ecf8427e",
-        versionID: "096fKKXTRTtl3on89fVO.nfljtsv6qko", sequencer: "0055AED6DCD90281E5")
+        eventName: "ObjectCreated:Put",
+        eventTimeMillis: 0,
+        region: "us-west-2",
+        principalID: "AIDAJDPLRKLG7UEXAMPLE",
+        sourceIPAddress: "127.0.0.1",
+        requestID: "C3D13FE58DE4C810",
+        hostID: "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+        bucket: "mybucket",
+        bucketOwnerID: "A3NL1KOZZKExample",
+        key: "HappyFace.jpg",
+        size: 1024,
+        eTag: "d41d8cd98f00b204e9800998ecf8427e",
+        versionID: "096fKKXTRTtl3on89fVO.nfljtsv6qko",
+        sequencer: "0055AED6DCD90281E5"
+    )
 
     static func text(_ record: S3EventRecord, _ configurationID: String = "testConfigRule") -> String {
         String(decoding: record.document(configurationID: configurationID), as: UTF8.self)
@@ -30,7 +40,8 @@ import Testing
         #expect(
             Self.text(record).hasSuffix(
                 #""object":{"key":"HappyFace.jpg","size":1024,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0055AED6DCD90281E5"}}}]}"#
-            ))
+            )
+        )
     }
 
     @Test func removalShapes() {
@@ -50,7 +61,8 @@ import Testing
         #expect(
             Self.text(marker).hasSuffix(
                 #""object":{"key":"HappyFace.jpg","eTag":"d41d8cd98f00b204e9800998ecf8427e","versionId":"v1","sequencer":"0055AED6DCD90281E5"}}}]}"#
-            ))
+            )
+        )
     }
 
     @Test func eventVersions() {
@@ -106,14 +118,19 @@ import Testing
         #expect(text.contains(#""principalId":"a\"b\\c\u0001d\ne""#))
         #expect(text.contains(#""configurationId":"id\"with\tescapes/ünïcode""#))
         let parsed = JSONValue.parse(record.document(configurationID: "id\"x"))
-        #expect(parsed?["Records"]?.arrayValue?.first?["userIdentity"]?["principalId"]?.stringValue == "a\"b\\c\u{1}d\ne")
+        #expect(
+            parsed?["Records"]?.arrayValue?.first?["userIdentity"]?["principalId"]?.stringValue == "a\"b\\c\u{1}d\ne"
+        )
         #expect(parsed?["Records"]?.arrayValue?.first?["s3"]?["configurationId"]?.stringValue == "id\"x")
     }
 
     @Test func testEvent() {
         let body = S3EventRecord.testEvent(
-            bucket: "bucketname", timeMillis: 1_413_215_822_089, requestID: "5582815E1AEA5ADF",
-            hostID: "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE")
+            bucket: "bucketname",
+            timeMillis: 1_413_215_822_089,
+            requestID: "5582815E1AEA5ADF",
+            hostID: "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"
+        )
         #expect(
             String(decoding: body, as: UTF8.self)
                 == #"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2014-10-13T15:57:02.089Z","Bucket":"bucketname","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}"#
@@ -133,7 +150,9 @@ import Testing
         var sequencer = S3EventSequencer()
         var previous = ""
         // Forward, standing still, stepping back: every value is greater than the last, at one length.
-        for now: Int64 in [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 1_699_999_999_000, 1_700_000_000_500] {
+        for now: Int64 in [
+            1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 1_699_999_999_000, 1_700_000_000_500,
+        ] {
             let value = sequencer.next(nowMillis: now)
             #expect(value.utf8.count == 18)
             #expect(value > previous, "\(value) after \(previous)")

@@ -173,6 +173,9 @@ struct Serve: AsyncParsableCommand {
             let kept = components?.operatorKeyCreated == true ? " (generated now; kept in the data directory's credentials.json)" : ""
             lines.append("  auth: \(self.auth == .sigv4 ? "SigV4 required" : "none — any signature accepted (loopback only)"); operator key \(key.accessKeyID)\(kept)")
         }
+        // Every service answers on the one endpoint; S3 also by virtual host, as SDKs address buckets by name.
+        let port = endpoint.split(separator: ":").last.map(String.init) ?? ""
+        lines.append("  S3: \(endpoint) (path-style) or http://<bucket>.s3.localhost:\(port) (virtual-hosted)")
         lines.append("")
         lines.append("Try it with the AWS CLI:")
         if self.auth == .sigv4, let key {
@@ -182,6 +185,7 @@ struct Serve: AsyncParsableCommand {
             lines.append("  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=\(self.region)")
         }
         lines.append("  aws lambda list-functions --endpoint-url \(endpoint)")
+        lines.append("  aws s3 mb s3://photos --endpoint-url \(endpoint) && aws s3 ls --endpoint-url \(endpoint)")
         lines.append("or deploy an example:")
         // The binary that is running, so the example works whether or not `nimbus` is on PATH.
         let nimbus = CommandLine.arguments.first.map { $0.contains("/") ? $0 : "nimbus" } ?? "nimbus"

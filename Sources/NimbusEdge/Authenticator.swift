@@ -30,11 +30,13 @@ public struct Authenticator: Sendable {
         self.now = now
     }
 
-    /// The outcome: the caller, its namespace, and the body with any aws-chunked framing removed.
+    /// The outcome: the caller, its namespace, and the body with any aws-chunked framing removed (or, for a body
+    /// still to stream, the verifier it must pass through).
     struct Authenticated {
         var caller: Caller
         var namespace: AccountContext
         var body: ByteBuffer
+        var streamVerifier: StreamingBodyVerifier? = nil
     }
 
     /// The SigV4 scope's service name, read cheaply from the Authorization header or `X-Amz-Credential`.
@@ -51,9 +53,13 @@ public struct Authenticator: Sendable {
         return parts.count == 5 ? String(parts[3]) : nil
     }
 
-    /// - Parameter verify: check the signature even when `--auth none` would accept any.
+    /// - Parameters:
+    ///   - verify: check the signature even when `--auth none` would accept any.
+    ///   - streamed: the body has not been read (``ServiceOperation/streamsBody``): only the signature of the head is
+    ///     checked here, and the result carries the verifier the body must stream through.
     func authenticate(
-        _ head: EdgeHead, body: ByteBuffer, service: ServiceDefinition, origin: ServiceEdge.Origin, verify: Bool = false
+        _ head: EdgeHead, body: ByteBuffer, service: ServiceDefinition, origin: ServiceEdge.Origin, verify: Bool = false,
+        streamed: Bool = false
     ) throws -> Authenticated {
         // The body is copied in only where it is read (a signature to verify, aws-chunked framing to remove): an
         // unsigned 6 MB Invoke payload is not copied on its way to the function.
@@ -62,17 +68,19 @@ public struct Authenticator: Sendable {
             headers: head.headers.map { (name: $0.0, value: $0.1) })
         let mustVerify = verify || origin != .outside || self.mode == .sigv4
         let streaming = head.headers.contains { $0.0 == "x-amz-content-sha256" && $0.1.hasPrefix("STREAMING-") }
-        if mustVerify || streaming { request.body = Array(body.readableBytesView) }
+        if (mustVerify || streaming) && !streamed { request.body = Array(body.readableBytesView) }
         let authorization: SigV4Authorization?
         do {
             authorization = try SigV4Authorization(parsing: request)
         } catch .missingAuthentication where !mustVerify {
             authorization = nil
         } catch {
-            if !mustVerify { return try self.anonymous(nil, request: request, body: body, service: service) }
+            if !mustVerify { return try self.anonymous(nil, request: request, body: body, service: service, streamed: streamed) }
             throw AuthError(error, service: service)
         }
-        guard mustVerify else { return try self.anonymous(authorization, request: request, body: body, service: service) }
+        guard mustVerify else {
+            return try self.anonymous(authorization, request: request, body: body, service: service, streamed: streamed)
+        }
         guard let authorization else { throw AuthError(.missingAuthentication, service: service) }
         try self.checkRegion(authorization.scope.region, service: service)
         let keyID = authorization.accessKeyID
@@ -88,18 +96,25 @@ public struct Authenticator: Sendable {
             throw AuthError(.invalidSessionToken, service: service)
         }
         let verified: VerifiedSignature
-        let payload: [UInt8]?
+        var payload: [UInt8]?
+        var streamVerifier: StreamingBodyVerifier?
         do {
             verified = try SigV4Verifier(options: SigV4.Options(service: authorization.scope.service)).verify(
-                request, authorization: authorization, secretAccessKey: entry.secret, now: self.now())
-            payload = try verified.chunkedDecoder(for: request)?.decode(request.body).data
+                request, authorization: authorization, secretAccessKey: entry.secret, now: self.now(),
+                bodyIsStreamed: streamed)
+            if streamed {
+                streamVerifier = try StreamingBodyVerifier.verified(verified, request: request)
+            } else {
+                payload = try verified.chunkedDecoder(for: request)?.decode(request.body).data
+            }
         } catch {
             throw AuthError(error, service: service)
         }
         var namespace = AccountContext(region: authorization.scope.region, accountID: entry.caller.account)
         if namespace.region.isEmpty { namespace.region = self.defaultNamespace.region }
         return Authenticated(
-            caller: entry.caller, namespace: namespace, body: payload.map { ByteBuffer(bytes: $0) } ?? body)
+            caller: entry.caller, namespace: namespace, body: payload.map { ByteBuffer(bytes: $0) } ?? body,
+            streamVerifier: streamVerifier)
     }
 
     /// AWS's region names (`us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`): anything else in a scope is
@@ -126,9 +141,10 @@ public struct Authenticator: Sendable {
 
     /// `--auth none`: the region from the scope, the account from a 12-digit key id, aws-chunked framing removed
     /// without checking its signatures (a malformed framing is still an error).
-    func anonymous(_ authorization: SigV4Authorization?, request: SigV4Request, body: ByteBuffer, service: ServiceDefinition)
-        throws -> Authenticated
-    {
+    func anonymous(
+        _ authorization: SigV4Authorization?, request: SigV4Request, body: ByteBuffer, service: ServiceDefinition,
+        streamed: Bool = false
+    ) throws -> Authenticated {
         var namespace = self.defaultNamespace
         var keyID = ""
         if let scope = authorization?.scope {
@@ -138,8 +154,11 @@ public struct Authenticator: Sendable {
             if keyID.utf8.count == 12, keyID.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { namespace.accountID = keyID }
         }
         var decoded = body
+        var streamVerifier: StreamingBodyVerifier?
         do {
-            if let decoder = try AWSChunkedDecoder.unverified(for: request) {
+            if streamed {
+                streamVerifier = try StreamingBodyVerifier.unverified(request: request)
+            } else if let decoder = try AWSChunkedDecoder.unverified(for: request) {
                 decoded = ByteBuffer(bytes: try decoder.decode(request.body).data)
             }
         } catch {
@@ -147,7 +166,7 @@ public struct Authenticator: Sendable {
         }
         return Authenticated(
             caller: Caller(kind: .anonymous, accessKeyID: keyID, account: namespace.accountID), namespace: namespace,
-            body: decoded)
+            body: decoded, streamVerifier: streamVerifier)
     }
 }
 

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NimbusCore
 import NimbusProtocols
+import NimbusSigV4
 
 /// The one HTTP edge in front of every service: routes a request (``Router``), authenticates it
 /// (``Authenticator``), collects and decodes its body, calls the operation with a ``ServiceRequest`` and encodes
@@ -40,6 +41,12 @@ public struct ServiceEdge: Sendable {
     public func respond(to request: Request, origin: Origin, eventLoop: (any EventLoop)?, peer: (any Channel)? = nil)
         async -> Response
     {
+        let response = await self.answer(request, origin: origin, eventLoop: eventLoop, peer: peer)
+        // A HEAD answer has the head a GET would have (its Content-Length included) and no body, errors included.
+        return request.method == .head ? response.createHeadResponse() : response
+    }
+
+    func answer(_ request: Request, origin: Origin, eventLoop: (any EventLoop)?, peer: (any Channel)?) async -> Response {
         let requestID = UUID().uuidString.lowercased()
         let head = EdgeHead(request, isSandbox: origin != .outside)
         let route: Router.Route
@@ -50,6 +57,9 @@ public struct ServiceEdge: Sendable {
         }
         let service = route.service
         do {
+            if let operation = route.operation, operation.streamsBody, service.wire != .http {
+                return try await self.stream(request, head: head, to: operation, of: service, origin: origin, route: route, requestID: requestID, eventLoop: eventLoop, peer: peer)
+            }
             let limit = route.operation?.bodyLimit ?? service.defaultBodyLimit
             let collected: ByteBuffer
             do {
@@ -160,6 +170,34 @@ public struct ServiceEdge: Sendable {
         return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
     }
 
+    /// An operation that reads its body as it arrives: the head's signature is checked now, the body chunk by chunk
+    /// as the operation reads it (``RequestBodyStream``).
+    func stream(
+        _ request: Request, head: EdgeHead, to operation: ServiceOperation, of service: ServiceDefinition, origin: Origin,
+        route: Router.Route, requestID: String, eventLoop: (any EventLoop)?, peer: (any Channel)?
+    ) async throws -> Response {
+        let authenticated = try self.authenticator.authenticate(
+            head, body: ByteBuffer(), service: service, origin: origin, streamed: true)
+        let contentLength = head.headers.first { $0.0 == "content-length" }.flatMap { Int64($0.1) }
+        let decodedLength = head.headers.first { $0.0 == "x-amz-decoded-content-length" }.flatMap { Int64($0.1) }
+        let reader = StreamedBodyReader(
+            iterator: request.body.makeAsyncIterator(), verifier: authenticated.streamVerifier,
+            contentLength: contentLength, service: service)
+        let body = RequestBodyStream(
+            declaredLength: decodedLength ?? contentLength, limit: Int64(operation.bodyLimit), next: reader.next,
+            feed: reader.feed, finish: reader.finish)
+        var serviceRequest = ServiceRequest(
+            operation: operation.name, namespace: authenticated.namespace, caller: authenticated.caller,
+            requestID: requestID, labels: route.labels, query: head.routing.query, headers: head.headers,
+            host: head.routing.host, eventLoop: eventLoop)
+        serviceRequest.bodyStream = body
+        serviceRequest.http = ServiceRequest.HTTPExchange(
+            method: head.routing.method, rawPath: head.rawPath, rawQuery: head.rawQuery ?? "", protocolVersion: "HTTP/1.1",
+            sourceIP: peer?.remoteAddress?.ipAddress ?? "127.0.0.1")
+        let response = try await operation.handler(serviceRequest)
+        return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
+    }
+
     static func error(for failure: Router.Failure) -> ServiceError {
         switch failure {
         case .unknownService(let name):
@@ -205,6 +243,59 @@ private struct ResponseWriterAdapter: BodyWriter {
 
     mutating func write(_ buffer: ByteBuffer) async throws {
         try await self.writer.write(buffer)
+    }
+}
+
+/// The connection side of a ``RequestBodyStream``: the raw body from Hummingbird, through the signature's verifier,
+/// counted against `Content-Length` so that a body cut short is an error and not a short object.
+final class StreamedBodyReader: @unchecked Sendable {
+    var iterator: RequestBody.AsyncIterator
+    var verifier: StreamingBodyVerifier?
+    let contentLength: Int64?
+    let service: ServiceDefinition
+    var raw: Int64 = 0
+
+    init(iterator: RequestBody.AsyncIterator, verifier: StreamingBodyVerifier?, contentLength: Int64?, service: ServiceDefinition) {
+        self.iterator = iterator
+        self.verifier = verifier
+        self.contentLength = contentLength
+        self.service = service
+    }
+
+    func next() async throws -> ByteBuffer? {
+        guard let buffer = try await self.iterator.next() else { return nil }
+        self.raw += Int64(buffer.readableBytes)
+        return buffer
+    }
+
+    func feed(_ raw: ByteBuffer) throws -> ByteBuffer? {
+        guard self.verifier != nil else { return raw }
+        var out: ByteBuffer?
+        do {
+            try raw.withUnsafeReadableBytes { bytes in
+                try self.verifier?.feed(bytes) { payload in
+                    if out == nil { out = ByteBuffer() }
+                    out?.writeBytes(payload)
+                }
+            }
+        } catch let error as SigV4Error {
+            throw AuthError(error, service: self.service)
+        }
+        return out
+    }
+
+    func finish() throws -> [(String, String)] {
+        if let contentLength = self.contentLength, self.raw < contentLength {
+            throw ServiceError(
+                code: "IncompleteBody", status: 400,
+                message: "The request body terminated unexpectedly",
+                messageMember: "Message", fields: ["NumberBytesExpected": .string(String(contentLength)), "NumberBytesProvided": .string(String(self.raw))])
+        }
+        do {
+            return try self.verifier?.finish().map { ($0.name, $0.value) } ?? []
+        } catch {
+            throw AuthError(error, service: self.service)
+        }
     }
 }
 

@@ -12,6 +12,17 @@ public protocol FunctionInvoking: Sendable {
     /// `TooManyRequestsException` (throttled), `RequestEntityTooLargeException` (payload over 6 MB), or another
     /// Lambda error (`ServiceException`, `ResourceNotReadyException`…).
     func invoke(_ invocation: TriggeredInvocation) async throws -> InvokeResult
+
+    /// Invokes asynchronously (Event), as S3's and EventBridge's deliveries do: once the policy allows the principal,
+    /// the event is committed to the durable queue (retries, maximum event age, destinations, dead-letter queue) and
+    /// this returns. An event whose ``TriggeredInvocation/requestID`` is already queued is not queued again, so a
+    /// trigger that redelivers after a crash causes one invocation. Throws as ``invoke(_:)`` does for a missing
+    /// function, a denied principal or a payload over 1 MB (256 KB).
+    func enqueue(_ invocation: TriggeredInvocation) async throws
+
+    /// Checks, without invoking, that the function exists and its policy allows the invocation's principal (S3's
+    /// validation of a notification configuration). Throws as ``invoke(_:)`` does.
+    func authorize(_ invocation: TriggeredInvocation) async throws
 }
 
 /// One event a trigger hands to a function.

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NimbusCore
 import NimbusInvoker
+import NimbusQueue
 import NimbusSandbox
 
 /// How triggers invoke: the qualifier's resource-based policy must allow the caller, then the invocation takes the
@@ -9,12 +10,33 @@ import NimbusSandbox
 extension LambdaAPI {
     /// A trigger's synchronous invocation (API Gateway's integrations; later S3, EventBridge, the pollers).
     func invoke(triggered t: TriggeredInvocation, id: FunctionIdentifier) async throws -> InvokeResult {
+        let target = try self.authorized(t, id: id)
+        return try await self.run(target, payload: t.payload, requestID: t.requestID, eventLoop: t.eventLoop)
+    }
+
+    /// A trigger's asynchronous invocation (S3 notifications, EventBridge rules): queued durably as Invoke's Event
+    /// type queues it, under the trigger's request id (a redelivered id is queued once).
+    func enqueue(triggered t: TriggeredInvocation, id: FunctionIdentifier) async throws {
+        let target = try self.authorized(t, id: id)
+        guard t.payload.readableBytes <= Limits.maximumAsyncPayloadBytes else {
+            throw NimbusError(
+                .requestTooLarge,
+                "Request must be smaller than \(Limits.maximumAsyncPayloadBytes) bytes for the InvokeFunction operation")
+        }
+        try await self.eventQueue.enqueue(
+            QueuedEvent(
+                requestID: t.requestID, namespace: self.account, functionName: target.function.configuration.name,
+                qualifier: target.qualifier, payload: Array(t.payload.readableBytesView)))
+    }
+
+    /// The function a trigger names, once its qualifier's policy allows the trigger's principal.
+    func authorized(_ t: TriggeredInvocation, id: FunctionIdentifier) throws -> ResolvedFunction {
         let target = try self.resolve(id.description, qualifier: nil, invoking: true)
         var context: [String: String] = [:]
         if let arn = t.sourceARN { context["AWS:SourceArn"] = arn }
         if let account = t.sourceAccount { context["AWS:SourceAccount"] = account }
         try self.authorize(target, PolicyRequest(principal: .service(t.principal), action: t.action, context: context))
-        return try await self.run(target, payload: t.payload, requestID: t.requestID, eventLoop: t.eventLoop)
+        return target
     }
 
     /// Refuses unless the policy of the invoked qualifier (the alias, the version, or the unqualified function for

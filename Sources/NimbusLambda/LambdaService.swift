@@ -352,11 +352,27 @@ extension LambdaService: AsyncEventHandler {
 /// Triggers (API Gateway, and later S3, EventBridge, pollers) invoke through the function's resource policy.
 extension LambdaService: FunctionInvoking {
     public func invoke(_ invocation: TriggeredInvocation) async throws -> InvokeResult {
+        let (api, id) = try await self.api(for: invocation)
+        return try await api.invoke(triggered: invocation, id: id)
+    }
+
+    public func enqueue(_ invocation: TriggeredInvocation) async throws {
+        let (api, id) = try await self.api(for: invocation)
+        try await api.enqueue(triggered: invocation, id: id)
+    }
+
+    public func authorize(_ invocation: TriggeredInvocation) async throws {
+        let (api, id) = try await self.api(for: invocation)
+        _ = try api.authorized(invocation, id: id)
+    }
+
+    /// The cell of the namespace a trigger's function ARN names (its own namespace for a bare name).
+    func api(for invocation: TriggeredInvocation) async throws -> (LambdaAPI, FunctionIdentifier) {
         let id = try FunctionIdentifier.parse(invocation.function)
         var namespace = invocation.namespace
         if let region = id.region { namespace.region = region }
         if let account = id.account { namespace.accountID = account }
-        return try await self.api(for: namespace).invoke(triggered: invocation, id: id)
+        return (try await self.api(for: namespace), id)
     }
 }
 

@@ -13,6 +13,7 @@ import NimbusQueue
 import NimbusSQS
 import NimbusSTS
 import NimbusRuntimeAPI
+import NimbusS3
 import NimbusSandbox
 import NimbusStore
 import ServiceLifecycle
@@ -192,11 +193,21 @@ public final class NimbusServer: Sendable {
         // API Gateway invokes functions through Lambda's resource policies (FunctionInvoking).
         let apiGateway = APIGatewayService(store: SQLiteAPIGatewayStore(database: database), functions: lambda, logger: self.logger)
         try await apiGateway.load()
+        // S3: metadata in the database, bytes under <data>/s3; notifications leave through the relay, to Lambda's
+        // durable queue and to SQS. Files an interrupted write left are swept before the first request.
+        let objectStore = SQLiteObjectStore(database: database)
+        let relay = NotificationRelay(store: objectStore, functions: lambda, queues: sqs, logger: self.logger)
+        let s3 = S3Service(
+            store: objectStore, blobs: try BlobStore(directory: "\(root)/s3"), functions: lambda, queues: sqs, relay: relay,
+            logger: self.logger)
+        try await s3.recover()
         let edge = ServiceEdge(
             services: [
                 lambda.adminDefinition, lambda.urlDefinition, apiGateway.invokeDefinition, lambda.definition,
                 apiGateway.definition, LogsService(store: logStore).definition,
                 STSService().definition, sqs.definition, sqs.queryDefinition,
+                // Last: path-style S3 (`/{Bucket}/{Key+}`) is the catch-all of unsigned requests.
+                s3.definition,
             ],
             authenticator: authenticator, logger: self.logger)
         endpoints.use(edge)
@@ -219,6 +230,7 @@ public final class NimbusServer: Sendable {
                     .init(service: lambda),
                     .init(service: dispatcher),
                     .init(service: pollers),
+                    .init(service: relay),
                     .init(service: app),
                     // After the listener, so stopped before it: long polls answer at once and the listener drains.
                     .init(service: sqs),

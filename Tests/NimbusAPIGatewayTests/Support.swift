@@ -88,6 +88,13 @@ final class FakeFunctions: FunctionInvoking {
             throw CancellationError()
         }
     }
+
+    /// API Gateway never invokes asynchronously; recorded all the same, so that a test would see it.
+    func enqueue(_ invocation: TriggeredInvocation) async throws {
+        self.calls.withLock { $0.append(invocation) }
+    }
+
+    func authorize(_ invocation: TriggeredInvocation) async throws {}
 }
 
 /// Drives a service's operations the way the edge does.

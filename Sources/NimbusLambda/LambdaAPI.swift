@@ -23,17 +23,20 @@ public struct LambdaAPI: Sendable {
     let eventQueue: EventQueue
     /// SQS, where destination records and dead letters go.
     let queues: SQSService
+    /// Where `Code.S3Bucket` packages are read.
+    let packages: PackageSlot
     /// A uniform random number in `0..<1` per invocation of an alias with routing (injectable for tests).
     let random: @Sendable () -> Double
 
     /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
         registry: FunctionRegistry, invoker: Invoker, codeStore: CodeStore, account: AccountContext,
-        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, queues: SQSService, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, queues: SQSService, packages: PackageSlot, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.random = random
         self.eventQueue = eventQueue
         self.queues = queues
+        self.packages = packages
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker
@@ -119,7 +122,7 @@ public struct LambdaAPI: Sendable {
         guard let code = try r.object("Code") else {
             throw NimbusError.validation(["Value null at 'code' failed to satisfy constraint: Member must not be null"])
         }
-        let zip = try Self.zip(fromCode: code, operation: "CreateFunction")
+        let zip = try await self.zip(fromCode: code, operation: "CreateFunction")
         let tags = try r.stringMap("Tags") ?? [:]
         let config = try await self.registry.create(
             name: id.name, settings: settings, zip: zip, tags: tags, publish: try r.bool("Publish") ?? false)
@@ -128,7 +131,8 @@ public struct LambdaAPI: Sendable {
             201, config.wire(account: self.account, state: .creating, arn: .unqualified))
     }
 
-    static func zip(fromCode code: [String: JSONValue], operation: String) throws -> [UInt8] {
+    /// The package a `Code` names: inline (`ZipFile`) or an S3 object (`S3Bucket`, `S3Key`, `S3ObjectVersion`).
+    func zip(fromCode code: [String: JSONValue], operation: String) async throws -> [UInt8] {
         let c = try RequestReader(
             .object(code), operation: operation,
             known: ["ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion", "ImageUri", "SourceKMSKeyArn"])
@@ -137,10 +141,22 @@ public struct LambdaAPI: Sendable {
             throw NimbusError.invalidParameter(
                 "Nimbus runs .zip deployment packages only; container images (ImageUri) are not supported.")
         }
-        if c.has("S3Bucket") || c.has("S3Key") {
-            throw NimbusError.invalidParameter(
-                "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist (Nimbus has no S3: send the package as ZipFile)"
-            )
+        if let bucket = try c.string("S3Bucket"), let key = try c.string("S3Key") {
+            guard let source = self.packages.source.withLock({ $0 }) else {
+                throw NimbusError(.service, "S3 is not available on this server: send the package as ZipFile.")
+            }
+            do {
+                return try await source.package(
+                    bucket: bucket, key: key, version: try c.string("S3ObjectVersion"), namespace: self.account,
+                    limit: Limits.maximumUnzippedCodeBytes)
+            } catch let error as PackageSourceError {
+                if error.code == "EntityTooLarge" {
+                    throw NimbusError.invalidParameter(
+                        "Unzipped size must be smaller than \(Limits.maximumUnzippedCodeBytes) bytes")
+                }
+                throw NimbusError.invalidParameter(
+                    "Error occurred while GetObject. S3 Error Code: \(error.code). S3 Error Message: \(error.message)")
+            }
         }
         throw NimbusError.invalidParameter("Please provide a source for function code.")
     }
@@ -281,7 +297,7 @@ public struct LambdaAPI: Sendable {
         if code["ImageUri"] != nil {
             throw NimbusError.invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.")
         }
-        let zip = try Self.zip(fromCode: code, operation: "UpdateFunctionCode")
+        let zip = try await self.zip(fromCode: code, operation: "UpdateFunctionCode")
         var architectures: [String]?
         if r.has("Architectures") {
             let check = try RequestReader(

@@ -55,6 +55,8 @@ public final class LambdaService: Service, Sendable {
     public let urlIndex = FunctionURLIndex()
     /// Event source mappings of every cell, given once the pollers exist (they invoke through this service).
     let eventSourceMappings = Mutex<EventSourceMappings?>(nil)
+    /// Where `Code.S3Bucket` packages are read (S3), given once it exists.
+    let packages = PackageSlot()
     let invokers: AsyncStream<Invoker>
     let newInvoker: AsyncStream<Invoker>.Continuation
 
@@ -108,7 +110,7 @@ public final class LambdaService: Service, Sendable {
         let api = LambdaAPI(
             registry: registry, invoker: invoker, codeStore: self.shared.codeStore, account: namespace,
             credentials: self.shared.credentials, logger: self.shared.logger, eventQueue: self.shared.eventQueue,
-            queues: self.shared.queues, random: self.shared.random)
+            queues: self.shared.queues, packages: self.packages, random: self.shared.random)
         self.ready.withLock { $0[namespace] = api }
         self.newInvoker.yield(invoker)
         return api
@@ -124,6 +126,11 @@ public final class LambdaService: Service, Sendable {
     /// Hands over the event source mappings (composition root, before the edge serves).
     public func use(_ mappings: EventSourceMappings) {
         self.eventSourceMappings.withLock { $0 = mappings }
+    }
+
+    /// Hands over where `Code.S3Bucket` packages are read (composition root, before the edge serves).
+    public func use(packages: any PackageSource) {
+        self.packages.source.withLock { $0 = packages }
     }
 
     func mappings() throws -> EventSourceMappings {
@@ -390,4 +397,10 @@ extension LambdaService: MappingFunctions {
     public func availableConcurrency(_ mapping: EventSourceMapping, namespace: AccountContext) -> Int {
         self.invoker(for: namespace)?.availableConcurrency(function: mapping.functionName) ?? 0
     }
+}
+
+/// The package source Lambda's cells share, set after Lambda is made (S3 needs Lambda to exist first).
+public final class PackageSlot: Sendable {
+    public init() {}
+    let source = Mutex<(any PackageSource)?>(nil)
 }

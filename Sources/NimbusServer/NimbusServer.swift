@@ -201,6 +201,7 @@ public final class NimbusServer: Sendable {
             store: objectStore, blobs: try BlobStore(directory: "\(root)/s3"), functions: lambda, queues: sqs, relay: relay,
             logger: self.logger)
         try await s3.recover()
+        lambda.use(packages: s3)
         let edge = ServiceEdge(
             services: [
                 lambda.adminDefinition, lambda.urlDefinition, apiGateway.invokeDefinition, lambda.definition,

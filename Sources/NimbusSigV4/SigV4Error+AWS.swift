@@ -31,6 +31,8 @@ extension SigV4Error {
         case (.expired, .s3), (.headersNotSigned, .s3): "AccessDenied"
         case (.invalidContentSHA256, .s3): "InvalidArgument"
         case (.contentSHA256Mismatch, .s3): "XAmzContentSHA256Mismatch"
+        case (.missingContentSHA256, _): "InvalidRequest"
+        case (.malformedChunkedBody(.undeclaredTrailer), .s3): "MalformedTrailerError"
         case (.malformedChunkedBody, .s3): "IncompleteBody"
         case (.malformedChunkedBody, .json): "SerializationException"
         case (.malformedChunkedBody, .query): "MalformedInput"
@@ -80,6 +82,8 @@ extension SigV4Error {
                 + "value."
         case .contentSHA256Mismatch:
             "The provided 'x-amz-content-sha256' header does not match what was computed."
+        case .missingContentSHA256:
+            "Missing required header for this request: x-amz-content-sha256"
         case .malformedChunkedBody(let problem):
             problem.message
         case .invalidChecksum(let invalid):
@@ -94,8 +98,8 @@ extension SigV4Error {
     /// A suggestion: the edge decides.
     public var httpStatus: Int {
         switch self {
-        case .malformedAuthorization, .invalidContentSHA256, .contentSHA256Mismatch, .malformedChunkedBody,
-            .invalidChecksum, .checksumMismatch:
+        case .malformedAuthorization, .invalidContentSHA256, .missingContentSHA256, .contentSHA256Mismatch,
+            .malformedChunkedBody, .invalidChecksum, .checksumMismatch:
             400
         case .missingAuthentication, .unknownAccessKey, .invalidSessionToken, .signatureMismatch, .clockSkew,
             .expired, .headersNotSigned, .chunkSignatureMismatch:
@@ -219,6 +223,8 @@ extension ChunkedBodyProblem {
             "You did not provide the number of bytes specified by the Content-Length HTTP header"
         case .malformedTrailer(let offset): "Malformed trailer at byte \(offset) of the aws-chunked body."
         case .trailingData(let offset): "Unexpected data at byte \(offset), after the end of the aws-chunked body."
+        case .undeclaredTrailer:
+            "The request contained trailing data that was not well-formed or did not conform to our published schema."
         }
     }
 }

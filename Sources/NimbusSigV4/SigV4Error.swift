@@ -25,6 +25,9 @@ public enum SigV4Error: Error, Sendable, Equatable {
     case headersNotSigned([String])
     /// `x-amz-content-sha256` is neither a SHA-256 hex digest nor one of the payload markers.
     case invalidContentSHA256(String)
+    /// A header-signed request whose body is streamed has no `x-amz-content-sha256`: the payload hash the signature
+    /// covers would be the SHA-256 of a body not yet received (S3's `InvalidRequest`, which requires the header).
+    case missingContentSHA256
     /// The body's SHA-256 is not the one `x-amz-content-sha256` declared (S3's `XAmzContentSHA256Mismatch`).
     case contentSHA256Mismatch(provided: String, computed: String)
     /// An aws-chunked body whose framing is broken.
@@ -151,6 +154,9 @@ public enum ChunkedBodyProblem: Sendable, Equatable {
     case malformedTrailer(offset: Int)
     /// Bytes after the end of the chunked body.
     case trailingData(offset: Int)
+    /// A trailing checksum, at this byte offset, that `x-amz-trailer` did not declare, so that it was not computed
+    /// while the body streamed (S3's `MalformedTrailerError`).
+    case undeclaredTrailer(name: String, offset: Int)
 }
 
 /// A chunk or trailer signature that does not match.

@@ -11,21 +11,29 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// Parses the request's signature and verifies it with `secretAccessKey`.
+    /// - Parameter bodyIsStreamed: see ``verify(_:authorization:secretAccessKey:now:bodyIsStreamed:)``.
     public func verify(
-        _ request: SigV4Request, secretAccessKey: String, now: Date
+        _ request: SigV4Request, secretAccessKey: String, now: Date, bodyIsStreamed: Bool = false
     ) throws(SigV4Error) -> VerifiedSignature {
         try self.verify(
-            request, authorization: SigV4Authorization(parsing: request), secretAccessKey: secretAccessKey, now: now)
+            request, authorization: SigV4Authorization(parsing: request), secretAccessKey: secretAccessKey, now: now,
+            bodyIsStreamed: bodyIsStreamed)
     }
 
     /// Verifies a parsed signature, in AWS's order: the time (skew, presigned expiry), the `x-amz-content-sha256`
     /// value, the signed `x-amz-*` headers (S3), the signature, then the body against a declared SHA-256. An
     /// aws-chunked body is checked afterwards, chunk by chunk, by ``VerifiedSignature/chunkedDecoder(for:)``.
+    /// - Parameter bodyIsStreamed: the body is not in `request` but will be read as it arrives, through
+    ///   ``StreamingBodyVerifier/verified(_:request:)``, which then checks it against a declared SHA-256. The payload
+    ///   hash must then be known from the headers: without `x-amz-content-sha256`, a header-signed request (or a
+    ///   presigned one outside S3) throws ``SigV4Error/missingContentSHA256``.
     public func verify(
-        _ request: SigV4Request, authorization: SigV4Authorization, secretAccessKey: String, now: Date
+        _ request: SigV4Request, authorization: SigV4Authorization, secretAccessKey: String, now: Date,
+        bodyIsStreamed: Bool = false
     ) throws(SigV4Error) -> VerifiedSignature {
         try self.checkTime(of: authorization, now: SigV4Timestamp(now))
-        let (payloadHash, isDeclared) = try self.payloadHash(of: request, authorization: authorization)
+        let (payloadHash, isDeclared) = try self.payloadHash(
+            of: request, authorization: authorization, bodyIsStreamed: bodyIsStreamed)
         if self.options.requiresSignedAmzHeaders {
             let signed = Set(authorization.signedHeaders.map { $0.lowercased() })
             var unsigned: [String] = []
@@ -48,7 +56,7 @@ public struct SigV4Verifier: Sendable {
                     accessKeyID: authorization.accessKeyID, signatureProvided: authorization.signature,
                     canonicalRequest: canonical.text, stringToSign: stringToSign))
         }
-        if isDeclared, case .sha256(let declared) = payloadHash {
+        if isDeclared, !bodyIsStreamed, case .sha256(let declared) = payloadHash {
             let computed = sha256Hex(request.body)
             guard computed == declared.lowercased() else {
                 throw .contentSHA256Mismatch(provided: declared, computed: computed)
@@ -79,9 +87,9 @@ public struct SigV4Verifier: Sendable {
     }
 
     /// `x-amz-content-sha256` when present (and whether it was), else `UNSIGNED-PAYLOAD` for an S3 presigned URL,
-    /// else the body's SHA-256.
+    /// else the body's SHA-256 (unknown when the body is streamed).
     private func payloadHash(
-        of request: SigV4Request, authorization: SigV4Authorization
+        of request: SigV4Request, authorization: SigV4Authorization, bodyIsStreamed: Bool
     ) throws(SigV4Error) -> (PayloadHash, isDeclared: Bool) {
         if let declared = request.header("X-Amz-Content-SHA256") {
             guard let hash = PayloadHash(contentSHA256: declared) else { throw .invalidContentSHA256(declared) }
@@ -90,6 +98,7 @@ public struct SigV4Verifier: Sendable {
         if authorization.isPresigned && self.options.presignedPayloadIsUnsigned {
             return (.unsigned, false)
         }
+        guard !bodyIsStreamed else { throw .missingContentSHA256 }
         return (.sha256(sha256Hex(request.body)), false)
     }
 }

@@ -124,7 +124,8 @@ struct Router: Sendable {
         var best: (ServiceOperation, [String: String], Int)?
         for operation in service.operations {
             guard let binding = operation.binding, binding.method == head.method,
-                let matched = binding.template.match(head.segments, raw: head.rawSegments, query: head.query)
+                let matched = binding.template.match(
+                    head.segments, raw: head.rawSegments.isEmpty ? nil : head.rawSegments, query: head.query)
             else { continue }
             let specificity = binding.template.specificity
             if best == nil || specificity > best!.2 { best = (operation, matched, specificity) }

@@ -130,6 +130,7 @@ struct Harness {
         case .document(let document): return (response.status, document)
         case .empty: return (response.status, .null)
         case .bytes(let bytes, _): return (response.status, JSONValue.parse(bytes.readableBytesView) ?? .null)
+        case .stream: throw TestFailure("API Gateway's control plane does not stream")
         }
     }
 
@@ -207,6 +208,7 @@ extension ServiceResponse {
         case .empty: ""
         case .document(let document): String(decoding: document.serialized(), as: UTF8.self)
         case .bytes(let bytes, _): String(buffer: bytes)
+        case .stream: "<streamed>"
         }
     }
 

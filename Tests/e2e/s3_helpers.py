@@ -228,15 +228,23 @@ class Raw:
         return f"<Raw {self.status} {self.headers} {self.body[:400]!r}>"
 
 
+class _S3Signer(S3SigV4Auth):
+    """botocore's S3 signer with a payload hash chosen by the caller (botocore always hashes the body over http)."""
+
+    def __init__(self, credentials, region, content_sha256):
+        super().__init__(credentials, "s3", region)
+        self._content_sha256 = content_sha256
+
+    def payload(self, request):
+        return self._content_sha256 or super().payload(request)
+
+
 def signed_headers(host, method, path, body=b"", headers=None, region=REGION, content_sha256=None):
     """Headers of a request signed as boto3 signs S3 requests (SigV4, service s3, x-amz-content-sha256) for
-    http://host/path. `content_sha256` overrides the payload hash (e.g. STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
-    hdrs = dict(headers or {})
-    if content_sha256 is not None:
-        hdrs["X-Amz-Content-SHA256"] = content_sha256
-    request = AWSRequest(method=method, url=f"http://{host}{path}", data=body, headers=hdrs)
-    request.context["payload_signing_enabled"] = content_sha256 is None
-    S3SigV4Auth(Credentials("test", "test"), "s3", region).add_auth(request)
+    http://host/path. `content_sha256` overrides the payload hash (UNSIGNED-PAYLOAD,
+    STREAMING-UNSIGNED-PAYLOAD-TRAILER)."""
+    request = AWSRequest(method=method, url=f"http://{host}{path}", data=body, headers=dict(headers or {}))
+    _S3Signer(Credentials("test", "test"), region, content_sha256).add_auth(request)
     out = dict(request.headers.items())
     out["Host"] = host
     return out

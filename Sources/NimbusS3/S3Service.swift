@@ -52,14 +52,16 @@ public final class S3Service: Sendable {
     public var definition: ServiceDefinition {
         let op = { (name: String, method: String, uri: String, handler: @escaping @Sendable (S3Service, ServiceRequest) async throws -> ServiceResponse) in
             ServiceOperation(name, HTTPBinding(method, uri), bodyLimit: 4 << 20) { [self] request in
-                try await handler(self, request)
+                try Self.refuseUnimplementedSubresources(request)
+                return try await handler(self, request)
             }
         }
         let streamed = { (name: String, uri: String, handler: @escaping @Sendable (S3Service, ServiceRequest) async throws -> ServiceResponse) in
             ServiceOperation(
                 name, HTTPBinding("PUT", uri), bodyLimit: Int(Self.maximumPutBytes), streamsBody: true
             ) { [self] request in
-                try await handler(self, request)
+                try Self.refuseUnimplementedSubresources(request)
+                return try await handler(self, request)
             }
         }
         return ServiceDefinition(
@@ -102,6 +104,25 @@ public final class S3Service: Sendable {
     }
 
     // MARK: Shared steps
+
+    /// S3's subresources Nimbus does not serve. Their requests would otherwise match a plain bucket or object
+    /// operation (`PUT /b?versioning` is CreateBucket's path), so they are refused by name instead.
+    static let unimplementedSubresources: Set<String> = [
+        "accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering", "inventory",
+        "legal-hold", "lifecycle", "logging", "metadataTable", "metrics", "object-lock", "ownershipControls", "policy",
+        "policyStatus", "publicAccessBlock", "replication", "requestPayment", "restore", "retention", "select",
+        "session", "torrent", "versioning", "versions", "website",
+    ]
+
+    static func refuseUnimplementedSubresources(_ request: ServiceRequest) throws {
+        if let name = request.query.first(where: { Self.unimplementedSubresources.contains($0.0) })?.0 {
+            throw S3Error(
+                "NotImplemented", status: 501, "Nimbus's S3 does not implement the ?\(name) subresource (see docs/s3.md).")
+        }
+        if let version = request.queryValue("versionId"), version != "null" {
+            throw S3Error("NoSuchVersion", status: 404, "The specified version does not exist.", fields: [("VersionId", version)])
+        }
+    }
 
     /// The bucket of the request, which the caller's account must own.
     func ownedBucket(_ request: ServiceRequest) async throws -> StoredBucket {

@@ -47,6 +47,14 @@ struct Bench: AsyncParsableCommand {
         help: "Only measure SQS send+receive+delete throughput at concurrency 16 against plain SQLite inserts into the same database with the same durability."
     )
     var sqsOnly = false
+    @Flag(
+        name: .customLong("s3"),
+        help: "Only measure S3 PUT and GET of 1 MiB objects at concurrency 8 against plain file writes (fsync, rename) and reads on the same file system, and the process's memory while streaming one large object."
+    )
+    var s3Only = false
+    @Option(name: .customLong("s3-objects"), help: "1 MiB objects per S3 round.") var s3Objects = 256
+    @Option(name: .customLong("s3-large-mib"), help: "Size in MiB of the object streamed for the S3 memory figure.")
+    var s3LargeMiB = 2048
 
     func run() async throws {
         if self.keepAliveTrace {
@@ -54,6 +62,7 @@ struct Bench: AsyncParsableCommand {
             return
         }
         if self.sqsOnly { return try await self.measureSQS() }
+        if self.s3Only { return try await self.measureS3() }
         let runtimePath =
             self.testRuntime
             ?? (CommandLine.arguments[0] as NSString).deletingLastPathComponent + "/nimbus-test-runtime"

@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import re
+import socket
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -22,7 +24,8 @@ from boto3.s3.transfer import TransferConfig
 from helpers import REGION
 from s3_helpers import (
     MiB, S3_NS, Buckets, aws_chunked, bucket_name, composite_crc32, crc32_b64, crc32c_b64, error_of, etag_of,
-    expect_s3_error, md5_b64, multipart_etag, port_of, raw_s3, remove_bucket, s3_client, sha256_b64,
+    expect_s3_error, md5_b64, multipart_etag, port_of, raw_s3, read_response, remove_bucket, s3_client, sha256_b64,
+    signed_headers,
 )
 
 pytestmark = pytest.mark.usefixtures("server_ok")
@@ -762,6 +765,40 @@ def test_managed_transfer_of_20_mib_is_multipart_both_ways(s3, bucket, tmp_path)
     finally:
         s3.meta.events.unregister("before-send.s3.UploadPart", count_part)
         s3.meta.events.unregister("before-send.s3.GetObject", record_range)
+
+
+def test_expect_100_continue_is_answered(bucket, endpoint):
+    """boto3 sends PutObject and UploadPart with `Expect: 100-continue` and waits up to a second for the interim
+    `100 Continue` before it sends the body: a server that never answers it costs every upload a second."""
+    port = port_of(endpoint)
+    host = f"127.0.0.1:{port}"
+    body = b"x" * 1000
+    headers = signed_headers(host, "PUT", f"/{bucket}/expect", body,
+                             {"Expect": "100-continue", "Content-Length": str(len(body))})
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall((f"PUT /{bucket}/expect HTTP/1.1\r\n" +
+                      "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
+        sock.settimeout(2)
+        started = time.monotonic()
+        try:
+            interim = sock.recv(4096)
+        except socket.timeout:
+            interim = b""
+        waited = time.monotonic() - started
+        assert interim.startswith(b"HTTP/1.1 100"), f"no 100 Continue within {waited:.1f}s: {interim[:200]!r}"
+        sock.settimeout(10)
+        sock.sendall(body)
+        final = read_response(sock, timeout=10)
+    assert final.startswith(b"HTTP/1.1 200"), final[:300]
+
+
+def test_put_latency_is_not_a_second(s3, bucket):
+    """Ten sequential boto3 PUTs of 1 KB (the Expect: 100-continue wait would make each take a second)."""
+    started = time.monotonic()
+    for i in range(10):
+        s3.put_object(Bucket=bucket, Key=f"latency/{i}", Body=b"x" * 1000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, f"10 sequential PUTs took {elapsed:.1f}s"
 
 
 def test_concurrent_puts_and_gets(s3, bucket):

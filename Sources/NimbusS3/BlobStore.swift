@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import NIOCore
 import NIOPosix
 import NimbusCore
 import NimbusStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Immutable files holding object bytes under `<directory>/blobs/<2 hex>/<id>`, written under `<directory>/incoming/`.
 ///
@@ -138,8 +139,9 @@ public struct BlobStore: Sendable {
     static func isValid(_ blobID: String) -> Bool {
         var count = 0
         for byte in blobID.utf8 {
-            guard (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+            guard
+                (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
             else { return false }
             count += 1
         }
@@ -362,7 +364,10 @@ public final class BlobReader: @unchecked Sendable {
     /// - Throws: ``BlobStoreError/outOfRange(blobID:offset:count:size:)`` for a range outside the blob, or what `body`
     ///   threw.
     public func read(
-        offset: Int64, count: Int64, chunkSize: Int = 256 * 1024, _ body: (ByteBuffer) async throws -> Void
+        offset: Int64,
+        count: Int64,
+        chunkSize: Int = 256 * 1024,
+        _ body: (ByteBuffer) async throws -> Void
     ) async throws {
         guard self.fd >= 0 else { throw BlobStoreError.closed }
         guard offset >= 0, count >= 0, offset <= self.size, count <= self.size - offset else {

@@ -83,7 +83,8 @@ public final class SQLiteObjectStore: ObjectStore {
     /// fixed, and the returned bucket keeps the stored ones whatever `change` did to them.
     @discardableResult
     public func updateBucket(
-        _ name: String, _ change: @Sendable (inout StoredBucket) throws -> Void
+        _ name: String,
+        _ change: @Sendable (inout StoredBucket) throws -> Void
     ) async throws -> StoredBucket {
         try await self.database.pool.write { db in
             guard let stored = try Self.fetchBucket(db, name) else { throw ObjectStoreError.noSuchBucket }
@@ -117,7 +118,9 @@ public final class SQLiteObjectStore: ObjectStore {
     }
 
     public func deleteObject(
-        bucket: String, key: String, notify: @Sendable (StoredObject) -> [OutboxNotification]
+        bucket: String,
+        key: String,
+        notify: @Sendable (StoredObject) -> [OutboxNotification]
     ) async throws -> StoredObject? {
         let keyBytes = Self.keyBytes(key)
         return try await self.database.pool.write { db in
@@ -140,7 +143,12 @@ public final class SQLiteObjectStore: ObjectStore {
         }
     }
 
-    public func listObjects(bucket: String, prefix: String, startAfter: String?, limit: Int) async throws
+    public func listObjects(
+        bucket: String,
+        prefix: String,
+        startAfter: String?,
+        limit: Int
+    ) async throws
         -> [StoredObject]
     {
         guard limit > 0, let range = KeyRange(prefix: prefix, startAfter: startAfter) else { return [] }
@@ -175,7 +183,8 @@ public final class SQLiteObjectStore: ObjectStore {
     public func upload(_ uploadID: String) async throws -> StoredUpload? {
         try await self.database.pool.read { db in
             try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM s3_uploads WHERE upload_id = ?"), arguments: [uploadID]
+                db.cachedStatement(sql: "SELECT * FROM s3_uploads WHERE upload_id = ?"),
+                arguments: [uploadID]
             ).map(Self.upload(from:))
         }
     }
@@ -184,7 +193,8 @@ public final class SQLiteObjectStore: ObjectStore {
         try await self.database.pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT * FROM s3_uploads WHERE bucket = ? ORDER BY key, initiated_at, upload_id"),
+                    sql: "SELECT * FROM s3_uploads WHERE bucket = ? ORDER BY key, initiated_at, upload_id"
+                ),
                 arguments: [bucket]
             ).map(Self.upload(from:))
         }
@@ -221,16 +231,21 @@ public final class SQLiteObjectStore: ObjectStore {
                 arguments: [uploadID]
             ).map { row in
                 StoredPart(
-                    uploadID: row["upload_id"], partNumber: row["part_number"],
-                    blob: BlobSegment(blobID: row["blob_id"], size: row["size"]), etag: row["etag"],
+                    uploadID: row["upload_id"],
+                    partNumber: row["part_number"],
+                    blob: BlobSegment(blobID: row["blob_id"], size: row["size"]),
+                    etag: row["etag"],
                     lastModifiedMillis: row["last_modified"],
-                    checksum: try Self.decodeOptionalJSON(StoredChecksum.self, row["checksum"]))
+                    checksum: try Self.decodeOptionalJSON(StoredChecksum.self, row["checksum"])
+                )
             }
         }
     }
 
     public func completeUpload(
-        _ uploadID: String, object: StoredObject, notifications: [OutboxNotification]
+        _ uploadID: String,
+        object: StoredObject,
+        notifications: [OutboxNotification]
     ) async throws -> (replaced: [BlobSegment], unused: [BlobSegment]) {
         let row = try ObjectRow(object)
         let used = Set(object.segments.map(\.blobID))
@@ -256,17 +271,25 @@ public final class SQLiteObjectStore: ObjectStore {
         guard limit > 0 else { return [] }
         return try await self.database.pool.read { db in
             try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM s3_outbox ORDER BY id LIMIT ?"), arguments: [limit]
+                db.cachedStatement(sql: "SELECT * FROM s3_outbox ORDER BY id LIMIT ?"),
+                arguments: [limit]
             ).map { row in
                 let destination: String = row["destination"]
                 guard let kind = OutboxNotification.Destination(rawValue: destination) else {
-                    throw DatabaseError(message: "s3_outbox row \(row["id"] as Int64): unknown destination \(destination)")
+                    throw DatabaseError(
+                        message: "s3_outbox row \(row["id"] as Int64): unknown destination \(destination)"
+                    )
                 }
                 return OutboxNotification(
-                    id: row["id"], deliveryID: row["delivery_id"],
-                    namespace: AccountContext(region: row["region"], accountID: row["account"]), bucket: row["bucket"],
-                    destination: kind, targetARN: row["target_arn"], body: [UInt8](row["body"] as Data),
-                    createdAtMillis: row["created_at"])
+                    id: row["id"],
+                    deliveryID: row["delivery_id"],
+                    namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                    bucket: row["bucket"],
+                    destination: kind,
+                    targetARN: row["target_arn"],
+                    body: [UInt8](row["body"] as Data),
+                    createdAtMillis: row["created_at"]
+                )
             }
         }
     }
@@ -329,7 +352,8 @@ extension SQLiteObjectStore {
     static func upsert(_ db: Database, _ row: ObjectRow) throws -> [BlobSegment] {
         let old = try String.fetchOne(
             db.cachedStatement(sql: "SELECT segments FROM s3_objects WHERE bucket = ? AND key = ?"),
-            arguments: [row.bucket, row.key])
+            arguments: [row.bucket, row.key]
+        )
         try db.cachedStatement(
             sql: """
                 INSERT INTO s3_objects (bucket, key, size, etag, last_modified, segments, metadata, checksum, tags,
@@ -353,7 +377,8 @@ extension SQLiteObjectStore {
             sql: """
                 INSERT INTO s3_outbox (delivery_id, account, region, bucket, destination, target_arn, body, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+                """
+        )
         for notification in notifications {
             try statement.execute(arguments: [
                 notification.deliveryID, notification.namespace.accountID, notification.namespace.region,
@@ -376,7 +401,8 @@ extension SQLiteObjectStore {
 
     static func bucketExists(_ db: Database, _ name: String) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM s3_buckets WHERE name = ?)"), arguments: [name]
+            db.cachedStatement(sql: "SELECT EXISTS(SELECT 1 FROM s3_buckets WHERE name = ?)"),
+            arguments: [name]
         ) ?? false
     }
 
@@ -394,7 +420,8 @@ extension SQLiteObjectStore {
 
     static func fetchObject(_ db: Database, bucket: String, key: Data) throws -> StoredObject? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM s3_objects WHERE bucket = ? AND key = ?"), arguments: [bucket, key]
+            db.cachedStatement(sql: "SELECT * FROM s3_objects WHERE bucket = ? AND key = ?"),
+            arguments: [bucket, key]
         ).map(Self.object(from:))
     }
 
@@ -402,26 +429,41 @@ extension SQLiteObjectStore {
 
     static func bucket(from row: Row) throws -> StoredBucket {
         StoredBucket(
-            name: row["name"], namespace: AccountContext(region: row["region"], accountID: row["account"]),
-            createdAtMillis: row["created_at"], tags: try decodeOptionalJSON([S3Tag].self, row["tags"]),
-            notificationConfiguration: row["notification"])
+            name: row["name"],
+            namespace: AccountContext(region: row["region"], accountID: row["account"]),
+            createdAtMillis: row["created_at"],
+            tags: try decodeOptionalJSON([S3Tag].self, row["tags"]),
+            notificationConfiguration: row["notification"]
+        )
     }
 
     static func object(from row: Row) throws -> StoredObject {
         StoredObject(
-            bucket: row["bucket"], key: Self.key(row["key"]),
-            segments: try decodeJSON([BlobSegment].self, row["segments"]), size: row["size"], etag: row["etag"],
-            lastModifiedMillis: row["last_modified"], metadata: try decodeJSON(ObjectMetadata.self, row["metadata"]),
+            bucket: row["bucket"],
+            key: Self.key(row["key"]),
+            segments: try decodeJSON([BlobSegment].self, row["segments"]),
+            size: row["size"],
+            etag: row["etag"],
+            lastModifiedMillis: row["last_modified"],
+            metadata: try decodeJSON(ObjectMetadata.self, row["metadata"]),
             checksum: try decodeOptionalJSON(StoredChecksum.self, row["checksum"]),
-            tags: try decodeJSON([S3Tag].self, row["tags"]), storageClass: row["storage_class"])
+            tags: try decodeJSON([S3Tag].self, row["tags"]),
+            storageClass: row["storage_class"]
+        )
     }
 
     static func upload(from row: Row) throws -> StoredUpload {
         StoredUpload(
-            uploadID: row["upload_id"], bucket: row["bucket"], key: Self.key(row["key"]),
-            initiatedMillis: row["initiated_at"], metadata: try decodeJSON(ObjectMetadata.self, row["metadata"]),
-            checksumAlgorithm: row["checksum_algorithm"], checksumType: row["checksum_type"],
-            tags: try decodeJSON([S3Tag].self, row["tags"]), storageClass: row["storage_class"])
+            uploadID: row["upload_id"],
+            bucket: row["bucket"],
+            key: Self.key(row["key"]),
+            initiatedMillis: row["initiated_at"],
+            metadata: try decodeJSON(ObjectMetadata.self, row["metadata"]),
+            checksumAlgorithm: row["checksum_algorithm"],
+            checksumType: row["checksum_type"],
+            tags: try decodeJSON([S3Tag].self, row["tags"]),
+            storageClass: row["storage_class"]
+        )
     }
 
     // MARK: Keys and JSON columns

@@ -24,14 +24,25 @@ import Testing
 
     static func object(_ key: String, bucket: String = "b", blob: String? = nil, size: Int64 = 3) -> StoredObject {
         StoredObject(
-            bucket: bucket, key: key, segments: [BlobSegment(blobID: blob ?? "blob-\(key)", size: size)], size: size,
-            etag: "etag-\(key)", lastModifiedMillis: 42)
+            bucket: bucket,
+            key: key,
+            segments: [BlobSegment(blobID: blob ?? "blob-\(key)", size: size)],
+            size: size,
+            etag: "etag-\(key)",
+            lastModifiedMillis: 42
+        )
     }
 
     static func notification(_ delivery: String, bucket: String = "b") -> OutboxNotification {
         OutboxNotification(
-            deliveryID: delivery, namespace: Self.namespace, bucket: bucket, destination: .queue,
-            targetARN: "arn:aws:sqs:eu-west-1:111122223333:q", body: Array("{\"Records\":[]}".utf8), createdAtMillis: 5)
+            deliveryID: delivery,
+            namespace: Self.namespace,
+            bucket: bucket,
+            destination: .queue,
+            targetARN: "arn:aws:sqs:eu-west-1:111122223333:q",
+            body: Array("{\"Records\":[]}".utf8),
+            createdAtMillis: 5
+        )
     }
 
     // MARK: Buckets
@@ -78,9 +89,23 @@ import Testing
             _ = try await store.deleteObject(bucket: "b", key: "k") { _ in [] }
             try await store.createUpload(StoredUpload(uploadID: "u1", bucket: "b", key: "big", initiatedMillis: 1))
             _ = try await store.putPart(
-                StoredPart(uploadID: "u1", partNumber: 1, blob: BlobSegment(blobID: "p1", size: 5), etag: "e", lastModifiedMillis: 1))
+                StoredPart(
+                    uploadID: "u1",
+                    partNumber: 1,
+                    blob: BlobSegment(blobID: "p1", size: 5),
+                    etag: "e",
+                    lastModifiedMillis: 1
+                )
+            )
             _ = try await store.putPart(
-                StoredPart(uploadID: "u1", partNumber: 2, blob: BlobSegment(blobID: "p2", size: 6), etag: "e", lastModifiedMillis: 1))
+                StoredPart(
+                    uploadID: "u1",
+                    partNumber: 2,
+                    blob: BlobSegment(blobID: "p2", size: 6),
+                    etag: "e",
+                    lastModifiedMillis: 1
+                )
+            )
             let blobs = try await store.deleteBucket("b")
             #expect(Set(blobs) == [BlobSegment(blobID: "p1", size: 5), BlobSegment(blobID: "p2", size: 6)])
             #expect(try await store.upload("u1") == nil)
@@ -120,7 +145,10 @@ import Testing
             #expect(try await store.pendingNotifications(limit: 10) == [])
 
             try await store.createBucket(Self.bucket("b"))
-            _ = try await store.putObject(Self.object("k"), notifications: [Self.notification("n1"), Self.notification("n2")])
+            _ = try await store.putObject(
+                Self.object("k"),
+                notifications: [Self.notification("n1"), Self.notification("n2")]
+            )
             let pending = try await store.pendingNotifications(limit: 10)
             #expect(pending.map(\.deliveryID) == ["n1", "n2"])
             var expected = Self.notification("n1")
@@ -183,7 +211,10 @@ import Testing
 
             for prefix in ["a", "a%", "a_", "a/", "\u{10FFFF}", "\u{FF}", "\u{1F600}", "a\u{0}", "%", "_", "q"] {
                 let listed = try await store.listObjects(bucket: "b", prefix: prefix, startAfter: nil, limit: 1000)
-                #expect(listed.map(\.key) == Self.byteOrder(Self.keys.filter { $0.hasPrefixBytes(prefix) }), "\(prefix)")
+                #expect(
+                    listed.map(\.key) == Self.byteOrder(Self.keys.filter { $0.hasPrefixBytes(prefix) }),
+                    "\(prefix)"
+                )
             }
 
             // Pages: startAfter before, inside and after the prefix's range.
@@ -210,8 +241,12 @@ import Testing
             ] {
                 let range = try #require(range)
                 let plan = try await database.pool.read { db in
-                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + range.sql, arguments: ["b"] + range.arguments + [10])
-                        .map { $0["detail"] as String }.joined(separator: "\n")
+                    try Row.fetchAll(
+                        db,
+                        sql: "EXPLAIN QUERY PLAN " + range.sql,
+                        arguments: ["b"] + range.arguments + [10]
+                    )
+                    .map { $0["detail"] as String }.joined(separator: "\n")
                 }
                 #expect(plan.contains("SEARCH s3_objects USING PRIMARY KEY (bucket=? AND key>"), "\(plan)")
                 #expect(!plan.contains("SCAN"), "\(plan)")
@@ -241,9 +276,16 @@ import Testing
             }
             try await store.createBucket(Self.bucket("b"))
             let upload = StoredUpload(
-                uploadID: "u1", bucket: "b", key: "k", initiatedMillis: 2,
-                metadata: ObjectMetadata(contentType: "application/zip"), checksumAlgorithm: "crc32",
-                checksumType: "COMPOSITE", tags: [S3Tag(key: "t", value: "v")], storageClass: "STANDARD")
+                uploadID: "u1",
+                bucket: "b",
+                key: "k",
+                initiatedMillis: 2,
+                metadata: ObjectMetadata(contentType: "application/zip"),
+                checksumAlgorithm: "crc32",
+                checksumType: "COMPOSITE",
+                tags: [S3Tag(key: "t", value: "v")],
+                storageClass: "STANDARD"
+            )
             try await store.createUpload(upload)
             try await store.createUpload(StoredUpload(uploadID: "u2", bucket: "b", key: "k", initiatedMillis: 1))
             try await store.createUpload(StoredUpload(uploadID: "u3", bucket: "b", key: "a", initiatedMillis: 9))
@@ -252,10 +294,17 @@ import Testing
 
             func part(_ number: Int, _ blob: String, upload: String = "u1") -> StoredPart {
                 StoredPart(
-                    uploadID: upload, partNumber: number, blob: BlobSegment(blobID: blob, size: Int64(number)),
-                    etag: "e\(number)", lastModifiedMillis: 3, checksum: StoredChecksum(algorithm: "crc32", value: "x"))
+                    uploadID: upload,
+                    partNumber: number,
+                    blob: BlobSegment(blobID: blob, size: Int64(number)),
+                    etag: "e\(number)",
+                    lastModifiedMillis: 3,
+                    checksum: StoredChecksum(algorithm: "crc32", value: "x")
+                )
             }
-            await #expect(throws: ObjectStoreError.noSuchUpload) { try await store.putPart(part(1, "x", upload: "nope")) }
+            await #expect(throws: ObjectStoreError.noSuchUpload) {
+                try await store.putPart(part(1, "x", upload: "nope"))
+            }
             #expect(try await store.putPart(part(2, "p2")) == nil)
             #expect(try await store.putPart(part(1, "old1")) == nil)
             #expect(try await store.putPart(part(1, "p1")) == BlobSegment(blobID: "old1", size: 1))
@@ -266,9 +315,18 @@ import Testing
             // The object uses parts 1 and 2: part 3's blob comes back unused; the replaced object's segments too.
             _ = try await store.putObject(Self.object("k", blob: "before"), notifications: [])
             let object = StoredObject(
-                bucket: "b", key: "k", segments: [part(1, "p1").blob, part(2, "p2").blob], size: 3, etag: "abc-2",
-                lastModifiedMillis: 10)
-            let result = try await store.completeUpload("u1", object: object, notifications: [Self.notification("done")])
+                bucket: "b",
+                key: "k",
+                segments: [part(1, "p1").blob, part(2, "p2").blob],
+                size: 3,
+                etag: "abc-2",
+                lastModifiedMillis: 10
+            )
+            let result = try await store.completeUpload(
+                "u1",
+                object: object,
+                notifications: [Self.notification("done")]
+            )
             #expect(result.replaced == [BlobSegment(blobID: "before", size: 3)])
             #expect(result.unused == [BlobSegment(blobID: "p3", size: 3)])
             #expect(try await store.object(bucket: "b", key: "k") == object)
@@ -301,7 +359,14 @@ import Testing
             _ = try await store.putObject(Self.object("single", blob: "s3"), notifications: [])
             try await store.createUpload(StoredUpload(uploadID: "u", bucket: "b", key: "k", initiatedMillis: 1))
             _ = try await store.putPart(
-                StoredPart(uploadID: "u", partNumber: 1, blob: BlobSegment(blobID: "s4", size: 1), etag: "e", lastModifiedMillis: 1))
+                StoredPart(
+                    uploadID: "u",
+                    partNumber: 1,
+                    blob: BlobSegment(blobID: "s4", size: 1),
+                    etag: "e",
+                    lastModifiedMillis: 1
+                )
+            )
         }
         let reopened = SQLiteObjectStore(database: try NimbusDatabase(path: "\(root)/nimbus.sqlite"))
         #expect(try await reopened.referencedBlobs() == ["s1", "s2", "s3", "s4"])

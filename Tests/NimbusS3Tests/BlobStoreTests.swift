@@ -31,7 +31,12 @@ import Testing
         return try await writer.seal()
     }
 
-    static func read(_ reader: BlobReader, offset: Int64, count: Int64, chunkSize: Int = 256 * 1024) async throws
+    static func read(
+        _ reader: BlobReader,
+        offset: Int64,
+        count: Int64,
+        chunkSize: Int = 256 * 1024
+    ) async throws
         -> (bytes: [UInt8], chunks: [Int])
     {
         var bytes: [UInt8] = []
@@ -89,7 +94,14 @@ import Testing
             #expect(try await Self.read(reader, offset: 1_499_999, count: 1).bytes == [content[1_499_999]])
             #expect(try await Self.read(reader, offset: 1_500_000, count: 0).chunks == [])
             for (offset, count) in [(Int64(-1), Int64(1)), (0, 1_500_001), (1_500_000, 1), (10, -1)] {
-                await #expect(throws: BlobStoreError.outOfRange(blobID: segment.blobID, offset: offset, count: count, size: 1_500_000)) {
+                await #expect(
+                    throws: BlobStoreError.outOfRange(
+                        blobID: segment.blobID,
+                        offset: offset,
+                        count: count,
+                        size: 1_500_000
+                    )
+                ) {
                     try await reader.read(offset: offset, count: count) { _ in }
                 }
             }

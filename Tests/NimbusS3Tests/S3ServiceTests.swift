@@ -122,28 +122,28 @@ import Testing
             logger: logger)
         let harness = Harness(
             service: service, store: store, relay: relay, functions: functions, directory: "\(root)/s3")
-        _ = try await harness.call("CreateBucket", bucket: "b")
+        _ = try await harness.call("CreateBucket", bucket: "bkt")
         try await body(harness)
     }
 
     @Test func listingsRollUpCommonPrefixesAndPage() async throws {
         try await self.withService { s3 in
             for key in ["a/1", "a/2", "b", "c/x/y", "c/z", "d"] {
-                _ = try await s3.call("PutObject", bucket: "b", key: key, body: Array(key.utf8))
+                _ = try await s3.call("PutObject", bucket: "bkt", key: key, body: Array(key.utf8))
             }
             var seen: [String] = []
             var token: String?
             for _ in 0..<10 {
                 var query = [("list-type", "2"), ("delimiter", "/"), ("max-keys", "2")]
                 if let token { query.append(("continuation-token", token)) }
-                let page = try await s3.text(try await s3.call("ListObjectsV2", bucket: "b", query: query))
+                let page = try await s3.text(try await s3.call("ListObjectsV2", bucket: "bkt", query: query))
                 seen += Self.values(of: "Key", in: page) + Self.values(of: "Prefix", in: page).filter { !$0.isEmpty }
                 token = Self.values(of: "NextContinuationToken", in: page).first
                 if token == nil { break }
             }
             #expect(seen.sorted() == ["a/", "b", "c/", "d"])
             let under = try await s3.text(
-                try await s3.call("ListObjectsV2", bucket: "b", query: [("list-type", "2"), ("prefix", "c/"), ("delimiter", "/")]))
+                try await s3.call("ListObjectsV2", bucket: "bkt", query: [("list-type", "2"), ("prefix", "c/"), ("delimiter", "/")]))
             #expect(Self.values(of: "Key", in: under) == ["c/z"])
             #expect(Self.values(of: "Prefix", in: under) == ["c/", "c/x/"])
         }
@@ -163,18 +163,18 @@ import Testing
     @Test func rangesConditionsAndOverrides() async throws {
         try await self.withService { s3 in
             let body = Array("0123456789".utf8)
-            _ = try await s3.call("PutObject", bucket: "b", key: "k", headers: [("Content-Type", "text/plain")], body: body)
-            let partial = try await s3.call("GetObject", bucket: "b", key: "k", headers: [("Range", "bytes=2-4")])
+            _ = try await s3.call("PutObject", bucket: "bkt", key: "k", headers: [("Content-Type", "text/plain")], body: body)
+            let partial = try await s3.call("GetObject", bucket: "bkt", key: "k", headers: [("Range", "bytes=2-4")])
             #expect(partial.status == 206)
             #expect(try await s3.bytes(partial) == Array("234".utf8))
             #expect(partial.headers.contains { $0 == ("Content-Range", "bytes 2-4/10") })
-            #expect(try await s3.bytes(try await s3.call("GetObject", bucket: "b", key: "k", headers: [("Range", "bytes=-3")])) == Array("789".utf8))
-            #expect(await s3.failure("GetObject", bucket: "b", key: "k", headers: [("Range", "bytes=10-")])?.code == "InvalidRange")
+            #expect(try await s3.bytes(try await s3.call("GetObject", bucket: "bkt", key: "k", headers: [("Range", "bytes=-3")])) == Array("789".utf8))
+            #expect(await s3.failure("GetObject", bucket: "bkt", key: "k", headers: [("Range", "bytes=10-")])?.code == "InvalidRange")
             let etag = "\"\(Self.hex(Insecure.MD5.hash(data: body)))\""
-            #expect(try await s3.call("GetObject", bucket: "b", key: "k", headers: [("If-None-Match", etag)]).status == 304)
-            #expect(await s3.failure("GetObject", bucket: "b", key: "k", headers: [("If-Match", "\"nope\"")])?.code == "PreconditionFailed")
+            #expect(try await s3.call("GetObject", bucket: "bkt", key: "k", headers: [("If-None-Match", etag)]).status == 304)
+            #expect(await s3.failure("GetObject", bucket: "bkt", key: "k", headers: [("If-Match", "\"nope\"")])?.code == "PreconditionFailed")
             let overridden = try await s3.call(
-                "GetObject", bucket: "b", key: "k", query: [("response-content-type", "application/x-test")])
+                "GetObject", bucket: "bkt", key: "k", query: [("response-content-type", "application/x-test")])
             guard case .stream(_, let contentType, _) = overridden.body else { Issue.record("not streamed"); return }
             #expect(contentType == "application/x-test")
         }
@@ -184,13 +184,13 @@ import Testing
 
     @Test func multipartChecksPartsAndComputesTheETag() async throws {
         try await self.withService { s3 in
-            let initiated = try await s3.text(try await s3.call("CreateMultipartUpload", bucket: "b", key: "m", query: [("uploads", "")]))
+            let initiated = try await s3.text(try await s3.call("CreateMultipartUpload", bucket: "bkt", key: "m", query: [("uploads", "")]))
             let upload = try #require(Self.values(of: "UploadId", in: initiated).first)
             let big = [UInt8](repeating: 7, count: 5 * 1024 * 1024)
             let small = Array("tail".utf8)
             for (number, bytes) in [(1, small), (2, big), (3, small)] {
                 _ = try await s3.call(
-                    "UploadPart", bucket: "b", key: "m", query: [("partNumber", "\(number)"), ("uploadId", upload)], body: bytes)
+                    "UploadPart", bucket: "bkt", key: "m", query: [("partNumber", "\(number)"), ("uploadId", upload)], body: bytes)
             }
             let md5 = { (bytes: [UInt8]) in Self.hex(Insecure.MD5.hash(data: bytes)) }
             let complete = { (parts: [(Int, String)]) in
@@ -200,14 +200,14 @@ import Testing
                         + "</CompleteMultipartUpload>").utf8)
             }
             let query = [("uploadId", upload)]
-            #expect(await s3.failure("CompleteMultipartUpload", bucket: "b", key: "m", query: query, body: complete([(1, md5(small)), (3, md5(small))]))?.code == "EntityTooSmall")
-            #expect(await s3.failure("CompleteMultipartUpload", bucket: "b", key: "m", query: query, body: complete([(2, md5(small))]))?.code == "InvalidPart")
-            #expect(await s3.failure("CompleteMultipartUpload", bucket: "b", key: "m", query: query, body: complete([(3, md5(small)), (2, md5(big))]))?.code == "InvalidPartOrder")
+            #expect(await s3.failure("CompleteMultipartUpload", bucket: "bkt", key: "m", query: query, body: complete([(1, md5(small)), (3, md5(small))]))?.code == "EntityTooSmall")
+            #expect(await s3.failure("CompleteMultipartUpload", bucket: "bkt", key: "m", query: query, body: complete([(2, md5(small))]))?.code == "InvalidPart")
+            #expect(await s3.failure("CompleteMultipartUpload", bucket: "bkt", key: "m", query: query, body: complete([(3, md5(small)), (2, md5(big))]))?.code == "InvalidPartOrder")
             let done = try await s3.text(
-                try await s3.call("CompleteMultipartUpload", bucket: "b", key: "m", query: query, body: complete([(2, md5(big)), (3, md5(small))])))
+                try await s3.call("CompleteMultipartUpload", bucket: "bkt", key: "m", query: query, body: complete([(2, md5(big)), (3, md5(small))])))
             let expected = Self.hex(Insecure.MD5.hash(data: Self.bytes(hex: md5(big)) + Self.bytes(hex: md5(small)))) + "-2"
             #expect(Self.values(of: "ETag", in: done) == ["&quot;\(expected)&quot;"] || Self.values(of: "ETag", in: done) == ["\"\(expected)\""])
-            #expect(try await s3.bytes(try await s3.call("GetObject", bucket: "b", key: "m")) == big + small)
+            #expect(try await s3.bytes(try await s3.call("GetObject", bucket: "bkt", key: "m")) == big + small)
             // The unused part's file is gone; the object's two are all that is left.
             #expect(s3.files().filter { !$0.hasPrefix("incoming") }.count == 2)
         }
@@ -227,11 +227,11 @@ import Testing
     @Test func aFailedPutLeavesNothingBehind() async throws {
         try await self.withService { s3 in
             let wrong = Data(Insecure.MD5.hash(data: Array("other".utf8))).base64EncodedString()
-            let error = await s3.failure("PutObject", bucket: "b", key: "k", headers: [("Content-MD5", wrong)], body: Array("body".utf8))
+            let error = await s3.failure("PutObject", bucket: "bkt", key: "k", headers: [("Content-MD5", wrong)], body: Array("body".utf8))
             #expect(error?.code == "BadDigest")
-            #expect(await s3.failure("GetObject", bucket: "b", key: "k")?.code == "NoSuchKey")
+            #expect(await s3.failure("GetObject", bucket: "bkt", key: "k")?.code == "NoSuchKey")
             #expect(s3.files().isEmpty)
-            #expect(await s3.failure("PutObject", bucket: "b", key: String(repeating: "k", count: 1025))?.code == "KeyTooLongError")
+            #expect(await s3.failure("PutObject", bucket: "bkt", key: String(repeating: "k", count: 1025))?.code == "KeyTooLongError")
         }
     }
 
@@ -240,13 +240,13 @@ import Testing
             let denied = """
                 <NotificationConfiguration><CloudFunctionConfiguration><CloudFunction>arn:aws:lambda:us-east-1:111122223333:function:denied</CloudFunction><Event>s3:ObjectCreated:*</Event></CloudFunctionConfiguration></NotificationConfiguration>
                 """
-            #expect(await s3.failure("PutBucketNotificationConfiguration", bucket: "b", query: [("notification", "")], body: Array(denied.utf8))?.message == "Unable to validate the following destination configurations")
+            #expect(await s3.failure("PutBucketNotificationConfiguration", bucket: "bkt", query: [("notification", "")], body: Array(denied.utf8))?.message == "Unable to validate the following destination configurations")
             let allowed = """
                 <NotificationConfiguration><CloudFunctionConfiguration><Id>thumbs</Id><CloudFunction>arn:aws:lambda:us-east-1:111122223333:function:allowed</CloudFunction><Event>s3:ObjectCreated:*</Event><Filter><S3Key><FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter></CloudFunctionConfiguration></NotificationConfiguration>
                 """
-            _ = try await s3.call("PutBucketNotificationConfiguration", bucket: "b", query: [("notification", "")], body: Array(allowed.utf8))
-            _ = try await s3.call("PutObject", bucket: "b", key: "x.png", body: [1])
-            _ = try await s3.call("PutObject", bucket: "b", key: "my photo.jpg", body: [1, 2])
+            _ = try await s3.call("PutBucketNotificationConfiguration", bucket: "bkt", query: [("notification", "")], body: Array(allowed.utf8))
+            _ = try await s3.call("PutObject", bucket: "bkt", key: "x.png", body: [1])
+            _ = try await s3.call("PutObject", bucket: "bkt", key: "my photo.jpg", body: [1, 2])
             let pending = try await s3.store.pendingNotifications(limit: 10)
             #expect(pending.count == 1)
             #expect(try await s3.relay.deliverPending())
@@ -254,7 +254,7 @@ import Testing
             #expect(queued.count == 1)
             #expect(queued.first?.requestID == pending.first?.deliveryID)
             #expect(queued.first?.principal == "s3.amazonaws.com")
-            #expect(queued.first?.sourceARN == "arn:aws:s3:::b")
+            #expect(queued.first?.sourceARN == "arn:aws:s3:::bkt")
             let record = String(buffer: queued.first?.payload ?? ByteBuffer())
             #expect(record.contains(#""key":"my+photo.jpg""#))
             #expect(record.contains(#""configurationId":"thumbs""#))
@@ -264,11 +264,11 @@ import Testing
 
     @Test func copiesShareFilesAndRefuseToCopyOntoThemselves() async throws {
         try await self.withService { s3 in
-            _ = try await s3.call("PutObject", bucket: "b", key: "src", headers: [("x-amz-meta-a", "1")], body: Array("data".utf8))
-            #expect(await s3.failure("PutObject", bucket: "b", key: "src", headers: [("x-amz-copy-source", "/b/src")])?.code == "InvalidRequest")
-            _ = try await s3.call("PutObject", bucket: "b", key: "dst", headers: [("x-amz-copy-source", "b/src")])
-            _ = try await s3.call("DeleteObject", bucket: "b", key: "src")
-            let copy = try await s3.call("GetObject", bucket: "b", key: "dst")
+            _ = try await s3.call("PutObject", bucket: "bkt", key: "src", headers: [("x-amz-meta-a", "1")], body: Array("data".utf8))
+            #expect(await s3.failure("PutObject", bucket: "bkt", key: "src", headers: [("x-amz-copy-source", "/bkt/src")])?.code == "InvalidRequest")
+            _ = try await s3.call("PutObject", bucket: "bkt", key: "dst", headers: [("x-amz-copy-source", "bkt/src")])
+            _ = try await s3.call("DeleteObject", bucket: "bkt", key: "src")
+            let copy = try await s3.call("GetObject", bucket: "bkt", key: "dst")
             #expect(try await s3.bytes(copy) == Array("data".utf8))
             #expect(copy.headers.contains { $0 == ("x-amz-meta-a", "1") })
         }

@@ -159,13 +159,12 @@ import Testing
         let (api, integration) = try await h.api(routes: ["GET /slow"])
         try await h.call(
             "UpdateIntegration", labels: ["apiId": api, "integrationId": integration], body: ["timeoutInMillis": 50])
+        // The function hangs for an hour: an answer at all is the integration timeout's (no timed assertion, which a
+        // loaded machine would break).
         h.functions.behaviour.withLock { $0 = .hang }
-        let clock = ContinuousClock()
-        let start = clock.now
         let response = await h.invoke("GET", "/slow", apiID: api)
         #expect(response.status == 503)
         #expect(response.bodyText == #"{"message":"Service Unavailable"}"#)
-        #expect(clock.now - start < .seconds(5))
     }
 
     @Test func iamRoutesNeedAValidSignature() async throws {

@@ -33,10 +33,10 @@ S3_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 
 def s3_client(endpoint, region=REGION, **config):
     """boto3's S3 client as a user makes it (path-style is what botocore picks for an IP endpoint), never retrying."""
-    return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=120, connect_timeout=10,
-                      **config))
+    options = dict(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=120, connect_timeout=10)
+    options.update(config)
+    return boto3.client("s3", endpoint_url=endpoint, region_name=region, aws_access_key_id="test",
+                        aws_secret_access_key="test", config=Config(**options))
 
 
 def bucket_name(prefix="b"):

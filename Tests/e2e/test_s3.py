@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
 
 from helpers import REGION
 from s3_helpers import (
@@ -790,6 +791,23 @@ def test_expect_100_continue_is_answered(bucket, endpoint):
         sock.sendall(body)
         final = read_response(sock, timeout=10)
     assert final.startswith(b"HTTP/1.1 200"), final[:300]
+
+
+def test_a_refused_upload_leaves_the_connection_usable(bucket, endpoint):
+    """boto3 sends an upload's headers with Expect: 100-continue and, when the answer is a final error instead of
+    100 Continue, never sends the body. The server must not then read the next request on that keep-alive connection
+    as the refused request's body (RFC 9110: close the connection, or answer 100 and discard the body)."""
+    s3 = s3_client(endpoint, max_pool_connections=1, read_timeout=10)  # one connection: every call reuses it
+    for refused in (lambda: s3.put_object(Bucket=bucket, Key="k" * 1025, Body=b"x" * 5000),
+                    lambda: s3.put_object(Bucket=bucket_name("missing"), Key="k", Body=b"x" * 5000),
+                    lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x" * 5000, ContentMD5="invalid")):
+        with pytest.raises(ClientError) as info:
+            refused()
+        assert info.value.response["Error"]["Code"] in ("KeyTooLongError", "NoSuchBucket", "InvalidDigest"), \
+            info.value.response["Error"]
+        assert status_of(s3.head_bucket(Bucket=bucket)) == 200
+        s3.put_object(Bucket=bucket, Key="after", Body=b"fine")
+        assert s3.get_object(Bucket=bucket, Key="after")["Body"].read() == b"fine"
 
 
 def test_put_latency_is_not_a_second(s3, bucket):

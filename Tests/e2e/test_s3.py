@@ -22,6 +22,7 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+import helpers
 from helpers import REGION
 from s3_helpers import (
     MiB, S3_NS, Buckets, aws_chunked, bucket_name, composite_crc32, crc32_b64, crc32c_b64, error_of, etag_of,
@@ -941,6 +942,59 @@ def test_virtual_host_addressing(s3, bucket, endpoint):
     missing = bucket_name("missing")
     response = raw_s3(endpoint, "GET", "/k", host=f"{missing}.s3.localhost:{port}")
     assert response.status == 404 and response.error()[0] == "NoSuchBucket", response
+
+
+# ------------------------------------------------------------------------------------------
+# Function code from the store (CreateFunction/UpdateFunctionCode with Code.S3Bucket/S3Key)
+# ------------------------------------------------------------------------------------------
+
+CODE_V1 = "def handler(event, context):\n    return {'version': 1, 'event': event}\n"
+CODE_V2 = "def handler(event, context):\n    return {'version': 2}\n"
+
+
+def test_function_code_from_s3(s3, bucket, lam, functions, aws, tmp_path):
+    v1, v2 = helpers.py_zip(CODE_V1), helpers.py_zip(CODE_V2)
+    s3.put_object(Bucket=bucket, Key="code/v1.zip", Body=v1)
+    s3.put_object(Bucket=bucket, Key="code/v2.zip", Body=v2)
+    name = helpers.unique("s3code")
+    created = lam.create_function(FunctionName=name, Runtime=helpers.PY, Role=helpers.ROLE, Handler="app.handler",
+                                  Code={"S3Bucket": bucket, "S3Key": "code/v1.zip"})
+    functions.track(name)
+    assert (created["CodeSha256"], created["CodeSize"]) == (helpers.sha256_b64(v1), len(v1))
+    assert helpers.payload_json(lam.invoke(FunctionName=name, Payload=b'{"a": 1}')) == {"version": 1,
+                                                                                       "event": {"a": 1}}
+    assert lam.get_function(FunctionName=name)["Code"]["RepositoryType"] == "S3"
+    updated = lam.update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="code/v2.zip")
+    assert updated["CodeSha256"] == helpers.sha256_b64(v2)
+    assert helpers.payload_json(lam.invoke(FunctionName=name)) == {"version": 2}
+
+    # AWS's answers when the object is not there (recorded: test_lambda_code_location_s3_errors).
+    missing_bucket = ("Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified "
+                      "bucket does not exist")
+    missing_key = ("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key "
+                   "does not exist.")
+    other = helpers.unique("s3code")
+    helpers.expect_client_error(lambda: lam.create_function(
+        FunctionName=other, Runtime=helpers.PY, Role=helpers.ROLE, Handler="app.handler",
+        Code={"S3Bucket": bucket_name("missing"), "S3Key": "code/v1.zip"}),
+        "InvalidParameterValueException", 400, missing_bucket)
+    helpers.expect_client_error(lambda: lam.create_function(
+        FunctionName=other, Runtime=helpers.PY, Role=helpers.ROLE, Handler="app.handler",
+        Code={"S3Bucket": bucket, "S3Key": "code/missing.zip"}), "InvalidParameterValueException", 400, missing_key)
+    helpers.expect_client_error(lambda: lam.update_function_code(
+        FunctionName=name, S3Bucket=bucket_name("missing"), S3Key="code/v1.zip"),
+        "InvalidParameterValueException", 400, missing_bucket)
+    helpers.expect_client_error(lambda: lam.update_function_code(FunctionName=name, S3Bucket=bucket,
+                                                                 S3Key="code/missing.zip"),
+                                "InvalidParameterValueException", 400, missing_key)
+
+    # The AWS CLI's form.
+    cli_name = helpers.unique("s3cli")
+    functions.track(cli_name)
+    out = json.loads(aws("lambda", "create-function", "--function-name", cli_name, "--runtime", helpers.PY,
+                         "--handler", "app.handler", "--role", helpers.ROLE,
+                         "--code", f"S3Bucket={bucket},S3Key=code/v1.zip").stdout)
+    assert out["CodeSha256"] == helpers.sha256_b64(v1)
 
 
 # ------------------------------------------------------------------------------------------

@@ -263,9 +263,24 @@ final class StreamedBodyReader: @unchecked Sendable {
     }
 
     func next() async throws -> ByteBuffer? {
-        guard let buffer = try await self.iterator.next() else { return nil }
+        let buffer: ByteBuffer?
+        do {
+            buffer = try await self.iterator.next()
+        } catch {
+            // The connection ended inside the body (the client went away, or closed its side early).
+            throw self.incomplete()
+        }
+        guard let buffer else { return nil }
         self.raw += Int64(buffer.readableBytes)
         return buffer
+    }
+
+    func incomplete() -> ServiceError {
+        var fields: [String: JSONValue] = ["NumberBytesProvided": .string(String(self.raw))]
+        if let contentLength = self.contentLength { fields["NumberBytesExpected"] = .string(String(contentLength)) }
+        return ServiceError(
+            code: "IncompleteBody", status: 400, message: "The request body terminated unexpectedly", messageMember: "Message",
+            fields: fields)
     }
 
     func feed(_ raw: ByteBuffer) throws -> ByteBuffer? {
@@ -285,12 +300,7 @@ final class StreamedBodyReader: @unchecked Sendable {
     }
 
     func finish() throws -> [(String, String)] {
-        if let contentLength = self.contentLength, self.raw < contentLength {
-            throw ServiceError(
-                code: "IncompleteBody", status: 400,
-                message: "The request body terminated unexpectedly",
-                messageMember: "Message", fields: ["NumberBytesExpected": .string(String(contentLength)), "NumberBytesProvided": .string(String(self.raw))])
-        }
+        if let contentLength = self.contentLength, self.raw < contentLength { throw self.incomplete() }
         do {
             return try self.verifier?.finish().map { ($0.name, $0.value) } ?? []
         } catch {

@@ -22,6 +22,20 @@ public enum WireProtocol: Sendable, Equatable {
     /// (``ServiceRequest/http``), checks signatures itself (``ServiceRequest/signature``), and answers bytes.
     case http
 
+    /// S3's `x-amz-id-2` (and `<HostId>` of its errors): an opaque id of the host that answered, stable per server.
+    public static let hostID = Digest.random(
+        from: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), length: 76)
+
+    /// Where the request id goes: S3's `x-amz-request-id` with its host id, `x-amzn-RequestId` elsewhere; the HTTP
+    /// front doors set their own.
+    func requestIDHeaders(_ requestID: String) -> [(String, String)] {
+        switch self {
+        case .http: []
+        case .restXML: [("x-amz-request-id", requestID), ("x-amz-id-2", Self.hostID)]
+        default: [("x-amzn-RequestId", requestID)]
+        }
+    }
+
     /// A protocol-level encoded response.
     public struct Encoded: Sendable {
         public var status: Int
@@ -74,7 +88,7 @@ public enum WireProtocol: Sendable, Equatable {
         -> Encoded
     {
         var headers = response.headers
-        if self != .http { headers.append(("x-amzn-RequestId", requestID)) }
+        headers += self.requestIDHeaders(requestID)
         if self == .rpcV2CBOR { headers.append(("smithy-protocol", "rpc-v2-cbor")) }
         switch response.body {
         case .empty:
@@ -126,7 +140,7 @@ public enum WireProtocol: Sendable, Equatable {
     /// Encodes an error in the protocol's shape.
     func encode(_ error: ServiceError, service: ServiceDefinition?, requestID: String) -> Encoded {
         var headers = error.headers
-        headers.append(("x-amzn-RequestId", requestID))
+        headers += self.requestIDHeaders(requestID)
         switch self {
         case .http:
             // API Gateway's and function URLs' own errors: `{"Message": "..."}` (or `message`), no error type header.
@@ -164,7 +178,7 @@ public enum WireProtocol: Sendable, Equatable {
                     XML.Element("Code", text: error.code), XML.Element("Message", text: error.message),
                 ] + error.fields.sorted { $0.key < $1.key }.compactMap { key, value in
                     value.stringValue.map { XML.Element(key, text: $0) }
-                } + [XML.Element("RequestId", text: requestID)])
+                } + [XML.Element("RequestId", text: requestID), XML.Element("HostId", text: Self.hostID)])
             headers.append(("Content-Type", "application/xml"))
             return Encoded(status: error.status, headers: headers, body: ByteBuffer(bytes: root.document()))
         case .query:

@@ -37,7 +37,7 @@ final class BucketNotifications: Sendable {
         let record = S3EventRecord(
             eventName: event, eventTimeMillis: now, region: bucket.namespace.region,
             principalID: Self.principalID(request.caller), sourceIPAddress: request.http?.sourceIP ?? "127.0.0.1",
-            requestID: request.requestID, hostID: S3Service.hostID, bucket: bucket.name,
+            requestID: request.requestID, hostID: WireProtocol.hostID, bucket: bucket.name,
             bucketOwnerID: bucket.namespace.accountID, key: object.key, size: removed ? nil : object.size,
             eTag: removed ? nil : object.etag, sequencer: self.sequencer.withLock { $0.next(nowMillis: now) })
         return matches.map { match in
@@ -80,7 +80,7 @@ final class BucketNotifications: Sendable {
         guard let queues else { return }
         let body = String(
             decoding: S3EventRecord.testEvent(
-                bucket: bucket, timeMillis: Timestamp.nowMillis(), requestID: requestID, hostID: S3Service.hostID),
+                bucket: bucket, timeMillis: Timestamp.nowMillis(), requestID: requestID, hostID: WireProtocol.hostID),
             as: UTF8.self)
         for arn in configuration.queueARNs {
             _ = try? await queues.send(queueARN: arn, body: body)
@@ -98,7 +98,7 @@ extension S3Service {
             $0.notificationConfiguration = configuration.isEmpty ? nil : configuration.storageString
         }
         await self.notifications.sendTestEvents(configuration, bucket: bucket.name, requestID: request.requestID)
-        return ServiceResponse(status: 200, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 200)
     }
 
     func getNotificationConfiguration(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -106,6 +106,6 @@ extension S3Service {
         let configuration = try bucket.notificationConfiguration.map { try NotificationConfiguration(storageString: $0) }
             ?? NotificationConfiguration()
         return .bytes(
-            200, ByteBuffer(bytes: configuration.xml), contentType: "application/xml", headers: Self.standardHeaders(request))
+            200, ByteBuffer(bytes: configuration.xml), contentType: "application/xml")
     }
 }

@@ -25,8 +25,7 @@ extension S3Service {
                                 ])
                         }),
                     owner,
-                ]),
-            headers: Self.standardHeaders(request))
+                ]))
     }
 
     /// S3's `<Owner>`: the account id stands for the canonical user id.
@@ -76,7 +75,7 @@ extension S3Service {
                 throw S3Error.bucketAlreadyOwnedByYou(name)
             }
         }
-        return ServiceResponse(status: 200, headers: Self.standardHeaders(request) + [("Location", "/\(name)")])
+        return ServiceResponse(status: 200, headers: [("Location", "/\(name)")])
     }
 
     func deleteBucket(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -89,14 +88,14 @@ extension S3Service {
         } catch ObjectStoreError.noSuchBucket {
             throw S3Error.noSuchBucket(request.label("Bucket"))
         }
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 
     func headBucket(_ request: ServiceRequest) async throws -> ServiceResponse {
         let bucket = try await self.ownedBucket(request)
         return ServiceResponse(
             status: 200,
-            headers: Self.standardHeaders(request) + [
+            headers: [
                 ("x-amz-bucket-region", bucket.namespace.region), ("x-amz-access-point-alias", "false"),
             ])
     }
@@ -105,7 +104,7 @@ extension S3Service {
         let bucket = try await self.ownedBucket(request)
         // us-east-1 is the empty constraint.
         let region = bucket.namespace.region == "us-east-1" ? "" : bucket.namespace.region
-        return Self.xml(XML.Element("LocationConstraint", text: region), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("LocationConstraint", text: region))
     }
 
     // MARK: Bucket tagging
@@ -114,7 +113,7 @@ extension S3Service {
         _ = try await self.ownedBucket(request)
         let tags = try Self.parseTagSet(try Self.document(request), maximum: 50)
         try await self.store.updateBucket(request.label("Bucket")) { $0.tags = tags }
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 
     func getBucketTagging(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -123,12 +122,12 @@ extension S3Service {
             throw S3Error(
                 "NoSuchTagSet", status: 404, "The TagSet does not exist", fields: [("BucketName", bucket.name)])
         }
-        return Self.xml(Self.tagging(tags), headers: Self.standardHeaders(request))
+        return Self.xml(Self.tagging(tags))
     }
 
     func deleteBucketTagging(_ request: ServiceRequest) async throws -> ServiceResponse {
         _ = try await self.ownedBucket(request)
         try await self.store.updateBucket(request.label("Bucket")) { $0.tags = nil }
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 }

@@ -142,7 +142,7 @@ extension S3Service {
         if encode { children.append(XML.Element("EncodingType", text: "url")) }
         if let token { children.append(XML.Element("ContinuationToken", text: token)) }
         if let startAfter { children.append(XML.Element("StartAfter", text: e(startAfter))) }
-        return Self.xml(XML.Element("ListBucketResult", children: children), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("ListBucketResult", children: children))
     }
 
     func listObjects(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -173,7 +173,7 @@ extension S3Service {
         children.append(XML.Element("IsTruncated", text: page.isTruncated ? "true" : "false"))
         children += self.entries(page, encode: encode, owner: bucket.namespace.accountID)
         if encode { children.append(XML.Element("EncodingType", text: "url")) }
-        return Self.xml(XML.Element("ListBucketResult", children: children), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("ListBucketResult", children: children))
     }
 
     func entries(_ page: ListingPage, encode: Bool, owner: String?) -> [XML.Element] {

@@ -38,7 +38,7 @@ extension S3Service {
         } catch ObjectStoreError.noSuchBucket {
             throw S3Error.noSuchBucket(bucket.name)
         }
-        var headers = Self.standardHeaders(request)
+        var headers: [(String, String)] = []
         if let algorithm = upload.checksumAlgorithm {
             headers.append(("x-amz-checksum-algorithm", algorithm.uppercased()))
             headers.append(("x-amz-checksum-type", upload.checksumType ?? "COMPOSITE"))
@@ -80,7 +80,7 @@ extension S3Service {
             uploadID: upload.uploadID, partNumber: number, blob: received.segment, etag: received.md5Hex,
             lastModifiedMillis: Timestamp.nowMillis(), checksum: received.checksum)
         try await self.store(part)
-        var headers = Self.standardHeaders(request) + [("ETag", "\"\(part.etag)\"")]
+        var headers: [(String, String)] = [("ETag", "\"\(part.etag)\"")]
         if let checksum = received.checksum { headers.append(("x-amz-checksum-\(checksum.algorithm)", checksum.value)) }
         return ServiceResponse(status: 200, headers: headers)
     }
@@ -107,7 +107,9 @@ extension S3Service {
                     name: "x-amz-copy-source-range", value: header)
             }
             guard last < source.size else {
-                throw S3Error.invalidRequest("The specified copy range is invalid for the source object size")
+                throw S3Error.invalidArgument(
+                    "Range specified is not valid for source object of size: \(source.size)", name: "x-amz-copy-source-range",
+                    value: header)
             }
             range = first..<(last + 1)
         }
@@ -138,7 +140,7 @@ extension S3Service {
                 children: [
                     XML.Element("ETag", text: "\"\(part.etag)\""),
                     XML.Element("LastModified", text: S3Time.iso(part.lastModifiedMillis)),
-                ]), headers: Self.standardHeaders(request))
+                ]))
     }
 
     func completeMultipartUpload(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -194,7 +196,7 @@ extension S3Service {
             result.append(XML.Element("Checksum\(checksum.algorithm.uppercased())", text: checksum.value))
             result.append(XML.Element("ChecksumType", text: checksum.type))
         }
-        return Self.xml(XML.Element("CompleteMultipartUploadResult", children: result), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("CompleteMultipartUploadResult", children: result))
     }
 
     /// The object's checksum after a multipart upload: COMPOSITE is the checksum of the parts' checksums with
@@ -250,7 +252,7 @@ extension S3Service {
         } catch ObjectStoreError.noSuchUpload {
             throw S3Error.noSuchUpload(upload.uploadID)
         }
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 
     func listParts(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -290,7 +292,7 @@ extension S3Service {
             children.append(XML.Element("ChecksumAlgorithm", text: algorithm.uppercased()))
             children.append(XML.Element("ChecksumType", text: upload.checksumType ?? "COMPOSITE"))
         }
-        return Self.xml(XML.Element("ListPartsResult", children: children), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("ListPartsResult", children: children))
     }
 
     func listMultipartUploads(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -331,6 +333,6 @@ extension S3Service {
             children.append(XML.Element("Upload", children: fields))
         }
         if encode { children.append(XML.Element("EncodingType", text: "url")) }
-        return Self.xml(XML.Element("ListMultipartUploadsResult", children: children), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("ListMultipartUploadsResult", children: children))
     }
 }

@@ -22,7 +22,7 @@ extension S3Service {
             etag: received.md5Hex, lastModifiedMillis: Timestamp.nowMillis(), metadata: metadata,
             checksum: received.checksum, tags: tags, storageClass: Self.storageClass(request))
         try await self.commit(object, in: bucket, event: "ObjectCreated:Put", request: request)
-        var headers = Self.standardHeaders(request) + [("ETag", "\"\(object.etag)\"")]
+        var headers: [(String, String)] = [("ETag", "\"\(object.etag)\"")]
         if let checksum = received.checksum {
             headers.append(("x-amz-checksum-\(checksum.algorithm)", checksum.value))
             headers.append(("x-amz-checksum-type", checksum.type))
@@ -185,7 +185,7 @@ extension S3Service {
             }
             if let notModified = try Self.checkConditions(request, object: object) { return notModified }
             let selection = try Self.selection(request, object: object)
-            var headers = Self.standardHeaders(request) + Self.objectHeaders(object, request: request)
+            var headers = Self.objectHeaders(object, request: request)
             if let partCount = selection.partCount { headers.append(("x-amz-mp-parts-count", String(partCount))) }
             if let range = selection.contentRange { headers.append(("Content-Range", range)) }
             let status = selection.isPartial ? 206 : 200
@@ -338,7 +338,7 @@ extension S3Service {
         let bucket = try await self.ownedBucket(request)
         let key = try Self.key(request)
         try await self.remove(key, from: bucket, request: request)
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 
     /// Deletes an object (nothing when there is none, as S3 answers) with its `ObjectRemoved:Delete` events.
@@ -383,7 +383,7 @@ extension S3Service {
             try await self.remove(key, from: bucket, request: request)
             if !quiet { results.append(XML.Element("Deleted", children: [XML.Element("Key", text: key)])) }
         }
-        return Self.xml(XML.Element("DeleteResult", children: results), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("DeleteResult", children: results))
     }
 
     // MARK: CopyObject
@@ -465,7 +465,7 @@ extension S3Service {
         if let checksum = object.checksum, checksum.type == "FULL_OBJECT" {
             result.append(XML.Element("Checksum\(checksum.algorithm.uppercased())", text: checksum.value))
         }
-        return Self.xml(XML.Element("CopyObjectResult", children: result), headers: Self.standardHeaders(request))
+        return Self.xml(XML.Element("CopyObjectResult", children: result))
     }
 }
 

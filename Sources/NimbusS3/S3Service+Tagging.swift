@@ -14,7 +14,7 @@ extension S3Service {
         guard try await self.store.setObjectTags(bucket: request.label("Bucket"), key: key, tags: tags) else {
             throw S3Error.noSuchKey(key)
         }
-        return ServiceResponse(status: 200, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 200)
     }
 
     func getObjectTagging(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -23,7 +23,7 @@ extension S3Service {
         guard let object = try await self.store.object(bucket: request.label("Bucket"), key: key) else {
             throw S3Error.noSuchKey(key)
         }
-        return Self.xml(Self.tagging(object.tags), headers: Self.standardHeaders(request))
+        return Self.xml(Self.tagging(object.tags))
     }
 
     func deleteObjectTagging(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -32,7 +32,7 @@ extension S3Service {
         guard try await self.store.setObjectTags(bucket: request.label("Bucket"), key: key, tags: []) else {
             throw S3Error.noSuchKey(key)
         }
-        return ServiceResponse(status: 204, headers: Self.standardHeaders(request))
+        return ServiceResponse(status: 204)
     }
 
     /// `<Tagging><TagSet><Tag><Key>…</Key><Value>…</Value></Tag>…</TagSet></Tagging>`.

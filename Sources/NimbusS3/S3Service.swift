@@ -153,14 +153,6 @@ public final class S3Service: Sendable {
             throw S3Error.malformedXML
         }
     }
-
-    /// `x-amz-id-2`, S3's opaque host id: stable per server.
-    static let hostID = Digest.random(from: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"), length: 76)
-
-    /// The headers S3 adds to every answer.
-    static func standardHeaders(_ request: ServiceRequest) -> [(String, String)] {
-        [("x-amz-request-id", request.requestID), ("x-amz-id-2", Self.hostID)]
-    }
 }
 
 /// S3's time formats.

@@ -217,6 +217,7 @@ public final class NimbusServer: Sendable {
         httpLogger.logLevel = max(self.logger.logLevel, .notice)
         let app = Application(
             responder: edge.responder(),
+            server: .http1(configuration: .init(additionalChannelHandlers: ServiceEdge.channelHandlers())),
             configuration: ApplicationConfiguration(address: .hostname(c.host, port: c.port), serverName: "Nimbus"),
             onServerRunning: { [self] channel in
                 let port = channel.localAddress?.port ?? c.port

@@ -64,8 +64,13 @@ import Testing
             service: nil, requestID: "r4")
         let root = try XMLReader().read(e.body.readableBytesView)
         #expect(root.name == "Error")
-        #expect(root.children.map(\.name) == ["Code", "Message", "BucketName", "RequestId"])
+        #expect(root.children.map(\.name) == ["Code", "Message", "BucketName", "RequestId", "HostId"])
         #expect(root.first("BucketName")?.text == "b")
+        #expect(root.first("HostId")?.text == WireProtocol.hostID)
+        // S3's id headers, not the JSON services' x-amzn-RequestId.
+        #expect(self.header(e, "x-amz-request-id") == "r4")
+        #expect(self.header(e, "x-amz-id-2") == WireProtocol.hostID)
+        #expect(self.header(e, "x-amzn-RequestId") == nil)
     }
 
     @Test func rpcV2CBORErrorsAreCBORMaps() throws {

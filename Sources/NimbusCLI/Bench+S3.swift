@@ -16,8 +16,10 @@ import Synchronization
 /// clients through the HTTP edge of a server in this process, beside the plain-file equivalent of what S3 durably
 /// does with the same bytes (write a new file, fsync it, rename it into place, fsync the directory; then read it
 /// back) on the same file system by as many threads, in interleaved rounds of the same run (target: S3 at least
-/// 0.5x the files). Then the resident set of this process while one large object streams in and out, which shows
-/// whether the server holds object bytes in memory.
+/// 0.5x the files). Each round also copies the same bytes over plain loopback TCP connections (``LoopbackCopy``):
+/// the file read is a copy out of the page cache, which no HTTP transfer can approach, so the GET ratio is read
+/// beside the transport's own ceiling. Then the resident set of this process while one large object streams in and
+/// out, which shows whether the server holds object bytes in memory.
 ///
 /// The files live beside the server's `s3/` directory, in its data directory, so both sides pay the same disk and
 /// the same file system. Both sides also read back what they have just written, so both read from the page cache.
@@ -64,6 +66,7 @@ extension Bench {
         var s3Gets: [Double] = []
         var fileWrites: [Double] = []
         var fileReads: [Double] = []
+        var loopbacks: [Double] = []
         var memory: (put: StreamedMemory, get: StreamedMemory)?
         try await Self.withServer(ServerConfiguration(sandbox: .process)) { endpoint, _, directory in
             let s3 = S3BenchClient(endpoint: endpoint, http: http, bucket: Self.s3Bucket)
@@ -110,6 +113,7 @@ extension Bench {
                             }
                         }
                     })
+                loopbacks.append(try await LoopbackCopy.mebibytesPerSecond(count: count, connections: clients, payload: payload))
             }
         }
         let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
@@ -124,10 +128,17 @@ extension Bench {
         row("\(fileWriteLabel), \(clients) threads", median(fileWrites), String(format: "   (S3 PUT: %.2fx, target >= 0.5x)", putRatio))
         row("S3 GetObject, 1 MiB, c=\(clients)", median(s3Gets), "")
         row("file read, \(clients) threads", median(fileReads), String(format: "   (S3 GET: %.2fx, target >= 0.5x)", getRatio))
+        // Context for the GET ratio: no HTTP server can beat the loopback copy, and the file read is a memory copy.
+        let loopbackRatio = median(zip(s3Gets, loopbacks).map { $0 / $1 })
+        row(
+            "TCP loopback copy, \(clients) connections", median(loopbacks),
+            String(format: "   (S3 GET: %.2fx; no HTTP, no disk: the transport's ceiling)", loopbackRatio))
         print(
-            "  Rounds (S3 PUT / file write / S3 GET / file read, MiB/s): "
+            "  Rounds (S3 PUT / file write / S3 GET / file read / loopback, MiB/s): "
                 + (0..<s3Puts.count).map {
-                    String(format: "%.0f/%.0f/%.0f/%.0f", s3Puts[$0], fileWrites[$0], s3Gets[$0], fileReads[$0])
+                    String(
+                        format: "%.0f/%.0f/%.0f/%.0f/%.0f", s3Puts[$0], fileWrites[$0], s3Gets[$0], fileReads[$0],
+                        loopbacks[$0])
                 }
                 .joined(separator: ", ")
         )
@@ -136,7 +147,9 @@ extension Bench {
             "S3 GetObject 1 MiB": ["mibPerSecond": .number(median(s3Gets)), "rounds": .array(s3Gets.map(JSONValue.number))],
             fileWriteLabel: ["mibPerSecond": .number(median(fileWrites)), "rounds": .array(fileWrites.map(JSONValue.number))],
             "file read": ["mibPerSecond": .number(median(fileReads)), "rounds": .array(fileReads.map(JSONValue.number))],
+            "TCP loopback copy": ["mibPerSecond": .number(median(loopbacks)), "rounds": .array(loopbacks.map(JSONValue.number))],
             "S3 / file": ["put": .number(putRatio), "get": .number(getRatio), "target": .number(0.5)],
+            "S3 GET / TCP loopback copy": .number(loopbackRatio),
             "concurrency": .number(Double(clients)),
             "objects": .number(Double(count)),
         ]
@@ -547,4 +560,135 @@ final class ResidentSetSampler: Sendable {
         }
         return nil
     }
+}
+
+/// A plain TCP copy of the same bytes over loopback, no HTTP and no disk: the transport's ceiling for a GET, which
+/// the file read (a copy out of the page cache) is far above on any machine. One thread per side of each
+/// connection; every socket has 60 s timeouts, so a side that fails cannot leave the other blocked for ever.
+enum LoopbackCopy {
+    final class Counter: Sendable {
+        let value = Mutex<Int>(0)
+    }
+
+    /// MiB per second of `count` MiB sent as `payload` over `connections` connections.
+    static func mebibytesPerSecond(count: Int, connections: Int, payload: [UInt8]) async throws -> Double {
+        let (listener, port) = try Self.makeListener()
+        defer { close(listener) }
+        let received = Counter()
+        let rate = try await Bench.mebibytesPerSecond(Double(count)) {
+            try await Bench.onThreads(2 * connections) { worker in
+                if worker < connections {
+                    let bytes = try Self.receiveAll(port: port)
+                    received.value.withLock { $0 += bytes }
+                } else {
+                    let sender = worker - connections
+                    try Self.serve(from: listener, payload, times: stride(from: sender, to: count, by: connections).underestimatedCount)
+                }
+            }
+        }
+        let total = received.value.withLock { $0 }
+        guard total == count * payload.count else {
+            throw PlainFiles.Failure(description: "loopback copy received \(total) bytes, expected \(count * payload.count)")
+        }
+        return rate
+    }
+
+    static func makeListener() throws -> (fd: Int32, port: UInt16) {
+        let fd = socket(AF_INET, Self.streamType, 0)
+        guard fd >= 0 else { throw PlainFiles.failure("socket", "127.0.0.1") }
+        var address = Self.loopback(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound, listen(fd, 64) == 0 else {
+            let failure = PlainFiles.failure("bind/listen", "127.0.0.1")
+            close(fd)
+            throw failure
+        }
+        Self.setTimeouts(fd)
+        return (fd, UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Accepts one connection and writes `payload` to it `times` times.
+    static func serve(from listener: Int32, _ payload: [UInt8], times: Int) throws {
+        let fd = accept(listener, nil, nil)
+        guard fd >= 0 else { throw PlainFiles.failure("accept", "127.0.0.1") }
+        defer { close(fd) }
+        Self.setTimeouts(fd)
+        try payload.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            for _ in 0..<times {
+                var done = 0
+                while done < raw.count {
+                    let n = send(fd, base + done, raw.count - done, Self.sendFlags)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw PlainFiles.failure("send", "127.0.0.1")
+                    }
+                    done += n
+                }
+            }
+        }
+    }
+
+    /// Connects and reads until the sender closes; returns the bytes read.
+    static func receiveAll(port: UInt16) throws -> Int {
+        let fd = socket(AF_INET, Self.streamType, 0)
+        guard fd >= 0 else { throw PlainFiles.failure("socket", "127.0.0.1") }
+        defer { close(fd) }
+        Self.setTimeouts(fd)
+        var address = Self.loopback(port: port)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+        guard connected else { throw PlainFiles.failure("connect", "127.0.0.1:\(port)") }
+        var buffer = [UInt8](repeating: 0, count: Bench.mebibyte)
+        var total = 0
+        try buffer.withUnsafeMutableBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            while true {
+                let n = recv(fd, base, raw.count, 0)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw PlainFiles.failure("recv", "127.0.0.1:\(port)")
+                }
+                if n == 0 { return }
+                total += n
+            }
+        }
+        return total
+    }
+
+    static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return address
+    }
+
+    static func setTimeouts(_ fd: Int32) {
+        var timeout = timeval(tv_sec: 60, tv_usec: 0)
+        for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+            setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+        #if canImport(Darwin)
+        var on: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+    }
+
+    // A peer gone must be an error, not SIGPIPE.
+    #if canImport(Glibc)
+    static let streamType = Int32(SOCK_STREAM.rawValue)
+    static let sendFlags = Int32(MSG_NOSIGNAL)
+    #else
+    static let streamType = SOCK_STREAM
+    static let sendFlags: Int32 = 0
+    #endif
 }

@@ -195,6 +195,36 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Schedule expressions: rate(), AWS's six-field cron() and at(), next firing times in IANA time zones with AWS's
+        // daylight-saving rules. The one calculator of EventBridge rules and EventBridge Scheduler. Pure.
+        .target(name: "NimbusSchedules", swiftSettings: swiftSettings),
+        // Amazon EventBridge (json 1.1, `AWSEvents.*`): event buses, rules (patterns and schedules), targets with input
+        // transformation, PutEvents; matched events and firings go to Lambda's durable async queue.
+        .target(
+            name: "NimbusEvents",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusSQS", "NimbusEventPatterns",
+                "NimbusSchedules",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // EventBridge Scheduler (rest-json): schedules and schedule groups, fired on time into Lambda's durable async
+        // queue.
+        .target(
+            name: "NimbusScheduler",
+            dependencies: [
+                "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusSQS", "NimbusSchedules",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Lambda's pollers: one per enabled event source mapping (SQS queues so far), invoking within the function's
         // free concurrency.
         .target(
@@ -214,6 +244,7 @@ let package = Package(
             dependencies: [
                 "NimbusCore", "NimbusStore", "NimbusInvoker", "NimbusSandbox", "NimbusRuntimeAPI",
                 "NimbusEdge", "NimbusLambda", "NimbusLogs", "NimbusSTS", "NimbusQueue", "NimbusAPIGateway", "NimbusEventSources", "NimbusSQS", "NimbusS3",
+                "NimbusEvents", "NimbusScheduler",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,6 +325,32 @@ let package = Package(
             name: "NimbusSQSTests",
             dependencies: [
                 "NimbusSQS", "NimbusCore", "NimbusStore", "NimbusEdge",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusSchedulesTests",
+            dependencies: ["NimbusSchedules"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusEventsTests",
+            dependencies: [
+                "NimbusEvents", "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusSchedules",
+                "NimbusEventPatterns",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NimbusSchedulerTests",
+            dependencies: [
+                "NimbusScheduler", "NimbusCore", "NimbusStore", "NimbusEdge", "NimbusInvoker", "NimbusSchedules",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

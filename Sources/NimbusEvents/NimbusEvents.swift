@@ -1,0 +1,1 @@
+// NimbusEvents: Amazon EventBridge. See Package.swift and docs/eventbridge.md.

@@ -1,0 +1,1 @@
+// NimbusScheduler: EventBridge Scheduler. See Package.swift and docs/scheduler.md.

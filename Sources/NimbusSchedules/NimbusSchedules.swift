@@ -1,0 +1,1 @@
+// NimbusSchedules: schedule expressions (rate, cron, at) and their next firing times. See Package.swift.

@@ -49,9 +49,9 @@ extension LambdaAPI: AsyncEventHandler {
         let record = { self.invocationRecord(event, result: result, completion: completion) }
         switch completion {
         case .success:
-            if let arn = config?.onSuccess { try await self.deliver(record(), to: arn) }
+            if let arn = config?.onSuccess { try await self.deliver(record(), to: arn, success: true, event: event) }
         case .failure:
-            if let arn = config?.onFailure { try await self.deliver(record(), to: arn) }
+            if let arn = config?.onFailure { try await self.deliver(record(), to: arn, success: false, event: event) }
             if let dlq = (try? self.resolve(event.functionName, qualifier: event.qualifier))?.configuration.deadLetterTargetArn,
                 AccountContext.isQueueARN(dlq)
             {
@@ -101,10 +101,25 @@ extension LambdaAPI: AsyncEventHandler {
         return .object(record)
     }
 
-    /// Sends an invocation record to an SQS queue, or invokes a Nimbus function with it asynchronously.
-    func deliver(_ record: JSONValue, to arn: String) async throws {
+    /// Sends an invocation record to an SQS queue or an event bus, or invokes a Nimbus function with it
+    /// asynchronously.
+    func deliver(_ record: JSONValue, to arn: String, success: Bool, event: QueuedEvent) async throws {
         if AccountContext.isQueueARN(arn) {
             _ = try await self.queues.send(queueARN: arn, body: String(decoding: record.serialized(), as: UTF8.self))
+            return
+        }
+        if AccountContext.isEventBusARN(arn) {
+            // AWS's event: source `lambda`, the result in the detail type, the invoked function version as resource.
+            guard let bus = self.eventBuses.source.withLock({ $0 }) else {
+                throw NimbusError(.service, "EventBridge is not available on this server.")
+            }
+            try await bus.publish(
+                PublishedEvent(
+                    source: "lambda",
+                    detailType: "Lambda Function Invocation Result - \(success ? "Success" : "Failure")",
+                    detail: String(decoding: record.serialized(), as: UTF8.self),
+                    resources: [self.account.functionARN(event.functionName, qualifier: event.qualifier ?? "$LATEST")]),
+                busARN: arn, namespace: self.account)
             return
         }
         let id = try FunctionIdentifier.parse(arn)

@@ -107,7 +107,7 @@ extension LambdaAPI {
         return arn
     }
 
-    /// A destination must be a Nimbus function other than this one, or an SQS queue.
+    /// A destination must be a Nimbus function other than this one, an SQS queue or an event bus.
     func checkDestination(_ arn: String, function name: String, onSuccess: String?, onFailure: String?) throws {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         if parts.count >= 7, parts[2] == "lambda", parts[5] == "function" {
@@ -120,7 +120,7 @@ extension LambdaAPI {
             }
             return
         }
-        if AccountContext.isQueueARN(arn) { return }
+        if AccountContext.isQueueARN(arn) || AccountContext.isEventBusARN(arn) { return }
         let describe = { (key: String, value: String?) in
             value.map { "\(key)(destination=\($0))" } ?? "null"
         }

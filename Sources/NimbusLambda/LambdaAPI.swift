@@ -25,18 +25,21 @@ public struct LambdaAPI: Sendable {
     let queues: SQSService
     /// Where `Code.S3Bucket` packages are read.
     let packages: PackageSlot
+    /// Where event-bus destinations publish.
+    let eventBuses: EventBusSlot
     /// A uniform random number in `0..<1` per invocation of an alias with routing (injectable for tests).
     let random: @Sendable () -> Double
 
     /// - Parameter random: the source alias routing draws from; the default is the system generator.
     public init(
         registry: FunctionRegistry, invoker: Invoker, codeStore: CodeStore, account: AccountContext,
-        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, queues: SQSService, packages: PackageSlot, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        credentials: CredentialStore, logger: Logger, eventQueue: EventQueue, queues: SQSService, packages: PackageSlot, eventBuses: EventBusSlot, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.random = random
         self.eventQueue = eventQueue
         self.queues = queues
         self.packages = packages
+        self.eventBuses = eventBuses
         self.registry = registry
         self.catalog = registry.catalog
         self.invoker = invoker

@@ -57,6 +57,8 @@ public final class LambdaService: Service, Sendable {
     let eventSourceMappings = Mutex<EventSourceMappings?>(nil)
     /// Where `Code.S3Bucket` packages are read (S3), given once it exists.
     let packages = PackageSlot()
+    /// Where destinations that are event buses publish (EventBridge), given once it exists.
+    let eventBuses = EventBusSlot()
     let invokers: AsyncStream<Invoker>
     let newInvoker: AsyncStream<Invoker>.Continuation
 
@@ -110,7 +112,7 @@ public final class LambdaService: Service, Sendable {
         let api = LambdaAPI(
             registry: registry, invoker: invoker, codeStore: self.shared.codeStore, account: namespace,
             credentials: self.shared.credentials, logger: self.shared.logger, eventQueue: self.shared.eventQueue,
-            queues: self.shared.queues, packages: self.packages, random: self.shared.random)
+            queues: self.shared.queues, packages: self.packages, eventBuses: self.eventBuses, random: self.shared.random)
         self.ready.withLock { $0[namespace] = api }
         self.newInvoker.yield(invoker)
         return api
@@ -131,6 +133,11 @@ public final class LambdaService: Service, Sendable {
     /// Hands over where `Code.S3Bucket` packages are read (composition root, before the edge serves).
     public func use(packages: any PackageSource) {
         self.packages.source.withLock { $0 = packages }
+    }
+
+    /// Hands over where event-bus destinations publish (composition root, before the edge serves).
+    public func use(eventBuses: any EventPublishing) {
+        self.eventBuses.source.withLock { $0 = eventBuses }
     }
 
     func mappings() throws -> EventSourceMappings {
@@ -403,4 +410,11 @@ extension LambdaService: MappingFunctions {
 public final class PackageSlot: Sendable {
     public init() {}
     let source = Mutex<(any PackageSource)?>(nil)
+}
+
+/// The event buses Lambda's cells publish destination records to, set after Lambda is made (EventBridge invokes
+/// through Lambda).
+public final class EventBusSlot: Sendable {
+    public init() {}
+    let source = Mutex<(any EventPublishing)?>(nil)
 }

@@ -347,6 +347,45 @@ public final class NimbusDatabase: Sendable {
                     );
                     """)
         }
+        migrator.registerMigration("v11") { db in
+            // Amazon EventBridge (issue #15): event buses and rules per namespace. A rule's definition, targets and
+            // tags are one JSON document; `next_fire_at` is the next firing of a scheduled rule not yet delivered,
+            // so that a restart neither repeats a firing nor skips the next one.
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_buses (
+                        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                        document TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        PRIMARY KEY (account, region, name)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE events_rules (
+                        account TEXT NOT NULL, region TEXT NOT NULL, bus TEXT NOT NULL, name TEXT NOT NULL,
+                        document TEXT NOT NULL, created_at INTEGER NOT NULL, next_fire_at INTEGER,
+                        PRIMARY KEY (account, region, bus, name)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v12") { db in
+            // EventBridge Scheduler (issue #15): schedule groups and schedules per namespace, each a JSON document the
+            // scheduler owns, and beside each schedule its firing state (the occurrence it waits for, when that is due
+            // with its flexible delay or retry, attempts, the last occurrence fired), indexed by due time.
+            try db.execute(
+                sql: """
+                    CREATE TABLE scheduler_groups (
+                        account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+                        document TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        PRIMARY KEY (account, region, name)
+                    );
+                    CREATE TABLE scheduler_schedules (
+                        account TEXT NOT NULL, region TEXT NOT NULL, group_name TEXT NOT NULL, name TEXT NOT NULL,
+                        document TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        scheduled_at INTEGER, due_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0,
+                        last_fired_at INTEGER,
+                        PRIMARY KEY (account, region, group_name, name)
+                    );
+                    CREATE INDEX scheduler_schedules_due ON scheduler_schedules(due_at) WHERE due_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 

@@ -1,1 +1,0 @@
-// NimbusScheduler: EventBridge Scheduler. See Package.swift and docs/scheduler.md.

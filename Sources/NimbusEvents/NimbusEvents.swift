@@ -1,1 +1,0 @@
-// NimbusEvents: Amazon EventBridge. See Package.swift and docs/eventbridge.md.

@@ -411,9 +411,10 @@ def test_scheduler_with_the_aws_cli(aws, lam, functions, out_dir, endpoint):
 
 
 def test_a_schedule_due_during_a_restart_fires_once(tmp_path):
-    """kill -9, then a restart after the schedules' time: a one-time schedule whose flexible window is still open
-    fires once; one without a window is not made up (AWS's policy, the issue's: missed firings are not replayed except
-    inside a flexible window); one that fired before the kill does not fire again."""
+    """kill -9, then a restart a few seconds after the schedules' time: each fires once after the restart, with or
+    without a flexible window (AWS invokes within the minute a schedule names, so a restart that short misses
+    nothing), and the one that fired before the kill does not fire again. (Firings missed for longer than that are
+    not replayed, as on AWS; testing it would keep the server down over a minute.)"""
     data_dir, out_dir = str(tmp_path / "data"), make_out_dir(tmp_path)
     server = RestartableServer(data_dir)
     server.start()
@@ -443,12 +444,11 @@ def test_a_schedule_due_during_a_restart_fires_once(tmp_path):
         assert [e["s"] for e in received_events(out_dir)] == ["before"]
 
         server.start()
-        wait_for_events(out_dir, lambda got: any(e["s"] == "flexible" for e in got), timeout=75,
-                        what="the schedule whose flexible window is still open")
+        wait_for_events(out_dir, lambda got: {"flexible", "exact"} <= {e["s"] for e in got}, timeout=75,
+                        what="both schedules due during the restart")
         settle(server.endpoint, fn)
         got = sorted(e["s"] for e in received_events(out_dir))
         assert got.count("before") == 1, f"the schedule that fired before the kill fired again: {got}"
-        assert got.count("flexible") == 1, got
-        assert "exact" not in got, f"a firing missed while the server was down was replayed: {got}"
+        assert (got.count("flexible"), got.count("exact")) == (1, 1), f"each due schedule fires once: {got}"
     finally:
         server.stop()

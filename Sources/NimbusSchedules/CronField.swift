@@ -52,9 +52,9 @@ struct CronField: Sendable {
         return number
     }
 
-    /// Digits only (no sign, no spaces), at most 9 of them so the value fits comfortably in an `Int`.
+    /// Digits only (no sign, no spaces), at most 18 of them so the value fits in an `Int`; callers bound it.
     static func number(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+        guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             return nil
         }
         return Int(text)

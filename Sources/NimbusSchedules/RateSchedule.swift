@@ -17,7 +17,9 @@ struct RateSchedule: Sendable {
     init(arguments text: Substring) throws(ScheduleExpressionError) {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 2 else {
-            throw ScheduleExpressionError(message: "A rate expression is rate(value unit), for example rate(5 minutes).")
+            throw ScheduleExpressionError(
+                message: "A rate expression is rate(value unit), for example rate(5 minutes)."
+            )
         }
         guard let value = CronField.number(parts[0]), value >= 1, value <= Self.maximumValue else {
             throw ScheduleExpressionError(message: "The rate value \"\(parts[0])\" is not a positive integer.")

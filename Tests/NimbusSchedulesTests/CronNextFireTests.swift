@@ -21,7 +21,8 @@ import Testing
         #expect(
             try firings("cron(* * * * ? *)", after: "2024-12-31T23:58:30Z", count: 3) == [
                 "2024-12-31T23:59:00Z", "2025-01-01T00:00:00Z", "2025-01-01T00:01:00Z",
-            ])
+            ]
+        )
     }
 
     /// The cron reference's examples, from a Wednesday (2024-09-11).
@@ -46,7 +47,8 @@ import Testing
             try firings("cron(0/30 20-2 ? * MON-FRI *)", after: "2024-09-13T23:45:00Z", count: 7) == [
                 "2024-09-16T00:00:00Z", "2024-09-16T00:30:00Z", "2024-09-16T01:00:00Z", "2024-09-16T01:30:00Z",
                 "2024-09-16T02:00:00Z", "2024-09-16T02:30:00Z", "2024-09-16T20:00:00Z",
-            ])
+            ]
+        )
     }
 
     @Test func wrapAroundWeekdaysAndMonths() throws {
@@ -65,21 +67,28 @@ import Testing
         #expect(
             try firings("cron(1/10 * * * ? *)", after: "2024-01-01T10:45:00Z", count: 3) == [
                 "2024-01-01T10:51:00Z", "2024-01-01T11:01:00Z", "2024-01-01T11:11:00Z",
-            ])
-        #expect(try firings("cron(10-20/5 3 * * ? *)", after: "2024-01-01T00:00:00Z", count: 4).map { $0.suffix(9) } == [
-            "03:10:00Z", "03:15:00Z", "03:20:00Z", "03:10:00Z",
-        ])
+            ]
+        )
+        #expect(
+            try firings("cron(10-20/5 3 * * ? *)", after: "2024-01-01T00:00:00Z", count: 4).map { $0.suffix(9) } == [
+                "03:10:00Z", "03:15:00Z", "03:20:00Z", "03:10:00Z",
+            ]
+        )
         #expect(try next("cron(*/20 * * * ? *)", after: "2024-01-01T10:41:00Z") == "2024-01-01T11:00:00Z")
         // A step wider than the field leaves just the start.
         #expect(try next("cron(5/100 * * * ? *)", after: "2024-01-01T10:06:00Z") == "2024-01-01T11:05:00Z")
         // Day steps: 2/10 is the 2nd, 12th, 22nd.
-        #expect(try firings("cron(0 0 2/10 * ? *)", after: "2024-02-22T00:00:00Z", count: 2) == [
-            "2024-03-02T00:00:00Z", "2024-03-12T00:00:00Z",
-        ])
+        #expect(
+            try firings("cron(0 0 2/10 * ? *)", after: "2024-02-22T00:00:00Z", count: 2) == [
+                "2024-03-02T00:00:00Z", "2024-03-12T00:00:00Z",
+            ]
+        )
         // Weekday steps: 2/2 is Monday, Wednesday, Friday. 2024-09-11 is a Wednesday.
-        #expect(try firings("cron(0 0 ? * 2/2 *)", after: "2024-09-11T00:00:00Z", count: 3) == [
-            "2024-09-13T00:00:00Z", "2024-09-16T00:00:00Z", "2024-09-18T00:00:00Z",
-        ])
+        #expect(
+            try firings("cron(0 0 ? * 2/2 *)", after: "2024-09-11T00:00:00Z", count: 3) == [
+                "2024-09-13T00:00:00Z", "2024-09-16T00:00:00Z", "2024-09-18T00:00:00Z",
+            ]
+        )
     }
 
     /// pyawscron#61: `1/10,2,3/8` in day-of-month is days 1, 11, 21, 31, 2, 3, 11, 19, 27.
@@ -88,11 +97,13 @@ import Testing
             try firings("cron(0 0 1/10,2,3/8 * ? *)", after: "2024-04-20T00:00:00Z", count: 6) == [
                 "2024-04-21T00:00:00Z", "2024-04-27T00:00:00Z", "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z",
                 "2024-05-03T00:00:00Z", "2024-05-11T00:00:00Z",
-            ])
+            ]
+        )
         #expect(
             try firings("cron(0,30 9,17 * * ? *)", after: "2024-01-01T09:15:00Z", count: 4) == [
                 "2024-01-01T09:30:00Z", "2024-01-01T17:00:00Z", "2024-01-01T17:30:00Z", "2024-01-02T09:00:00Z",
-            ])
+            ]
+        )
     }
 
     // MARK: Month ends and leap days
@@ -174,7 +185,8 @@ import Testing
         #expect(
             try firings("cron(0 12 ? * L *)", after: "2024-09-09T00:00:00Z", count: 2) == [
                 "2024-09-14T12:00:00Z", "2024-09-21T12:00:00Z",
-            ])
+            ]
+        )
     }
 
     @Test func weekdayNumberingStartsOnSunday() throws {

@@ -71,6 +71,7 @@ import Testing
         "rate(5 minutes extra)",
         "rate()",
         "rate(99999999999 days)",
+        "rate(2147483648 minutes)",
         "cron(7 20 * * 1-7 *)",
         "cron(15 12 * * 0)",
         "cron(15 12 ? * -1 *)",

@@ -85,7 +85,9 @@ struct CronSchedule: Sendable {
     init(fields text: Substring) throws(ScheduleExpressionError) {
         // Quartz upper-cases the whole expression: names and L, W are case-insensitive.
         let text = text.uppercased()
-        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // Fields are separated by one space, as for rate() (AWS refuses "rate( 10 minutes )"): an empty field from a
+        // doubled, leading or trailing space makes the count wrong.
+        let fields = text.split(separator: " ", omittingEmptySubsequences: false)
         guard fields.count == 6 else {
             throw ScheduleExpressionError(
                 message: "A cron expression has six fields (minutes hours day-of-month month day-of-week year); "

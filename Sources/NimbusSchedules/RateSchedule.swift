@@ -2,7 +2,8 @@
 ///
 /// EventBridge's "Rate expressions reference": value is a positive number; unit is minute | minutes | hour | hours |
 /// day | days, singular when the value is 1 and plural otherwise ("rate(1 hours) and rate(5 hour) aren't valid").
-/// Scheduler's API reference lists the same units. A day is 24 hours of elapsed time, not a calendar day: AWS
+/// Scheduler's API reference lists the same units. Lower case, one space, nothing else: AWS refuses "rate(10 MINUTES)"
+/// and "rate( 10 minutes )" (recorded in localstack's AWS-validated tests). A day is 24 hours of elapsed time, not a calendar day: AWS
 /// (re:Post "eventbridge-scheduler-adjust-dst") evaluates a days rate "24 hours after the schedule's last
 /// invocation" even when daylight saving makes a day 23 or 25 hours, so rates ignore time zones.
 struct RateSchedule: Sendable {
@@ -15,7 +16,8 @@ struct RateSchedule: Sendable {
 
     /// Parses the text between `rate(` and `)`.
     init(arguments text: Substring) throws(ScheduleExpressionError) {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        // One space exactly: AWS refuses "rate( 10 minutes )" (localstack's tests, validated against AWS).
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
             throw ScheduleExpressionError(
                 message: "A rate expression is rate(value unit), for example rate(5 minutes)."

@@ -41,8 +41,9 @@ public struct ScheduleExpression: Sendable, Hashable {
     /// without exactly six fields or without exactly one `?` day field, values out of range, malformed `at()`.
     ///
     /// Where AWS's pages are silent the grammar follows Quartz, AWS's cron dialect (wrap-around ranges, any positive
-    /// step, case-insensitive names, `L-n`). The keywords `rate(`, `cron(`, `at(` are lower case with nothing around
-    /// them; fields are separated by spaces or tabs.
+    /// step, case-insensitive names, `L-n`). The keywords `rate(`, `cron(`, `at(` and rate units are lower case, with
+    /// nothing around them, and fields are separated by exactly one space: AWS refuses " rate(10 minutes)",
+    /// "rate( 10 minutes )" and "rate(10 MINUTES)" (localstack's tests, validated against AWS).
     public init(parsing text: String) throws(ScheduleExpressionError) {
         self.text = text
         guard text.hasSuffix(")") else { throw Self.unknownForm }

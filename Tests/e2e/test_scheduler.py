@@ -411,10 +411,10 @@ def test_scheduler_with_the_aws_cli(aws, lam, functions, out_dir, endpoint):
 
 
 def test_a_schedule_due_during_a_restart_fires_once(tmp_path):
-    """kill -9, then a restart a few seconds after the schedules' time: each fires once after the restart, with or
-    without a flexible window (AWS invokes within the minute a schedule names, so a restart that short misses
-    nothing), and the one that fired before the kill does not fire again. (Firings missed for longer than that are
-    not replayed, as on AWS; testing it would keep the server down over a minute.)"""
+    """kill -9, then a restart a few seconds after a schedule's time: it fires once after the restart (AWS invokes
+    within the minute a schedule names, so a restart that short misses nothing), and the schedule that fired before
+    the kill does not fire again. (Firings missed for longer are not replayed, as on AWS, and a flexible window may
+    put the firing anywhere in its minutes: testing either would keep this test beyond its time limit.)"""
     data_dir, out_dir = str(tmp_path / "data"), make_out_dir(tmp_path)
     server = RestartableServer(data_dir)
     server.start()
@@ -426,9 +426,9 @@ def test_a_schedule_due_during_a_restart_fires_once(tmp_path):
                             Environment={"Variables": {"OUT_DIR": out_dir}})
         allow(lam, fn, SCHEDULER_PRINCIPAL, f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/*")
 
-        def create(label, when, window=None):
+        def create(label, when):
             scheduler.create_schedule(
-                Name=name(label), ScheduleExpression=at_expression(when), FlexibleTimeWindow=window or {"Mode": "OFF"},
+                Name=name(label), ScheduleExpression=at_expression(when), FlexibleTimeWindow={"Mode": "OFF"},
                 Target={"Arn": function_arn(fn), "RoleArn": SCHEDULER_ROLE, "Input": json.dumps({"s": label})})
 
         create("before", whole_second_after(2))
@@ -436,19 +436,20 @@ def test_a_schedule_due_during_a_restart_fires_once(tmp_path):
         # Its invocation finished too: Lambda's queue would rightly run again an invocation cut short by the kill.
         settle(server.endpoint, fn)
 
-        due = whole_second_after(4)
-        create("flexible", due, {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 1})
-        create("exact", due)
+        due = whole_second_after(3)
+        create("during", due)
         server.kill9()
         wait_until(due.timestamp() + 1.5)  # the schedules' time passes while the server is down
         assert [e["s"] for e in received_events(out_dir)] == ["before"]
 
         server.start()
-        wait_for_events(out_dir, lambda got: {"flexible", "exact"} <= {e["s"] for e in got}, timeout=75,
-                        what="both schedules due during the restart")
+        back = time.time()
+        during = poll(lambda: [r for r in recorded(out_dir) if r["event"]["s"] == "during"], timeout=30,
+                      interval=0.1, what="the schedule due during the restart")
+        print(f"\nschedule due during the restart: invoked {during[0]['received'] - back:.2f} s after the server "
+              f"was back, {during[0]['received'] - due.timestamp():.2f} s after its time")
         settle(server.endpoint, fn)
         got = sorted(e["s"] for e in received_events(out_dir))
-        assert got.count("before") == 1, f"the schedule that fired before the kill fired again: {got}"
-        assert (got.count("flexible"), got.count("exact")) == (1, 1), f"each due schedule fires once: {got}"
+        assert got == ["before", "during"], f"each schedule fires once across the restart: {got}"
     finally:
         server.stop()

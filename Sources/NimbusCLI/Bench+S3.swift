@@ -94,7 +94,7 @@ extension Bench {
                     })
                 fileWrites.append(
                     try await Self.mebibytesPerSecond(megabytes) {
-                        try await Self.onThreads(clients) { worker in
+                        try await Self.onThreads(clients, name: "bench-file-w") { worker in
                             for i in stride(from: worker, to: count, by: clients) { try files.write(i, payload) }
                         }
                     })
@@ -106,7 +106,7 @@ extension Bench {
                     })
                 fileReads.append(
                     try await Self.mebibytesPerSecond(megabytes) {
-                        try await Self.onThreads(clients) { worker in
+                        try await Self.onThreads(clients, name: "bench-file-r") { worker in
                             var buffer = [UInt8](repeating: 0, count: Self.mebibyte)
                             for i in stride(from: worker, to: count, by: clients) {
                                 try files.read(i, into: &buffer, expecting: Self.mebibyte)
@@ -203,11 +203,13 @@ extension Bench {
     /// Runs `work(worker)` for each of `count` workers on its own thread (blocking file calls stay off the
     /// cooperative pool, and each worker really has its own thread, whatever the core count), and returns when all
     /// have finished, throwing the first error any threw.
-    static func onThreads(_ count: Int, _ work: @escaping @Sendable (Int) throws -> Void) async throws {
+    /// - Parameter name: the threads' name (so a profile tells them from the server's; unnamed, they would inherit
+    ///   the name of the cooperative pool's thread that started them).
+    static func onThreads(_ count: Int, name: String, _ work: @escaping @Sendable (Int) throws -> Void) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let latch = ThreadLatch(count: count, continuation: continuation)
             for worker in 0..<count {
-                Thread {
+                let thread = Thread {
                     do {
                         try work(worker)
                         latch.finish(nil)
@@ -215,7 +217,8 @@ extension Bench {
                         latch.finish(error)
                     }
                 }
-                .start()
+                thread.name = name
+                thread.start()
             }
         }
     }
@@ -515,10 +518,11 @@ final class ResidentSetSampler: Sendable {
         let now = Self.residentBytes() ?? 0
         self.baseline = now
         self.state = Mutex(State(peak: now))
-        Thread { [self] in
+        let thread = Thread { [self] in
             while self.sample() { usleep(UInt32(Self.intervalMilliseconds * 1000)) }
         }
-        .start()
+        thread.name = "bench-rss"
+        thread.start()
     }
 
     /// Takes one sample; false once stopped or out of samples.
@@ -576,7 +580,7 @@ enum LoopbackCopy {
         defer { close(listener) }
         let received = Counter()
         let rate = try await Bench.mebibytesPerSecond(Double(count)) {
-            try await Bench.onThreads(2 * connections) { worker in
+            try await Bench.onThreads(2 * connections, name: "bench-loopback") { worker in
                 if worker < connections {
                     let bytes = try Self.receiveAll(port: port)
                     received.value.withLock { $0 += bytes }

@@ -83,14 +83,15 @@ extension EventsService: Service {
         }
         do {
             try await self.control.run {
-                // A rule changed meanwhile has its own next firing already.
-                guard self.catalog.rule(rule.namespace, bus: rule.bus, rule.name)?.generation == rule.generation else {
-                    return
-                }
+                // A rule rescheduled meanwhile (new schedule, disabled, enabled again, deleted) has its own next
+                // firing already; one changed otherwise (targets, tags) still waits for this one.
+                guard let current = self.catalog.rule(rule.namespace, bus: rule.bus, rule.name),
+                    current.nextFireMillis == due, current.schedule == rule.schedule
+                else { return }
                 try await self.store.setNextFire(
                     namespace: rule.namespace, bus: rule.bus, name: rule.name, nextFireMillis: plan.next)
                 _ = self.catalog.advance(
-                    rule.namespace, bus: rule.bus, rule.name, generation: rule.generation, to: plan.next)
+                    rule.namespace, bus: rule.bus, rule.name, generation: current.generation, to: plan.next)
             }
         } catch {
             self.logger.warning(

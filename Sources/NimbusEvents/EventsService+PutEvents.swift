@@ -253,9 +253,9 @@ extension EventsService: EventPublishing {
         constraints.required(eventText, at: "event")
         try constraints.check()
         let pattern = try Self.pattern(patternText ?? "")
-        // The event must be an object with EventBridge's envelope fields.
+        // The event must be an object with the envelope fields the API reference calls mandatory.
         guard let event = EventJSON.parseObject(eventText ?? ""),
-            ["id", "account", "source", "time", "region", "detail-type"].allSatisfy({ event[$0] != nil })
+            ["id", "account", "source", "time", "region", "resources", "detail-type"].allSatisfy({ event[$0] != nil })
         else {
             throw EventsError.validation("Parameter Event is not valid.")
         }

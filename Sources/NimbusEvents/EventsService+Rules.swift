@@ -57,7 +57,8 @@ extension EventsService {
                 state: state ?? "ENABLED", roleARN: roleARN, createdBy: namespace.accountID,
                 tags: existing?.definition.tags ?? [], targets: existing?.definition.targets ?? [],
                 anchorMillis: existing?.definition.anchorMillis)
-            definition.tags.merge(tags ?? [])
+            // Tags are given at creation; on an update they are ignored (PutRule's documentation).
+            if existing == nil { definition.tags = tags ?? [] }
             var rule = RuleState(
                 namespace: namespace, bus: bus, name: name, definition: definition,
                 createdMillis: existing?.createdMillis ?? now, pattern: pattern, schedule: schedule,

@@ -301,6 +301,10 @@ import Testing
             ])["RuleArn"]
         let tags = try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null])
         #expect(tags == ["Tags": [["Key": "tag1", "Value": "value1"], ["Key": "tag2", "Value": "value2"]]])
+        // Tags given to PutRule on an update are ignored (PutRule's documentation).
+        try await h.call(
+            "PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "Tags": [["Key": "tag3", "Value": "value3"]]])
+        #expect(try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null]) == tags)
         try await h.call("UntagResource", ["ResourceARN": rule ?? .null, "TagKeys": ["tag2", "missing"]])
         #expect(
             try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null])

@@ -37,7 +37,9 @@ struct FiringPolicy {
     /// Where a schedule stands once created or updated: its first occurrence from now on (a one-time schedule whose
     /// time passed less than a minute ago still fires), never one already fired.
     func start(now: Int64, lastFired: Int64?) -> ScheduleFiring {
-        guard self.definition.enabled, let timeline else { return ScheduleFiring(scheduledMillis: nil, dueMillis: nil, lastFiredMillis: lastFired) }
+        guard self.definition.enabled, let timeline else {
+            return ScheduleFiring(scheduledMillis: nil, dueMillis: nil, lastFiredMillis: lastFired)
+        }
         let from = timeline.isOneTime ? now - Self.graceMillis : now
         return self.waiting(for: timeline.first(atOrAfter: max(from, (lastFired ?? .min) + 1)), lastFired: lastFired)
             ?? ScheduleFiring(scheduledMillis: nil, dueMillis: nil, lastFiredMillis: lastFired)
@@ -109,7 +111,13 @@ struct FiringPolicy {
         case .refused(let code, let message):
             return Resolution(
                 firing: self.advance(from: scheduled, now: now, lastFired: scheduled),
-                deadLetter: DeadLetter(code: code, message: message, retryAttempts: attempt - 1, exhaustedCondition: nil))
+                deadLetter: DeadLetter(
+                    code: code,
+                    message: message,
+                    retryAttempts: attempt - 1,
+                    exhaustedCondition: nil
+                )
+            )
         case .failed(let code, let message):
             let retries = attempt - 1
             var condition: String?
@@ -120,13 +128,24 @@ struct FiringPolicy {
                 if retryAt <= scheduled + self.maximumAgeMillis {
                     return Resolution(
                         firing: ScheduleFiring(
-                            scheduledMillis: scheduled, dueMillis: retryAt, attempts: attempt, lastFiredMillis: lastFired))
+                            scheduledMillis: scheduled,
+                            dueMillis: retryAt,
+                            attempts: attempt,
+                            lastFiredMillis: lastFired
+                        )
+                    )
                 }
                 condition = "MaximumEventAgeInSeconds"
             }
             return Resolution(
                 firing: self.advance(from: scheduled, now: now, lastFired: scheduled),
-                deadLetter: DeadLetter(code: code, message: message, retryAttempts: retries, exhaustedCondition: condition))
+                deadLetter: DeadLetter(
+                    code: code,
+                    message: message,
+                    retryAttempts: retries,
+                    exhaustedCondition: condition
+                )
+            )
         }
     }
 

@@ -100,15 +100,19 @@ struct Violations {
 
     /// A string's length and pattern; nil values are not checked (required members are checked by ``required``).
     mutating func check(
-        _ value: String?, at path: String, length: ClosedRange<Int>, pattern: Pattern? = nil
+        _ value: String?,
+        at path: String,
+        length: ClosedRange<Int>,
+        pattern: Pattern? = nil
     ) {
         guard let value else { return }
         if !length.contains(value.count) {
             let bound =
                 length.upperBound == Int.max
                 ? "greater than or equal to \(length.lowerBound)"
-                : value.count > length.upperBound ? "less than or equal to \(length.upperBound)"
-                : "greater than or equal to \(length.lowerBound)"
+                : value.count > length.upperBound
+                    ? "less than or equal to \(length.upperBound)"
+                    : "greater than or equal to \(length.lowerBound)"
             self.add(value, at: path, "have length \(bound)")
         } else if let pattern, !pattern.matches(value) {
             self.add(value, at: path, "satisfy regular expression pattern: \(pattern.text)")
@@ -137,7 +141,8 @@ struct Violations {
         guard !self.messages.isEmpty else { return }
         let count = self.messages.count
         throw .validation(
-            "\(count) validation error\(count == 1 ? "" : "s") detected: " + self.messages.joined(separator: "; "))
+            "\(count) validation error\(count == 1 ? "" : "s") detected: " + self.messages.joined(separator: "; ")
+        )
     }
 }
 
@@ -171,7 +176,8 @@ enum Patterns {
                 return false
             }
             let path = parts[2].dropFirst(5)
-            return !path.isEmpty && path.unicodeScalars.allSatisfy { Self.isWord($0) || "+=,.@/-".unicodeScalars.contains($0) }
+            return !path.isEmpty
+                && path.unicodeScalars.allSatisfy { Self.isWord($0) || "+=,.@/-".unicodeScalars.contains($0) }
         }
     )
     /// `^arn:aws(-[a-z]+)?:sqs:[a-z0-9\-]+:\d{12}:[a-zA-Z0-9\-_]+$`: dead-letter queues.

@@ -77,7 +77,9 @@ final class ScheduleCatalog: Sendable {
     func removeGroup(_ key: GroupKey) {
         self.state.withLock { state in
             state.groups[key] = nil
-            state.schedules = state.schedules.filter { !($0.key.namespace == key.namespace && $0.key.group == key.name) }
+            state.schedules = state.schedules.filter {
+                !($0.key.namespace == key.namespace && $0.key.group == key.name)
+            }
         }
     }
 

@@ -71,16 +71,29 @@ enum ScheduleInput {
         }
         if let end {
             if end <= now { throw .validation("The EndDate you specify cannot be earlier than the current time.") }
-            if let start, end <= start { throw .validation("The EndDate you specify must be later than the StartDate.") }
+            if let start, end <= start {
+                throw .validation("The EndDate you specify must be later than the StartDate.")
+            }
         }
         try Self.check(target)
 
         return ScheduleDefinition(
-            name: name, group: group ?? ScheduleGroupDefinition.defaultName, expression: expression,
-            timeZone: timeZone, startMillis: start, endMillis: end,
+            name: name,
+            group: group ?? ScheduleGroupDefinition.defaultName,
+            expression: expression,
+            timeZone: timeZone,
+            startMillis: start,
+            endMillis: end,
             flexible: ScheduleDefinition.FlexibleWindow(maximumMinutes: mode == "FLEXIBLE" ? minutes : nil),
-            enabled: state != "DISABLED", description: description, deleteAfterCompletion: action == "DELETE",
-            kmsKeyARN: kms, target: target, clientToken: token, createdMillis: now, modifiedMillis: now)
+            enabled: state != "DISABLED",
+            description: description,
+            deleteAfterCompletion: action == "DELETE",
+            kmsKeyARN: kms,
+            target: target,
+            clientToken: token,
+            createdMillis: now,
+            modifiedMillis: now
+        )
     }
 
     /// The parameter blocks Nimbus reads; the others are kept as given and echoed.
@@ -119,11 +132,17 @@ enum ScheduleInput {
         violations.check(source, at: "target.eventBridgeParameters.source", length: 1...256)
         guard let arn, let role else { return nil }
         return ScheduleTarget(
-            arn: arn, roleARN: role, input: input,
+            arn: arn,
+            roleARN: role,
+            input: input,
             maximumEventAgeSeconds: age ?? ScheduleTarget.defaultMaximumEventAgeSeconds,
-            maximumRetryAttempts: attempts ?? ScheduleTarget.defaultMaximumRetryAttempts, deadLetterARN: deadLetterARN,
-            messageGroupID: groupID, detailType: detailType, source: source,
-            extras: body.members.filter { !Self.knownTargetMembers.contains($0.key) && !$0.value.isNull })
+            maximumRetryAttempts: attempts ?? ScheduleTarget.defaultMaximumRetryAttempts,
+            deadLetterARN: deadLetterARN,
+            messageGroupID: groupID,
+            detailType: detailType,
+            source: source,
+            extras: body.members.filter { !Self.knownTargetMembers.contains($0.key) && !$0.value.isNull }
+        )
     }
 
     /// What Nimbus can deliver to.

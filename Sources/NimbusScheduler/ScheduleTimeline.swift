@@ -22,7 +22,10 @@ struct ScheduleTimeline: Sendable {
     var isOneTime: Bool { self.expression.isOneTime }
 
     init(
-        expression: ScheduleExpression, timeZone: TimeZone, startMillis: Int64?, endMillis: Int64?,
+        expression: ScheduleExpression,
+        timeZone: TimeZone,
+        startMillis: Int64?,
+        endMillis: Int64?,
         createdMillis: Int64
     ) {
         self.expression = expression
@@ -39,8 +42,12 @@ struct ScheduleTimeline: Sendable {
             let zone = TimeZone(identifier: definition.timeZone ?? "UTC")
         else { return nil }
         self.init(
-            expression: expression, timeZone: zone, startMillis: definition.startMillis,
-            endMillis: definition.endMillis, createdMillis: definition.createdMillis)
+            expression: expression,
+            timeZone: zone,
+            startMillis: definition.startMillis,
+            endMillis: definition.endMillis,
+            createdMillis: definition.createdMillis
+        )
     }
 
     /// The first occurrence at or after `instant` within the schedule's dates; nil when none is left.
@@ -51,7 +58,8 @@ struct ScheduleTimeline: Sendable {
         let candidate: Int64?
         if self.expression.isRate {
             candidate =
-                self.anchorMillis >= instant ? self.anchorMillis : self.fire(after: instant - 1, anchor: self.anchorMillis)
+                self.anchorMillis >= instant
+                ? self.anchorMillis : self.fire(after: instant - 1, anchor: self.anchorMillis)
         } else {
             candidate = self.fire(after: max(instant, self.startMillis ?? instant) - 1, anchor: nil)
         }
@@ -62,7 +70,10 @@ struct ScheduleTimeline: Sendable {
 
     func fire(after millis: Int64, anchor: Int64?) -> Int64? {
         let next = self.expression.nextFire(
-            after: Self.date(millis), timeZone: self.timeZone, anchor: anchor.map(Self.date))
+            after: Self.date(millis),
+            timeZone: self.timeZone,
+            anchor: anchor.map(Self.date)
+        )
         return next.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 

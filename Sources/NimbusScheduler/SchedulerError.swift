@@ -31,7 +31,12 @@ struct SchedulerError: Error, Sendable, Equatable, ServiceErrorConvertible {
     }
 
     var serviceError: ServiceError {
-        ServiceError(code: self.code.rawValue, status: self.code.status, message: self.message, messageMember: "Message")
+        ServiceError(
+            code: self.code.rawValue,
+            status: self.code.status,
+            message: self.message,
+            messageMember: "Message"
+        )
     }
 
     static func validation(_ message: String) -> SchedulerError { SchedulerError(.validation, message) }
@@ -57,5 +62,7 @@ struct SchedulerError: Error, Sendable, Equatable, ServiceErrorConvertible {
     /// Two changes of one schedule or group at once: the second is refused, as AWS refuses changes that "can cause an
     /// inconsistent state".
     static let concurrentModification = SchedulerError(
-        .conflict, "Updating or deleting the resource can cause an inconsistent state. Please try again.")
+        .conflict,
+        "Updating or deleting the resource can cause an inconsistent state. Please try again."
+    )
 }

@@ -7,7 +7,11 @@ public protocol SchedulerQueues: Sendable {
     /// - Throws: ``TargetRefusal`` when the queue refuses the message for good (it does not exist, the message is
     ///   invalid); any other error is taken as transient and retried.
     func send(
-        queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
     ) async throws
 }
 
@@ -25,13 +29,20 @@ public struct TargetRefusal: Error, Sendable, Equatable {
 
 extension SQSService: SchedulerQueues {
     public func send(
-        queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
     ) async throws {
         do {
             _ = try await self.send(
-                queueARN: queueARN, body: body,
+                queueARN: queueARN,
+                body: body,
                 messageAttributes: attributes.mapValues { MessageAttributeValue(dataType: "String", stringValue: $0) },
-                groupID: groupID, deduplicationID: deduplicationID)
+                groupID: groupID,
+                deduplicationID: deduplicationID
+            )
         } catch let error as SQSError where error.status < 500 {
             throw TargetRefusal(code: error.code, message: error.message)
         }

@@ -27,11 +27,21 @@ extension SchedulerService {
             }
             let now = self.clock()
             let group = ScheduleGroupDefinition(
-                name: name, tags: tags ?? [], clientToken: token, createdMillis: now, modifiedMillis: now)
+                name: name,
+                tags: tags ?? [],
+                clientToken: token,
+                createdMillis: now,
+                modifiedMillis: now
+            )
             do {
                 try await self.store.insertGroup(
                     ScheduleGroupRecord(
-                        namespace: namespace, name: name, document: try Documents.encode(group), createdMillis: now))
+                        namespace: namespace,
+                        name: name,
+                        document: try Documents.encode(group),
+                        createdMillis: now
+                    )
+                )
             } catch ScheduleStoreError.exists {
                 throw SchedulerError.groupExists(name)
             }
@@ -54,7 +64,12 @@ extension SchedulerService {
         let name = request.label("Name")
         var violations = Violations()
         violations.check(name, at: "name", length: 1...64, pattern: Patterns.name)
-        violations.check(request.queryValue("clientToken"), at: "clientToken", length: 1...64, pattern: Patterns.clientToken)
+        violations.check(
+            request.queryValue("clientToken"),
+            at: "clientToken",
+            length: 1...64,
+            pattern: Patterns.clientToken
+        )
         try violations.check()
         guard name != ScheduleGroupDefinition.defaultName else {
             throw SchedulerError.validation("The default schedule group cannot be deleted.")
@@ -149,14 +164,21 @@ extension SchedulerService {
         group.modifiedMillis = self.clock()
         try await self.store.updateGroup(
             ScheduleGroupRecord(
-                namespace: key.namespace, name: key.name, document: try Documents.encode(group),
-                createdMillis: group.createdMillis))
+                namespace: key.namespace,
+                name: key.name,
+                document: try Documents.encode(group),
+                createdMillis: group.createdMillis
+            )
+        )
         self.catalog.putGroup(key, group)
     }
 
     /// A `Tags` list (`[{"Key", "Value"}]`, at most 200, keys 1–128 and values 1–256 characters), duplicates
     /// keeping the last value; nil when absent.
-    static func tags(_ body: RequestBody, _ violations: inout Violations) throws(SchedulerError)
+    static func tags(
+        _ body: RequestBody,
+        _ violations: inout Violations
+    ) throws(SchedulerError)
         -> [ScheduleGroupDefinition.Tag]?
     {
         guard let list = try body.array("Tags") else { return nil }

@@ -65,21 +65,28 @@ extension SchedulerService {
                 self.lastErrors.set(key, nil)
             }
             resolution = policy.resolve(
-                scheduled: scheduled, attempt: attempt, outcome: outcome, now: now,
-                lastFired: entry.firing.lastFiredMillis)
+                scheduled: scheduled,
+                attempt: attempt,
+                outcome: outcome,
+                now: now,
+                lastFired: entry.firing.lastFiredMillis
+            )
             if let deadLetter = resolution.deadLetter {
                 await self.sendDeadLetter(deadLetter, firing)
             } else if case .failed(let code, _) = outcome {
                 self.logger.notice(
                     "Scheduler delivery failed; retrying",
-                    metadata: ["scheduler.schedule": "\(arn)", "scheduler.attempt": "\(attempt)", "error": "\(code)"])
+                    metadata: ["scheduler.schedule": "\(arn)", "scheduler.attempt": "\(attempt)", "error": "\(code)"]
+                )
             }
         case .skip(let scheduled):
             self.logger.warning(
-                "Scheduler occurrence missed while the server was down; not replayed",
-                metadata: ["scheduler.schedule": "\(arn)", "scheduler.scheduled": "\(Self.isoSeconds(scheduled))"])
+                "Scheduler occurrence reached too late (the server was down); not replayed",
+                metadata: ["scheduler.schedule": "\(arn)", "scheduler.scheduled": "\(Self.isoSeconds(scheduled))"]
+            )
             resolution = FiringPolicy.Resolution(
-                firing: policy.advance(from: scheduled, now: now, lastFired: scheduled))
+                firing: policy.advance(from: scheduled, now: now, lastFired: scheduled)
+            )
         case .expire(let scheduled, let attempts):
             let last =
                 self.lastErrors.get(key)
@@ -88,10 +95,16 @@ extension SchedulerService {
             let firing = Firing(definition: entry.definition, arn: arn, scheduled: scheduled, attempt: attempts)
             await self.sendDeadLetter(
                 FiringPolicy.DeadLetter(
-                    code: last.code, message: last.message, retryAttempts: max(attempts - 1, 0),
-                    exhaustedCondition: "MaximumEventAgeInSeconds"), firing)
+                    code: last.code,
+                    message: last.message,
+                    retryAttempts: max(attempts - 1, 0),
+                    exhaustedCondition: "MaximumEventAgeInSeconds"
+                ),
+                firing
+            )
             resolution = FiringPolicy.Resolution(
-                firing: policy.advance(from: scheduled, now: now, lastFired: scheduled))
+                firing: policy.advance(from: scheduled, now: now, lastFired: scheduled)
+            )
         }
         await self.record(key, revision: entry.revision, resolution.firing)
     }
@@ -106,14 +119,19 @@ extension SchedulerService {
         do {
             if let firing {
                 try await self.store.recordFiring(
-                    namespace: key.namespace, group: key.group, name: key.name, firing: firing)
+                    namespace: key.namespace,
+                    group: key.group,
+                    name: key.name,
+                    firing: firing
+                )
             } else {
                 try await self.store.deleteSchedule(namespace: key.namespace, group: key.group, name: key.name)
             }
         } catch {
             self.logger.error(
                 "Scheduler firing state not stored",
-                metadata: ["scheduler.group": "\(key.group)", "scheduler.schedule": "\(key.name)", "error": "\(error)"])
+                metadata: ["scheduler.group": "\(key.group)", "scheduler.schedule": "\(key.name)", "error": "\(error)"]
+            )
         }
         if let firing {
             _ = self.catalog.setFiring(key, revision: revision, firing)
@@ -121,7 +139,8 @@ extension SchedulerService {
             self.catalog.removeSchedule(key)
             self.logger.info(
                 "Scheduler schedule deleted after completion",
-                metadata: ["scheduler.group": "\(key.group)", "scheduler.schedule": "\(key.name)"])
+                metadata: ["scheduler.group": "\(key.group)", "scheduler.schedule": "\(key.name)"]
+            )
         }
     }
 
@@ -150,7 +169,9 @@ extension SchedulerService {
                 input
                 .replacingOccurrences(of: "<aws.scheduler.schedule-arn>", with: self.arn)
                 .replacingOccurrences(
-                    of: "<aws.scheduler.scheduled-time>", with: SchedulerService.isoSeconds(self.scheduled))
+                    of: "<aws.scheduler.scheduled-time>",
+                    with: SchedulerService.isoSeconds(self.scheduled)
+                )
                 .replacingOccurrences(of: "<aws.scheduler.execution-id>", with: self.executionID)
                 .replacingOccurrences(of: "<aws.scheduler.attempt-number>", with: String(self.attempt))
         }
@@ -162,31 +183,48 @@ extension SchedulerService {
         do {
             switch target.kind {
             case .function?:
-                guard let functions else { throw TargetRefusal(code: "ResourceNotFoundException", message: "Lambda is not available.") }
+                guard let functions else {
+                    throw TargetRefusal(code: "ResourceNotFoundException", message: "Lambda is not available.")
+                }
                 guard JSONValue.parse(Array(payload.utf8)) != nil else {
                     throw TargetRefusal(
                         code: NimbusError.Code.invalidRequestContent.rawValue,
-                        message: "Could not parse request body into json: the schedule's Input is not JSON.")
+                        message: "Could not parse request body into json: the schedule's Input is not JSON."
+                    )
                 }
                 // Scheduler invokes with the target's execution role, not through the function's resource policy;
                 // see docs/scheduler.md.
                 try await functions.enqueue(
                     TriggeredInvocation(
-                        function: target.arn, namespace: namespace, payload: ByteBuffer(string: payload),
-                        principal: "scheduler.amazonaws.com", sourceARN: firing.arn,
-                        sourceAccount: namespace.accountID, requestID: firing.executionID))
+                        function: target.arn,
+                        namespace: namespace,
+                        payload: ByteBuffer(string: payload),
+                        principal: "scheduler.amazonaws.com",
+                        sourceARN: firing.arn,
+                        sourceAccount: namespace.accountID,
+                        requestID: firing.executionID
+                    )
+                )
             case .queue?:
-                guard let queues else { throw TargetRefusal(code: "QueueDoesNotExist", message: "SQS is not available.") }
+                guard let queues else {
+                    throw TargetRefusal(code: "QueueDoesNotExist", message: "SQS is not available.")
+                }
                 try await queues.send(
-                    queueARN: target.arn, body: payload, attributes: [:], groupID: target.messageGroupID,
-                    deduplicationID: target.messageGroupID == nil ? nil : firing.executionID)
+                    queueARN: target.arn,
+                    body: payload,
+                    attributes: [:],
+                    groupID: target.messageGroupID,
+                    deduplicationID: target.messageGroupID == nil ? nil : firing.executionID
+                )
             case .eventBus?:
                 guard let events, let detailType = target.detailType, let source = target.source else {
                     throw TargetRefusal(code: "ResourceNotFoundException", message: "EventBridge is not available.")
                 }
                 try await events.publish(
                     PublishedEvent(source: source, detailType: detailType, detail: payload, resources: [firing.arn]),
-                    busARN: target.arn, namespace: namespace)
+                    busARN: target.arn,
+                    namespace: namespace
+                )
             case nil:
                 throw TargetRefusal(code: "ValidationException", message: "Nimbus cannot deliver to \(target.arn).")
             }
@@ -216,7 +254,10 @@ extension SchedulerService {
             "error": "\(deadLetter.code): \(deadLetter.message)",
         ]
         guard let queueARN = firing.definition.target.deadLetterARN else {
-            self.logger.warning("Scheduler firing dropped: delivery failed and there is no dead-letter queue", metadata: metadata)
+            self.logger.warning(
+                "Scheduler firing dropped: delivery failed and there is no dead-letter queue",
+                metadata: metadata
+            )
             return
         }
         let (body, truncated) = Self.truncated(firing.payload, toBytes: Self.deadLetterBodyBytes)
@@ -233,7 +274,13 @@ extension SchedulerService {
         if let condition = deadLetter.exhaustedCondition { attributes["EXHAUSTED_RETRY_CONDITION"] = condition }
         do {
             guard let queues else { throw TargetRefusal(code: "QueueDoesNotExist", message: "SQS is not available.") }
-            try await queues.send(queueARN: queueARN, body: body, attributes: attributes, groupID: nil, deduplicationID: nil)
+            try await queues.send(
+                queueARN: queueARN,
+                body: body,
+                attributes: attributes,
+                groupID: nil,
+                deduplicationID: nil
+            )
             self.logger.notice("Scheduler firing sent to its dead-letter queue", metadata: metadata)
         } catch {
             var metadata = metadata

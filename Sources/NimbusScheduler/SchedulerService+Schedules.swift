@@ -12,7 +12,9 @@ extension SchedulerService {
             ServiceOperation(name, HTTPBinding(method, uri)) { [self] request in try await handler(self, request) }
         }
         return ServiceDefinition(
-            name: "scheduler", signingNames: ["scheduler"], wire: .restJSON,
+            name: "scheduler",
+            signingNames: ["scheduler"],
+            wire: .restJSON,
             operations: [
                 op("CreateSchedule", "POST", "/schedules/{Name}") { try await $0.createSchedule($1) },
                 op("GetSchedule", "GET", "/schedules/{Name}") { try await $0.getSchedule($1) },
@@ -26,7 +28,8 @@ extension SchedulerService {
                 op("TagResource", "POST", "/tags/{ResourceArn}") { try await $0.tagResource($1) },
                 op("UntagResource", "DELETE", "/tags/{ResourceArn}") { try await $0.untagResource($1) },
                 op("ListTagsForResource", "GET", "/tags/{ResourceArn}") { try await $0.listTags($1) },
-            ])
+            ]
+        )
     }
 
     // MARK: Schedules
@@ -51,8 +54,14 @@ extension SchedulerService {
             do {
                 try await self.store.insertSchedule(
                     ScheduleRecord(
-                        namespace: namespace, group: definition.group, name: definition.name,
-                        document: try Documents.encode(definition), createdMillis: now, firing: firing))
+                        namespace: namespace,
+                        group: definition.group,
+                        name: definition.name,
+                        document: try Documents.encode(definition),
+                        createdMillis: now,
+                        firing: firing
+                    )
+                )
             } catch ScheduleStoreError.exists {
                 throw SchedulerError.scheduleExists(definition.name)
             }
@@ -60,7 +69,9 @@ extension SchedulerService {
         }
         self.doorbell.ring()
         return .document(
-            200, ["ScheduleArn": .string(ScheduleARN.schedule(namespace, group: definition.group, name: definition.name))])
+            200,
+            ["ScheduleArn": .string(ScheduleARN.schedule(namespace, group: definition.group, name: definition.name))]
+        )
     }
 
     func getSchedule(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -88,15 +99,22 @@ extension SchedulerService {
             let firing = self.policy(definition).start(now: now, lastFired: existing.firing.lastFiredMillis)
             try await self.store.replaceSchedule(
                 ScheduleRecord(
-                    namespace: namespace, group: definition.group, name: definition.name,
-                    document: try Documents.encode(definition), createdMillis: definition.createdMillis,
-                    firing: firing))
+                    namespace: namespace,
+                    group: definition.group,
+                    name: definition.name,
+                    document: try Documents.encode(definition),
+                    createdMillis: definition.createdMillis,
+                    firing: firing
+                )
+            )
             self.catalog.putSchedule(key, definition, firing: firing)
             self.lastErrors.set(key, nil)
         }
         self.doorbell.ring()
         return .document(
-            200, ["ScheduleArn": .string(ScheduleARN.schedule(namespace, group: definition.group, name: definition.name))])
+            200,
+            ["ScheduleArn": .string(ScheduleARN.schedule(namespace, group: definition.group, name: definition.name))]
+        )
     }
 
     func deleteSchedule(_ request: ServiceRequest) async throws -> ServiceResponse {
@@ -104,7 +122,12 @@ extension SchedulerService {
         let group = request.queryValue("groupName") ?? ScheduleGroupDefinition.defaultName
         try Self.checkAddress(name: name, group: group)
         var violations = Violations()
-        violations.check(request.queryValue("clientToken"), at: "clientToken", length: 1...64, pattern: Patterns.clientToken)
+        violations.check(
+            request.queryValue("clientToken"),
+            at: "clientToken",
+            length: 1...64,
+            pattern: Patterns.clientToken
+        )
         try violations.check()
         let key = ScheduleKey(namespace: request.namespace, group: group, name: name)
         try await self.control.run {

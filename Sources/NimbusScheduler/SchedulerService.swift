@@ -39,17 +39,30 @@ public final class SchedulerService: Service, Sendable {
     ///   - queues: SQS, for queue targets and dead-letter queues (nil: those fail, logged).
     ///   - events: EventBridge, for event bus targets (nil: those fail, dead-lettered).
     public convenience init(
-        store: any ScheduleStore, functions: (any FunctionInvoking)?, queues: (any SchedulerQueues)?,
-        events: (any EventPublishing)?, logger: Logger
+        store: any ScheduleStore,
+        functions: (any FunctionInvoking)?,
+        queues: (any SchedulerQueues)?,
+        events: (any EventPublishing)?,
+        logger: Logger
     ) {
         self.init(
-            store: store, functions: functions, queues: queues, events: events, logger: logger,
-            clock: { Timestamp.nowMillis() }, random: { Int64.random(in: 0..<max($0, 1)) })
+            store: store,
+            functions: functions,
+            queues: queues,
+            events: events,
+            logger: logger,
+            clock: { Timestamp.nowMillis() },
+            random: { Int64.random(in: 0..<max($0, 1)) }
+        )
     }
 
     init(
-        store: any ScheduleStore, functions: (any FunctionInvoking)?, queues: (any SchedulerQueues)?,
-        events: (any EventPublishing)?, logger: Logger, clock: @escaping @Sendable () -> Int64,
+        store: any ScheduleStore,
+        functions: (any FunctionInvoking)?,
+        queues: (any SchedulerQueues)?,
+        events: (any EventPublishing)?,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64,
         random: @escaping @Sendable (Int64) -> Int64
     ) {
         self.store = store
@@ -73,22 +86,26 @@ public final class SchedulerService: Service, Sendable {
                 // One unreadable group must not keep the server from starting; it stays in the store, unserved.
                 self.logger.error(
                     "Scheduler group not loaded",
-                    metadata: ["scheduler.group": "\(record.name)", "error": "\(error)"])
+                    metadata: ["scheduler.group": "\(record.name)", "error": "\(error)"]
+                )
             }
         }
         for record in try await self.store.loadSchedules() {
             do {
                 let definition = try Documents.decode(ScheduleDefinition.self, record.document)
                 self.catalog.putSchedule(
-                    ScheduleKey(namespace: record.namespace, group: record.group, name: record.name), definition,
-                    firing: record.firing)
+                    ScheduleKey(namespace: record.namespace, group: record.group, name: record.name),
+                    definition,
+                    firing: record.firing
+                )
             } catch {
                 self.logger.error(
                     "Scheduler schedule not loaded",
                     metadata: [
                         "scheduler.group": "\(record.group)", "scheduler.schedule": "\(record.name)",
                         "error": "\(error)",
-                    ])
+                    ]
+                )
             }
         }
         self.doorbell.ring()
@@ -114,12 +131,21 @@ public final class SchedulerService: Service, Sendable {
         if let group = self.catalog.group(key) { return group }
         let now = self.clock()
         let group = ScheduleGroupDefinition(
-            name: ScheduleGroupDefinition.defaultName, tags: [], clientToken: nil, createdMillis: now,
-            modifiedMillis: now)
+            name: ScheduleGroupDefinition.defaultName,
+            tags: [],
+            clientToken: nil,
+            createdMillis: now,
+            modifiedMillis: now
+        )
         do {
             try await self.store.insertGroup(
                 ScheduleGroupRecord(
-                    namespace: namespace, name: group.name, document: try Documents.encode(group), createdMillis: now))
+                    namespace: namespace,
+                    name: group.name,
+                    document: try Documents.encode(group),
+                    createdMillis: now
+                )
+            )
         } catch ScheduleStoreError.exists {
             // Written by an earlier run whose catalog did not load it: keep going with this one.
         }

@@ -15,11 +15,15 @@ public struct SQLiteScheduleStore: ScheduleStore {
         try await self.database.pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT account, region, name, document, created_at FROM scheduler_groups ORDER BY created_at, rowid"
+                sql:
+                    "SELECT account, region, name, document, created_at FROM scheduler_groups ORDER BY created_at, rowid"
             ).map { row in
                 ScheduleGroupRecord(
-                    namespace: AccountContext(region: row["region"], accountID: row["account"]), name: row["name"],
-                    document: row["document"], createdMillis: row["created_at"])
+                    namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                    name: row["name"],
+                    document: row["document"],
+                    createdMillis: row["created_at"]
+                )
             }
         }
     }
@@ -36,11 +40,17 @@ public struct SQLiteScheduleStore: ScheduleStore {
             ).map { row in
                 ScheduleRecord(
                     namespace: AccountContext(region: row["region"], accountID: row["account"]),
-                    group: row["group_name"], name: row["name"], document: row["document"],
+                    group: row["group_name"],
+                    name: row["name"],
+                    document: row["document"],
                     createdMillis: row["created_at"],
                     firing: ScheduleFiring(
-                        scheduledMillis: row["scheduled_at"], dueMillis: row["due_at"], attempts: row["attempts"],
-                        lastFiredMillis: row["last_fired_at"]))
+                        scheduledMillis: row["scheduled_at"],
+                        dueMillis: row["due_at"],
+                        attempts: row["attempts"],
+                        lastFiredMillis: row["last_fired_at"]
+                    )
+                )
             }
         }
     }
@@ -55,7 +65,8 @@ public struct SQLiteScheduleStore: ScheduleStore {
                 arguments: [
                     record.namespace.accountID, record.namespace.region, record.name, record.document,
                     record.createdMillis,
-                ])
+                ]
+            )
             return db.changesCount == 1
         }
         if !inserted { throw ScheduleStoreError.exists(record.name) }
@@ -65,7 +76,8 @@ public struct SQLiteScheduleStore: ScheduleStore {
         try await self.database.pool.write { db in
             try db.execute(
                 sql: "UPDATE scheduler_groups SET document = ? WHERE account = ? AND region = ? AND name = ?",
-                arguments: [record.document, record.namespace.accountID, record.namespace.region, record.name])
+                arguments: [record.document, record.namespace.accountID, record.namespace.region, record.name]
+            )
         }
     }
 
@@ -73,10 +85,12 @@ public struct SQLiteScheduleStore: ScheduleStore {
         try await self.database.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM scheduler_schedules WHERE account = ? AND region = ? AND group_name = ?",
-                arguments: [namespace.accountID, namespace.region, name])
+                arguments: [namespace.accountID, namespace.region, name]
+            )
             try db.execute(
                 sql: "DELETE FROM scheduler_groups WHERE account = ? AND region = ? AND name = ?",
-                arguments: [namespace.accountID, namespace.region, name])
+                arguments: [namespace.accountID, namespace.region, name]
+            )
         }
     }
 
@@ -93,7 +107,8 @@ public struct SQLiteScheduleStore: ScheduleStore {
                     record.namespace.accountID, record.namespace.region, record.group, record.name, record.document,
                     record.createdMillis, record.firing.scheduledMillis, record.firing.dueMillis,
                     record.firing.attempts, record.firing.lastFiredMillis,
-                ])
+                ]
+            )
             return db.changesCount == 1
         }
         if !inserted { throw ScheduleStoreError.exists(record.name) }
@@ -111,7 +126,8 @@ public struct SQLiteScheduleStore: ScheduleStore {
                     record.document, record.firing.scheduledMillis, record.firing.dueMillis, record.firing.attempts,
                     record.firing.lastFiredMillis, record.namespace.accountID, record.namespace.region, record.group,
                     record.name,
-                ])
+                ]
+            )
         }
     }
 
@@ -119,11 +135,17 @@ public struct SQLiteScheduleStore: ScheduleStore {
         try await self.database.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM scheduler_schedules WHERE account = ? AND region = ? AND group_name = ? AND name = ?",
-                arguments: [namespace.accountID, namespace.region, group, name])
+                arguments: [namespace.accountID, namespace.region, group, name]
+            )
         }
     }
 
-    public func recordFiring(namespace: AccountContext, group: String, name: String, firing: ScheduleFiring)
+    public func recordFiring(
+        namespace: AccountContext,
+        group: String,
+        name: String,
+        firing: ScheduleFiring
+    )
         async throws
     {
         try await self.database.pool.write { db in
@@ -135,7 +157,8 @@ public struct SQLiteScheduleStore: ScheduleStore {
                 arguments: [
                     firing.scheduledMillis, firing.dueMillis, firing.attempts, firing.lastFiredMillis,
                     namespace.accountID, namespace.region, group, name,
-                ])
+                ]
+            )
         }
     }
 }

@@ -54,7 +54,11 @@ public struct ScheduleRecord: Sendable, Equatable {
     public var firing: ScheduleFiring
 
     public init(
-        namespace: AccountContext, group: String, name: String, document: String, createdMillis: Int64,
+        namespace: AccountContext,
+        group: String,
+        name: String,
+        document: String,
+        createdMillis: Int64,
         firing: ScheduleFiring
     ) {
         self.namespace = namespace

@@ -6,12 +6,22 @@ import Testing
 
 /// The definition as the edge's router sees it: botocore's URIs for `scheduler` reach their operations.
 @Suite struct EdgeRoutingTests {
-    func route(_ method: String, _ segments: [String], signing: String? = "scheduler") throws -> (String, [String: String])? {
+    func route(
+        _ method: String,
+        _ segments: [String],
+        signing: String? = "scheduler"
+    ) throws -> (String, [String: String])? {
         let h = try Harness()
         defer { h.cleanUp() }
         let head = Router.Head(
-            method: method, segments: segments, query: [], host: "127.0.0.1:9000", target: nil, signingName: signing,
-            isSandbox: false)
+            method: method,
+            segments: segments,
+            query: [],
+            host: "127.0.0.1:9000",
+            target: nil,
+            signingName: signing,
+            isSandbox: false
+        )
         guard case .success(let route) = Router(services: [h.service.definition]).route(head),
             let operation = route.operation
         else { return nil }

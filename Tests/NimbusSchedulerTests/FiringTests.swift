@@ -48,7 +48,10 @@ import Testing
         #expect(h.functions.invocations.count == 1)
         // An update does not bring back an occurrence that fired.
         try await restarted.call(
-            "UpdateSchedule", labels: ["Name": "once"], body: Harness.schedule("at(2030-01-01T00:05:00)", input: nil))
+            "UpdateSchedule",
+            labels: ["Name": "once"],
+            body: Harness.schedule("at(2030-01-01T00:05:00)", input: nil)
+        )
         await restarted.run(at: Harness.at(710))
         #expect(h.functions.invocations.count == 1)
     }
@@ -71,7 +74,9 @@ import Testing
         let h = try Harness()
         defer { h.cleanUp() }
         try await h.create(
-            "later", Harness.schedule("rate(5 minutes)", ["StartDate": .number(Double(Harness.at(3600)) / 1000)]))
+            "later",
+            Harness.schedule("rate(5 minutes)", ["StartDate": .number(Double(Harness.at(3600)) / 1000)])
+        )
         await h.run(at: Harness.at(3599))
         #expect(h.functions.invocations.isEmpty)
         await h.run(at: Harness.at(3600))
@@ -84,7 +89,8 @@ import Testing
         defer { h.cleanUp() }
         try await h.create(
             "morning",
-            Harness.schedule("cron(0 9 * * ? *)", ["ScheduleExpressionTimezone": "America/New_York"]))
+            Harness.schedule("cron(0 9 * * ? *)", ["ScheduleExpressionTimezone": "America/New_York"])
+        )
         // 09:00 EST is 14:00 UTC.
         #expect(await h.service.fireDue(at: Harness.start) == Harness.at(14 * 3600))
         await h.run(at: Harness.at(14 * 3600 - 1))
@@ -100,7 +106,11 @@ import Testing
         let definition = try ScheduleInput.parse(
             RequestBody(
                 members: Harness.schedule("cron(0 9 * * ? *)", ["ScheduleExpressionTimezone": "America/New_York"])
-                    .objectValue ?? [:]), name: "dst", now: Harness.start)
+                    .objectValue ?? [:]
+            ),
+            name: "dst",
+            now: Harness.start
+        )
         let timeline = try #require(ScheduleTimeline(definition))
         let march10 = Harness.start + Int64(68) * 86_400_000
         #expect(timeline.first(atOrAfter: march10) == march10 + 13 * 3_600_000)
@@ -111,7 +121,10 @@ import Testing
         let h = try Harness()
         defer { h.cleanUp() }
         let end: JSONValue = .number(Double(Harness.at(900)) / 1000)
-        try await h.create("deleted", Harness.schedule("rate(10 minutes)", ["EndDate": end, "ActionAfterCompletion": "DELETE"]))
+        try await h.create(
+            "deleted",
+            Harness.schedule("rate(10 minutes)", ["EndDate": end, "ActionAfterCompletion": "DELETE"])
+        )
         try await h.create("kept", Harness.schedule("rate(10 minutes)", ["EndDate": end]))
         await h.run(at: Harness.start)
         await h.run(at: Harness.at(600))
@@ -139,7 +152,10 @@ import Testing
         try await h.create(
             "flex",
             Harness.schedule(
-                "at(2030-01-01T01:00:00)", ["FlexibleTimeWindow": ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15]]))
+                "at(2030-01-01T01:00:00)",
+                ["FlexibleTimeWindow": ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15]]
+            )
+        )
         await h.run(at: Harness.at(3600))
         #expect(h.functions.invocations.isEmpty)
         #expect(try await h.store.loadSchedules().first?.firing.dueMillis == Harness.at(3690))
@@ -201,7 +217,10 @@ import Testing
         try await h.create(
             "once",
             Harness.schedule(
-                "at(2030-01-01T00:05:00)", target: ["DeadLetterConfig": ["Arn": .string(Harness.deadLetters)]]))
+                "at(2030-01-01T00:05:00)",
+                target: ["DeadLetterConfig": ["Arn": .string(Harness.deadLetters)]]
+            )
+        )
         h.functions.fail(NimbusError(.resourceNotFound, "Function not found: \(Harness.function)"))
         await h.run(at: Harness.at(300))
         #expect(h.functions.invocations.isEmpty)
@@ -229,7 +248,8 @@ import Testing
         defer { h.cleanUp() }
         try await h.create(
             "once",
-            Harness.schedule("at(2030-01-01T00:05:00)", input: #"{"attempt":"<aws.scheduler.attempt-number>"}"#))
+            Harness.schedule("at(2030-01-01T00:05:00)", input: #"{"attempt":"<aws.scheduler.attempt-number>"}"#)
+        )
         h.functions.fail(NimbusError(.service, "The database is busy."))
         await h.run(at: Harness.at(300))
         #expect(h.functions.invocations.isEmpty)
@@ -249,7 +269,9 @@ import Testing
                 target: [
                     "RetryPolicy": ["MaximumRetryAttempts": 2],
                     "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
-                ]))
+                ]
+            )
+        )
         let busy = NimbusError(.service, "The database is busy.")
         h.functions.fail(busy, busy, busy)
         await h.run(at: Harness.at(300))
@@ -287,16 +309,23 @@ import Testing
         try await h.create(
             "to-queue",
             Harness.schedule(
-                "at(2030-01-01T00:05:00)", target: ["Arn": .string(queue), "SqsParameters": ["MessageGroupId": "g"]]))
+                "at(2030-01-01T00:05:00)",
+                target: ["Arn": .string(queue), "SqsParameters": ["MessageGroupId": "g"]]
+            )
+        )
         let bus = "arn:aws:events:us-east-1:123456789012:event-bus/default"
         try await h.create(
             "to-bus",
             Harness.schedule(
                 "at(2030-01-01T00:05:00)",
-                target: ["Arn": .string(bus), "EventBridgeParameters": ["DetailType": "Tick", "Source": "my.app"]]))
+                target: ["Arn": .string(bus), "EventBridgeParameters": ["DetailType": "Tick", "Source": "my.app"]]
+            )
+        )
         let fifo = await h.failure(
-            "CreateSchedule", labels: ["Name": "x"],
-            body: Harness.schedule("rate(1 hour)", target: ["Arn": .string(queue)]))
+            "CreateSchedule",
+            labels: ["Name": "x"],
+            body: Harness.schedule("rate(1 hour)", target: ["Arn": .string(queue)])
+        )
         #expect(fifo?.code == "ValidationException")
         await h.run(at: Harness.at(300))
         let message = try #require(h.queues.sent.first)
@@ -306,9 +335,17 @@ import Testing
         #expect(message.deduplicationID != nil)
         let (event, busARN) = try #require(h.events.events.withLock { $0.first })
         #expect(busARN == bus)
-        #expect(event == PublishedEvent(source: "my.app", detailType: "Tick", detail: #"{"job":"report"}"#, resources: [
-            "arn:aws:scheduler:us-east-1:123456789012:schedule/default/to-bus"
-        ]))
+        #expect(
+            event
+                == PublishedEvent(
+                    source: "my.app",
+                    detailType: "Tick",
+                    detail: #"{"job":"report"}"#,
+                    resources: [
+                        "arn:aws:scheduler:us-east-1:123456789012:schedule/default/to-bus"
+                    ]
+                )
+        )
         #expect(h.functions.invocations.isEmpty)
     }
 

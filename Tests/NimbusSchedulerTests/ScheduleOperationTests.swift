@@ -18,8 +18,11 @@ import Testing
                     "ActionAfterCompletion": "DELETE", "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abc-1",
                 ],
                 target: [
-                    "RetryPolicy": ["MaximumRetryAttempts": 3], "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
-                ]))
+                    "RetryPolicy": ["MaximumRetryAttempts": 3],
+                    "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
+                ]
+            )
+        )
         #expect(created == ["ScheduleArn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/nightly"])
 
         let got = try await h.get("nightly")
@@ -42,7 +45,8 @@ import Testing
                     "Input": #"{"job":"report"}"#,
                     "RetryPolicy": ["MaximumEventAgeInSeconds": 86_400, "MaximumRetryAttempts": 3],
                     "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
-                ])
+                ]
+        )
         #expect(got["StartDate"] == nil)
 
         let listed = try await h.call("ListSchedules").document
@@ -57,7 +61,8 @@ import Testing
                             "State": "ENABLED", "Target": ["Arn": .string(Harness.function)],
                         ]
                     ]
-                ])
+                ]
+        )
 
         try await h.call("DeleteSchedule", labels: ["Name": "nightly"])
         let missing = await h.failure("GetSchedule", labels: ["Name": "nightly"])
@@ -90,7 +95,10 @@ import Testing
         // botocore's retry of the same call carries the same client token: it succeeds again.
         #expect(await h.failure("CreateSchedule", labels: ["Name": "hourly"], body: body) == nil)
         let conflict = await h.failure(
-            "CreateSchedule", labels: ["Name": "hourly"], body: Harness.schedule("rate(1 hour)", ["ClientToken": "token-2"]))
+            "CreateSchedule",
+            labels: ["Name": "hourly"],
+            body: Harness.schedule("rate(1 hour)", ["ClientToken": "token-2"])
+        )
         #expect(conflict?.code == "ConflictException")
         #expect(conflict?.status == 409)
         #expect(conflict?.message == "Schedule hourly already exists.")
@@ -104,10 +112,14 @@ import Testing
         let h = try Harness()
         defer { h.cleanUp() }
         try await h.create(
-            "job", Harness.schedule("rate(1 hour)", ["Description": "first", "ScheduleExpressionTimezone": "Asia/Tokyo"]))
+            "job",
+            Harness.schedule("rate(1 hour)", ["Description": "first", "ScheduleExpressionTimezone": "Asia/Tokyo"])
+        )
         h.clock.advance(seconds: 90)
         let updated = try await h.call(
-            "UpdateSchedule", labels: ["Name": "job"], body: Harness.schedule("cron(0 8 * * ? *)", ["State": "DISABLED"])
+            "UpdateSchedule",
+            labels: ["Name": "job"],
+            body: Harness.schedule("cron(0 8 * * ? *)", ["State": "DISABLED"])
         ).document
         #expect(updated == ["ScheduleArn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/job"])
         let got = try await h.get("job")
@@ -119,7 +131,11 @@ import Testing
         #expect(got["CreationDate"] == .number(Double(Harness.start) / 1000))
         #expect(got["LastModificationDate"] == .number(Double(Harness.at(90)) / 1000))
 
-        let missing = await h.failure("UpdateSchedule", labels: ["Name": "nope"], body: Harness.schedule("rate(1 hour)"))
+        let missing = await h.failure(
+            "UpdateSchedule",
+            labels: ["Name": "nope"],
+            body: Harness.schedule("rate(1 hour)")
+        )
         #expect(missing?.code == "ResourceNotFoundException")
         #expect(missing?.message == "Schedule nope does not exist.")
     }
@@ -134,10 +150,13 @@ import Testing
             return error?.message
         }
         #expect(await refusal(Harness.schedule("rate(1 minutes)")) == "Invalid Schedule Expression rate(1 minutes).")
-        #expect(await refusal(Harness.schedule("cron(0 12 * * * *)")) == "Invalid Schedule Expression cron(0 12 * * * *).")
+        #expect(
+            await refusal(Harness.schedule("cron(0 12 * * * *)")) == "Invalid Schedule Expression cron(0 12 * * * *)."
+        )
         #expect(
             await refusal(Harness.schedule("rate(5 minutes)", ["ScheduleExpressionTimezone": "Mars/Olympus"]))
-                == "Invalid Schedule Expression Timezone Mars/Olympus.")
+                == "Invalid Schedule Expression Timezone Mars/Olympus."
+        )
         #expect(
             await refusal(Harness.schedule("rate(5 minutes)"), name: "bad name")
                 == "1 validation error detected: Value 'bad name' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$"
@@ -149,8 +168,11 @@ import Testing
         #expect(
             await refusal(
                 Harness.schedule(
-                    "rate(5 minutes)", ["FlexibleTimeWindow": ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 0]],
-                    target: ["RetryPolicy": ["MaximumEventAgeInSeconds": 30]]))
+                    "rate(5 minutes)",
+                    ["FlexibleTimeWindow": ["Mode": "FLEXIBLE", "MaximumWindowInMinutes": 0]],
+                    target: ["RetryPolicy": ["MaximumEventAgeInSeconds": 30]]
+                )
+            )
                 == "2 validation errors detected: Value '0' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value greater than or equal to 1; Value '30' at 'target.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60"
         )
         #expect(
@@ -159,10 +181,12 @@ import Testing
         )
         #expect(
             await refusal(Harness.schedule("rate(5 minutes)", ["FlexibleTimeWindow": ["Mode": "FLEXIBLE"]]))
-                == "MaximumWindowInMinutes is required when the flexible time window's Mode is FLEXIBLE.")
+                == "MaximumWindowInMinutes is required when the flexible time window's Mode is FLEXIBLE."
+        )
         #expect(
             await refusal(Harness.schedule("rate(5 minutes)", ["StartDate": .number(Double(Harness.at(-301)) / 1000)]))
-                == "The StartDate you specify cannot be earlier than 5 minutes ago.")
+                == "The StartDate you specify cannot be earlier than 5 minutes ago."
+        )
         #expect(
             await refusal(
                 Harness.schedule(
@@ -170,10 +194,15 @@ import Testing
                     [
                         "StartDate": .number(Double(Harness.at(3600)) / 1000),
                         "EndDate": .number(Double(Harness.at(60)) / 1000),
-                    ]))
-                == "The EndDate you specify must be later than the StartDate.")
+                    ]
+                )
+            )
+                == "The EndDate you specify must be later than the StartDate."
+        )
         #expect(
-            await refusal(Harness.schedule("rate(5 minutes)", target: ["Arn": "arn:aws:sns:us-east-1:123456789012:topic"]))
+            await refusal(
+                Harness.schedule("rate(5 minutes)", target: ["Arn": "arn:aws:sns:us-east-1:123456789012:topic"])
+            )
                 == "Nimbus delivers schedules to Lambda functions, SQS queues and EventBridge event buses; arn:aws:sns:us-east-1:123456789012:topic is none of these."
         )
         #expect(
@@ -181,11 +210,17 @@ import Testing
                 == "1 validation error detected: Value 'PAUSED' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]"
         )
         let group = await h.failure(
-            "CreateSchedule", labels: ["Name": "s"], body: Harness.schedule("rate(5 minutes)", ["GroupName": "nope"]))
+            "CreateSchedule",
+            labels: ["Name": "s"],
+            body: Harness.schedule("rate(5 minutes)", ["GroupName": "nope"])
+        )
         #expect(group?.code == "ResourceNotFoundException")
         #expect(group?.message == "Schedule group nope does not exist.")
         // Start dates a little in the past are accepted, as on AWS (up to five minutes).
-        #expect(await refusal(Harness.schedule("rate(5 minutes)", ["StartDate": .number(Double(Harness.at(-60)) / 1000)])) == nil)
+        #expect(
+            await refusal(Harness.schedule("rate(5 minutes)", ["StartDate": .number(Double(Harness.at(-60)) / 1000)]))
+                == nil
+        )
     }
 
     @Test func listFiltersAndPages() async throws {

@@ -68,7 +68,11 @@ final class FakeQueues: SchedulerQueues {
     var sent: [Message] { self.messages.withLock { $0 } }
 
     func send(
-        queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
     ) async throws {
         if self.missing.withLock({ $0.contains(queueARN) }) {
             throw TargetRefusal(code: "QueueDoesNotExist", message: "The specified queue does not exist.")
@@ -76,8 +80,13 @@ final class FakeQueues: SchedulerQueues {
         self.messages.withLock {
             $0.append(
                 Message(
-                    queueARN: queueARN, body: body, attributes: attributes, groupID: groupID,
-                    deduplicationID: deduplicationID))
+                    queueARN: queueARN,
+                    body: body,
+                    attributes: attributes,
+                    groupID: groupID,
+                    deduplicationID: deduplicationID
+                )
+            )
         }
     }
 }
@@ -134,8 +143,13 @@ struct Harness {
         self.events = FakeEvents()
         self.delay = delay
         self.service = Self.makeService(
-            store: self.store, clock: self.clock, functions: self.functions, queues: self.queues, events: self.events,
-            delay: delay)
+            store: self.store,
+            clock: self.clock,
+            functions: self.functions,
+            queues: self.queues,
+            events: self.events,
+            delay: delay
+        )
     }
 
     init(restarting other: Harness) async throws {
@@ -148,18 +162,33 @@ struct Harness {
         self.delay = other.delay
         self.namespace = other.namespace
         self.service = Self.makeService(
-            store: self.store, clock: self.clock, functions: self.functions, queues: self.queues, events: self.events,
-            delay: other.delay)
+            store: self.store,
+            clock: self.clock,
+            functions: self.functions,
+            queues: self.queues,
+            events: self.events,
+            delay: other.delay
+        )
         try await self.service.load()
     }
 
     static func makeService(
-        store: SQLiteScheduleStore, clock: ManualClock, functions: FakeFunctions, queues: FakeQueues,
-        events: FakeEvents, delay: Int64
+        store: SQLiteScheduleStore,
+        clock: ManualClock,
+        functions: FakeFunctions,
+        queues: FakeQueues,
+        events: FakeEvents,
+        delay: Int64
     ) -> SchedulerService {
         SchedulerService(
-            store: store, functions: functions, queues: queues, events: events, logger: Logger(label: "test"),
-            clock: { clock.millis }, random: { bound in min(delay, bound - 1) })
+            store: store,
+            functions: functions,
+            queues: queues,
+            events: events,
+            logger: Logger(label: "test"),
+            clock: { clock.millis },
+            random: { bound in min(delay, bound - 1) }
+        )
     }
 
     func cleanUp() {
@@ -169,16 +198,24 @@ struct Harness {
     /// Calls an operation; the response's status and document, or the thrown error.
     @discardableResult
     func call(
-        _ operation: String, labels: [String: String] = [:], query: [(String, String)] = [], body: JSONValue? = nil
+        _ operation: String,
+        labels: [String: String] = [:],
+        query: [(String, String)] = [],
+        body: JSONValue? = nil
     ) async throws -> (status: Int, document: JSONValue) {
         guard let op = self.service.definition.operations.first(where: { $0.name == operation }) else {
             throw TestFailure("no operation \(operation)")
         }
         let request = ServiceRequest(
-            operation: operation, namespace: self.namespace,
-            caller: Caller(kind: .anonymous, accessKeyID: "test", account: self.namespace.accountID), requestID: "r",
-            labels: labels, query: query, body: body.map { ByteBuffer(bytes: $0.serialized()) } ?? ByteBuffer(),
-            host: "127.0.0.1:9000")
+            operation: operation,
+            namespace: self.namespace,
+            caller: Caller(kind: .anonymous, accessKeyID: "test", account: self.namespace.accountID),
+            requestID: "r",
+            labels: labels,
+            query: query,
+            body: body.map { ByteBuffer(bytes: $0.serialized()) } ?? ByteBuffer(),
+            host: "127.0.0.1:9000"
+        )
         let response = try await op.handler(request)
         switch response.body {
         case .document(let document): return (response.status, document)
@@ -189,7 +226,10 @@ struct Harness {
 
     /// The AWS error an operation throws (nil when it succeeds).
     func failure(
-        _ operation: String, labels: [String: String] = [:], query: [(String, String)] = [], body: JSONValue? = nil
+        _ operation: String,
+        labels: [String: String] = [:],
+        query: [(String, String)] = [],
+        body: JSONValue? = nil
     ) async -> ServiceError? {
         do {
             try await self.call(operation, labels: labels, query: query, body: body)
@@ -204,7 +244,9 @@ struct Harness {
 
     /// A CreateSchedule body for a function target, with `extra` members merged in.
     static func schedule(
-        _ expression: String, input: String? = #"{"job":"report"}"#, _ extra: [String: JSONValue] = [:],
+        _ expression: String,
+        input: String? = #"{"job":"report"}"#,
+        _ extra: [String: JSONValue] = [:],
         target: [String: JSONValue] = [:]
     ) -> JSONValue {
         var targetMembers: [String: JSONValue] = ["Arn": .string(Self.function), "RoleArn": .string(Self.role)]

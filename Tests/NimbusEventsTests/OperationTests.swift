@@ -93,6 +93,25 @@ import Testing
         )
     }
 
+    @Test func schedulesOfAWSsExamplesAreAccepted() async throws {
+        let h = try await Harness()
+        defer { h.cleanup() }
+        let schedules = [
+            "rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "rate(7 days)",
+            "cron(0 10 * * ? *)", "cron(15 12 * * ? *)", "cron(0 18 ? * MON-FRI *)", "cron(0 8 1 * ? *)",
+            "cron(0/15 * * * ? *)", "cron(0/10 * ? * MON-FRI *)", "cron(0/5 8-17 ? * MON-FRI *)", "cron(0 2 ? * SAT *)",
+            "cron(0 2 ? * SAT#3 *)", "cron(15 10 ? * 6L 2002-2005)", "cron(5,35 14 * * ? *)",
+            "cron(0/5 5 ? JAN 1-5 2022)", "cron(0 0 L * ? *)", "cron(0 9 1W * ? *)",
+        ]
+        for (index, schedule) in schedules.enumerated() {
+            let arn = try await h.call("PutRule", ["Name": .string("s\(index)"), "ScheduleExpression": .string(schedule)])
+            #expect(arn["RuleArn"] == .string("arn:aws:events:us-east-1:123456789012:rule/s\(index)"), "\(schedule)")
+        }
+        // A schedule whose years are over never fires.
+        #expect(h.service.catalog.rule(h.namespace, bus: "default", "s15")?.nextFireMillis == nil)
+        #expect(h.service.catalog.rule(h.namespace, bus: "default", "s0")?.nextFireMillis == h.clock.read() + 60_000)
+    }
+
     @Test func enableDisableAndUpdate() async throws {
         let h = try await Harness()
         defer { h.cleanup() }

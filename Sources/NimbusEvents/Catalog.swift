@@ -23,15 +23,24 @@ final class Catalog: Sendable {
         self.state.withLock { all in Self.bus(&all, namespace, name, now: self.clock()) }
     }
 
-    static func bus(_ all: inout [AccountContext: Namespace], _ namespace: AccountContext, _ name: String, now: Int64)
+    static func bus(
+        _ all: inout [AccountContext: Namespace],
+        _ namespace: AccountContext,
+        _ name: String,
+        now: Int64
+    )
         -> BusState?
     {
         if let bus = all[namespace]?.buses[name] { return bus }
         guard name == Names.defaultBus else { return nil }
         // The default bus always exists; it is stored once something of it (tags) must be.
         let bus = BusState(
-            namespace: namespace, name: name, definition: BusDefinition(modifiedMillis: now), createdMillis: now,
-            stored: false)
+            namespace: namespace,
+            name: name,
+            definition: BusDefinition(modifiedMillis: now),
+            createdMillis: now,
+            stored: false
+        )
         all[namespace, default: Namespace()].buses[name] = bus
         return bus
     }
@@ -97,7 +106,8 @@ final class Catalog: Sendable {
     }
 
     /// Sets a rule's next firing, unless the rule changed (or went) since `generation`. Returns whether it did.
-    func advance(_ namespace: AccountContext, bus: String, _ name: String, generation: UInt64, to next: Int64?) -> Bool {
+    func advance(_ namespace: AccountContext, bus: String, _ name: String, generation: UInt64, to next: Int64?) -> Bool
+    {
         self.state.withLock { all in
             guard var rule = all[namespace]?.rules[bus]?[name], rule.generation == generation else { return false }
             rule.nextFireMillis = next

@@ -9,7 +9,13 @@ import NimbusSQS
 protocol QueueSending: Sendable {
     /// Sends a message; throws ``DeliveryRefusal`` when the queue refuses for good (it does not exist, the message is
     /// not acceptable), anything else when a later attempt may succeed.
-    func sendMessage(queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?)
+    func sendMessage(
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
+    )
         async throws
 }
 
@@ -21,17 +27,28 @@ struct DeliveryRefusal: Error, Sendable, Equatable {
 }
 
 extension SQSService: QueueSending {
-    func sendMessage(queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?)
+    func sendMessage(
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
+    )
         async throws
     {
         do {
             _ = try await self.send(
-                queueARN: queueARN, body: body,
+                queueARN: queueARN,
+                body: body,
                 messageAttributes: attributes.mapValues { MessageAttributeValue(dataType: "String", stringValue: $0) },
-                groupID: groupID, deduplicationID: groupID == nil ? nil : deduplicationID)
+                groupID: groupID,
+                deduplicationID: groupID == nil ? nil : deduplicationID
+            )
         } catch let error as SQSError where error.status < 500 {
             throw DeliveryRefusal(
-                code: error.code == "QueueDoesNotExist" ? "NO_RESOURCE" : "INVALID_PARAMETER", message: error.message)
+                code: error.code == "QueueDoesNotExist" ? "NO_RESOURCE" : "INVALID_PARAMETER",
+                message: error.message
+            )
         }
     }
 }
@@ -57,7 +74,8 @@ struct Deliverer: Sendable {
         guard let payload = TargetInput.render(target, event: event, rule: rule) else {
             self.logger.debug(
                 "EventBridge target input is empty; nothing delivered",
-                metadata: ["events.rule": "\(rule.arn)", "events.target": "\(target.id)"])
+                metadata: ["events.rule": "\(rule.arn)", "events.target": "\(target.id)"]
+            )
             return
         }
         do {
@@ -72,9 +90,15 @@ struct Deliverer: Sendable {
                 do {
                     try await functions.enqueue(
                         TriggeredInvocation(
-                            function: target.arn, namespace: rule.namespace, payload: ByteBuffer(string: payload),
-                            principal: Self.principal, sourceARN: rule.arn, sourceAccount: rule.namespace.accountID,
-                            requestID: requestID))
+                            function: target.arn,
+                            namespace: rule.namespace,
+                            payload: ByteBuffer(string: payload),
+                            principal: Self.principal,
+                            sourceARN: rule.arn,
+                            sourceAccount: rule.namespace.accountID,
+                            requestID: requestID
+                        )
+                    )
                 } catch let error as NimbusError where Self.isRefusal(error) {
                     throw DeliveryRefusal(code: Self.errorCode(error), message: error.message)
                 }
@@ -83,8 +107,12 @@ struct Deliverer: Sendable {
                     throw DeliveryRefusal(code: "NO_RESOURCE", message: "SQS is not available on this server.")
                 }
                 try await queues.sendMessage(
-                    queueARN: target.arn, body: payload, attributes: [:], groupID: target.messageGroupID,
-                    deduplicationID: requestID)
+                    queueARN: target.arn,
+                    body: payload,
+                    attributes: [:],
+                    groupID: target.messageGroupID,
+                    deduplicationID: requestID
+                )
             case nil:
                 throw DeliveryRefusal(code: "INVALID_PARAMETER", message: "Nimbus cannot deliver to \(target.arn).")
             }
@@ -105,16 +133,21 @@ struct Deliverer: Sendable {
         }
         do {
             try await queues.sendMessage(
-                queueARN: dlq, body: event.text,
+                queueARN: dlq,
+                body: event.text,
                 attributes: [
                     "RULE_ARN": rule.arn, "TARGET_ARN": target.arn, "ERROR_CODE": refusal.code,
                     "ERROR_MESSAGE": refusal.message, "RETRY_ATTEMPTS": "0",
-                ], groupID: nil, deduplicationID: nil)
+                ],
+                groupID: nil,
+                deduplicationID: nil
+            )
             self.logger.notice("EventBridge delivery refused; event sent to the dead-letter queue", metadata: metadata)
         } catch let dlqRefusal as DeliveryRefusal {
             self.logger.warning(
                 "EventBridge delivery refused and its dead-letter queue refused it too; event dropped",
-                metadata: metadata.merging(["events.dlq.error": "\(dlqRefusal.message)"]) { $1 })
+                metadata: metadata.merging(["events.dlq.error": "\(dlqRefusal.message)"]) { $1 }
+            )
         }
     }
 

@@ -21,8 +21,14 @@ struct Event: Sendable {
     let value: JSONValue
 
     init(
-        id: String, detailType: String, source: String, namespace: AccountContext, timeMillis: Int64,
-        resources: [String], detail: String, ingestionMillis: Int64
+        id: String,
+        detailType: String,
+        source: String,
+        namespace: AccountContext,
+        timeMillis: Int64,
+        resources: [String],
+        detail: String,
+        ingestionMillis: Int64
     ) {
         self.id = id
         self.detailType = detailType
@@ -46,9 +52,15 @@ struct Event: Sendable {
     /// same firing delivered again (after a crash) is the same event.
     static func scheduled(rule: RuleState, scheduledMillis: Int64, now: Int64) -> Event {
         Event(
-            id: DerivedID.uuid("scheduled|\(rule.arn)|\(scheduledMillis)"), detailType: "Scheduled Event",
-            source: "aws.events", namespace: rule.namespace, timeMillis: scheduledMillis, resources: [rule.arn],
-            detail: "{}", ingestionMillis: now)
+            id: DerivedID.uuid("scheduled|\(rule.arn)|\(scheduledMillis)"),
+            detailType: "Scheduled Event",
+            source: "aws.events",
+            namespace: rule.namespace,
+            timeMillis: scheduledMillis,
+            resources: [rule.arn],
+            detail: "{}",
+            ingestionMillis: now
+        )
     }
 
     /// `2026-01-01T00:00:00Z`: EventBridge's `time`, to the second.

@@ -28,7 +28,8 @@ public struct EventsError: Error, Sendable, Equatable, ServiceErrorConvertible {
     static func constraints(_ violations: [String]) -> EventsError {
         let count = violations.count
         return .validation(
-            "\(count) validation error\(count == 1 ? "" : "s") detected: \(violations.joined(separator: "; "))")
+            "\(count) validation error\(count == 1 ? "" : "s") detected: \(violations.joined(separator: "; "))"
+        )
     }
 
     static func ruleNotFound(_ name: String, bus: String) -> EventsError {
@@ -44,7 +45,9 @@ public struct EventsError: Error, Sendable, Equatable, ServiceErrorConvertible {
     }
 
     static let limitExceeded = EventsError(
-        code: "LimitExceededException", message: "The requested resource exceeds the maximum number allowed.")
+        code: "LimitExceededException",
+        message: "The requested resource exceeds the maximum number allowed."
+    )
 
     static func invalidPattern(_ message: String) -> EventsError {
         EventsError(code: "InvalidEventPatternException", message: message)

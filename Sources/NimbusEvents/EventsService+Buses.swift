@@ -30,9 +30,12 @@ extension EventsService {
             guard self.catalog.buses(namespace).count < Self.maximumBuses else { throw EventsError.limitExceeded }
             let now = self.clock()
             let bus = BusState(
-                namespace: namespace, name: name,
+                namespace: namespace,
+                name: name,
                 definition: BusDefinition(description: description, tags: tags ?? [], modifiedMillis: now),
-                createdMillis: now, stored: true)
+                createdMillis: now,
+                stored: true
+            )
             try await self.save(bus)
             var result: [String: JSONValue] = ["EventBusArn": .string(bus.arn)]
             if let description { result["Description"] = .string(description) }
@@ -90,8 +93,12 @@ extension EventsService {
         var bus = bus
         try await self.store.putBus(
             EventBusRecord(
-                namespace: bus.namespace, name: bus.name, document: try Documents.encode(bus.definition),
-                createdMillis: bus.createdMillis))
+                namespace: bus.namespace,
+                name: bus.name,
+                document: try Documents.encode(bus.definition),
+                createdMillis: bus.createdMillis
+            )
+        )
         bus.stored = true
         self.catalog.putBus(bus)
     }
@@ -151,7 +158,11 @@ extension EventsService {
         return resource
     }
 
-    func updateTags(_ arn: String, _ namespace: AccountContext, _ change: @escaping @Sendable (inout [Tag]) -> Void)
+    func updateTags(
+        _ arn: String,
+        _ namespace: AccountContext,
+        _ change: @escaping @Sendable (inout [Tag]) -> Void
+    )
         async throws
     {
         let resource = try self.resource(arn, namespace)
@@ -175,7 +186,9 @@ extension EventsService {
     }
 
     static let tooManyTags = EventsError(
-        code: "LimitExceededException", message: "The number of tags on the resource exceeds the limit of 50.")
+        code: "LimitExceededException",
+        message: "The number of tags on the resource exceeds the limit of 50."
+    )
 
     /// A `Tags` list (`[{Key, Value}]`), in the order given.
     static func tags(_ input: Input, _ member: String) throws(EventsError) -> [Tag]? {

@@ -16,8 +16,13 @@ public struct EventEntry: Sendable, Equatable {
     public var traceHeader: String?
 
     public init(
-        source: String? = nil, detailType: String? = nil, detail: String? = nil, resources: [String]? = nil,
-        timeMillis: Int64? = nil, eventBusName: String? = nil, traceHeader: String? = nil
+        source: String? = nil,
+        detailType: String? = nil,
+        detail: String? = nil,
+        resources: [String]? = nil,
+        timeMillis: Int64? = nil,
+        eventBusName: String? = nil,
+        traceHeader: String? = nil
     ) {
         self.source = source
         self.detailType = detailType
@@ -91,7 +96,8 @@ extension EventsService: EventPublishing {
         let failures = await withTaskGroup(of: (Int, (any Error)?).self) { group in
             for (index, event, bus) in accepted {
                 guard let bus else { continue }
-                for rule in self.catalog.patternRules(namespace, bus: bus) where rule.pattern?.matches(event.value) == true {
+                for rule in self.catalog.patternRules(namespace, bus: bus)
+                where rule.pattern?.matches(event.value) == true {
                     for target in rule.definition.targets {
                         group.addTask {
                             do {
@@ -113,10 +119,12 @@ extension EventsService: EventPublishing {
         for (index, error) in failures {
             self.logger.warning(
                 "EventBridge event not delivered; the entry is reported failed",
-                metadata: ["events.event": "\(results[index].eventID ?? "")", "error": "\(error)"])
+                metadata: ["events.event": "\(results[index].eventID ?? "")", "error": "\(error)"]
+            )
             results[index] = PutEventsResultEntry(
                 errorCode: "InternalFailure",
-                errorMessage: "The event could not be delivered to every target; send it again.")
+                errorMessage: "The event could not be delivered to every target; send it again."
+            )
         }
         return results
     }
@@ -132,9 +140,15 @@ extension EventsService: EventPublishing {
         let results = try await self.putEvents(
             [
                 EventEntry(
-                    source: event.source, detailType: event.detailType, detail: event.detail,
-                    resources: event.resources, eventBusName: busARN)
-            ], namespace: namespace)
+                    source: event.source,
+                    detailType: event.detailType,
+                    detail: event.detail,
+                    resources: event.resources,
+                    eventBusName: busARN
+                )
+            ],
+            namespace: namespace
+        )
         if let result = results.first, let code = result.errorCode {
             throw EventsError(code: code, message: result.errorMessage ?? code)
         }
@@ -147,7 +161,9 @@ extension EventsService: EventPublishing {
             .refused(
                 PutEventsResultEntry(
                     errorCode: "InvalidArgument",
-                    errorMessage: "Parameter \(member) is not valid. Reason: \(member) is a required argument."))
+                    errorMessage: "Parameter \(member) is not valid. Reason: \(member) is a required argument."
+                )
+            )
         }
         guard let source = entry.source, !source.isEmpty else { return invalid("Source") }
         guard let detailType = entry.detailType, !detailType.isEmpty else { return invalid("DetailType") }
@@ -158,7 +174,10 @@ extension EventsService: EventPublishing {
         if source.hasPrefix("aws.") {
             return .refused(
                 PutEventsResultEntry(
-                    errorCode: "NotAuthorizedForSourceException", errorMessage: "Not authorized for the source."))
+                    errorCode: "NotAuthorizedForSourceException",
+                    errorMessage: "Not authorized for the source."
+                )
+            )
         }
         var bus: String? = Names.defaultBus
         if let text = entry.eventBusName {
@@ -171,9 +190,15 @@ extension EventsService: EventPublishing {
             }
         }
         let event = Event(
-            id: UUID().uuidString.lowercased(), detailType: detailType, source: source, namespace: namespace,
-            timeMillis: entry.timeMillis ?? now, resources: entry.resources ?? [], detail: JSONText.minify(detail),
-            ingestionMillis: now)
+            id: UUID().uuidString.lowercased(),
+            detailType: detailType,
+            source: source,
+            namespace: namespace,
+            timeMillis: entry.timeMillis ?? now,
+            resources: entry.resources ?? [],
+            detail: JSONText.minify(detail),
+            ingestionMillis: now
+        )
         return .accepted(event, bus: bus)
     }
 
@@ -191,7 +216,9 @@ extension EventsService: EventPublishing {
         try constraints.check()
         var entries: [EventEntry] = []
         for (index, item) in (list ?? []).enumerated() {
-            guard let object = item.objectValue else { throw EventsError.serialization("Entries must be a list of structures.") }
+            guard let object = item.objectValue else {
+                throw EventsError.serialization("Entries must be a list of structures.")
+            }
             let entry = Input(object: object)
             let path = "entries.\(index + 1).member"
             let bus = try entry.string("EventBusName")
@@ -207,9 +234,15 @@ extension EventsService: EventPublishing {
             }
             entries.append(
                 EventEntry(
-                    source: try entry.string("Source"), detailType: try entry.string("DetailType"),
-                    detail: try entry.string("Detail"), resources: resources, timeMillis: try Self.time(entry["Time"]),
-                    eventBusName: bus, traceHeader: trace))
+                    source: try entry.string("Source"),
+                    detailType: try entry.string("DetailType"),
+                    detail: try entry.string("Detail"),
+                    resources: resources,
+                    timeMillis: try Self.time(entry["Time"]),
+                    eventBusName: bus,
+                    traceHeader: trace
+                )
+            )
         }
         try constraints.check()
         let results = try await self.putEvents(entries, namespace: namespace)

@@ -53,16 +53,28 @@ extension EventsService {
                 throw EventsError.limitExceeded
             }
             var definition = RuleDefinition(
-                description: description, eventPattern: patternText, scheduleExpression: scheduleText,
-                state: state ?? "ENABLED", roleARN: roleARN, createdBy: namespace.accountID,
-                tags: existing?.definition.tags ?? [], targets: existing?.definition.targets ?? [],
-                anchorMillis: existing?.definition.anchorMillis)
+                description: description,
+                eventPattern: patternText,
+                scheduleExpression: scheduleText,
+                state: state ?? "ENABLED",
+                roleARN: roleARN,
+                createdBy: namespace.accountID,
+                tags: existing?.definition.tags ?? [],
+                targets: existing?.definition.targets ?? [],
+                anchorMillis: existing?.definition.anchorMillis
+            )
             // Tags are given at creation; on an update they are ignored (PutRule's documentation).
             if existing == nil { definition.tags = tags ?? [] }
             var rule = RuleState(
-                namespace: namespace, bus: bus, name: name, definition: definition,
-                createdMillis: existing?.createdMillis ?? now, pattern: pattern, schedule: schedule,
-                nextFireMillis: existing?.nextFireMillis)
+                namespace: namespace,
+                bus: bus,
+                name: name,
+                definition: definition,
+                createdMillis: existing?.createdMillis ?? now,
+                pattern: pattern,
+                schedule: schedule,
+                nextFireMillis: existing?.nextFireMillis
+            )
             Self.reschedule(&rule, previous: existing, now: now)
             try await self.save(rule)
             return ["RuleArn": .string(rule.arn)]
@@ -133,9 +145,14 @@ extension EventsService {
     func save(_ rule: RuleState) async throws {
         try await self.store.putRule(
             EventRuleRecord(
-                namespace: rule.namespace, bus: rule.bus, name: rule.name,
-                document: try Documents.encode(rule.definition), createdMillis: rule.createdMillis,
-                nextFireMillis: rule.nextFireMillis))
+                namespace: rule.namespace,
+                bus: rule.bus,
+                name: rule.name,
+                document: try Documents.encode(rule.definition),
+                createdMillis: rule.createdMillis,
+                nextFireMillis: rule.nextFireMillis
+            )
+        )
         self.catalog.putRule(rule)
         self.doorbell.ring()
     }
@@ -155,7 +172,9 @@ extension EventsService {
 
     func existingRule(_ input: Input, _ namespace: AccountContext, nameMember: String) throws -> RuleState {
         let (name, bus) = try self.ruleReference(input, namespace, nameMember: nameMember)
-        guard let rule = self.catalog.rule(namespace, bus: bus, name) else { throw EventsError.ruleNotFound(name, bus: bus) }
+        guard let rule = self.catalog.rule(namespace, bus: bus, name) else {
+            throw EventsError.ruleNotFound(name, bus: bus)
+        }
         return rule
     }
 
@@ -181,7 +200,9 @@ extension EventsService {
             switch error.code {
             case .invalid: throw .invalidPattern(error.message)
             case .tooLong:
-                throw .constraints(["Value '\(text)' at 'eventPattern' failed to satisfy constraint: Member \(error.reason)"])
+                throw .constraints([
+                    "Value '\(text)' at 'eventPattern' failed to satisfy constraint: Member \(error.reason)"
+                ])
             }
         }
     }
@@ -197,7 +218,8 @@ extension EventsService {
     /// Parses what a stored rule's definition holds.
     static func compile(_ rule: inout RuleState) throws {
         rule.pattern = try rule.definition.eventPattern.map { text throws(EventsError) in try Self.pattern(text) }
-        rule.schedule = try rule.definition.scheduleExpression.map { text throws(EventsError) in try Self.schedule(text) }
+        rule.schedule = try rule.definition.scheduleExpression.map { text throws(EventsError) in try Self.schedule(text)
+        }
     }
 
     /// Sets an enabled scheduled rule's next firing when it is new, was just enabled or its schedule changed (its
@@ -221,7 +243,12 @@ extension EventsService {
 enum Paging {
     static let defaultLimit = 100
 
-    static func page<T>(_ items: [T], key: (T) -> String, token: String?, limit: Int?) throws(EventsError) -> ([T], String?) {
+    static func page<T>(
+        _ items: [T],
+        key: (T) -> String,
+        token: String?,
+        limit: Int?
+    ) throws(EventsError) -> ([T], String?) {
         var start = 0
         if let token {
             guard let data = Data(base64Encoded: token), let after = String(data: data, encoding: .utf8) else {

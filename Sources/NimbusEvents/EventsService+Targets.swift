@@ -15,7 +15,9 @@ extension EventsService {
         }
         var targets: [TargetDefinition] = []
         for (index, item) in (list ?? []).enumerated() {
-            guard let object = item.objectValue else { throw EventsError.serialization("Targets must be a list of structures.") }
+            guard let object = item.objectValue else {
+                throw EventsError.serialization("Targets must be a list of structures.")
+            }
             if let target = try Self.target(Input(object: object), at: "targets.\(index + 1).member", &constraints) {
                 targets.append(target)
             }
@@ -30,31 +32,38 @@ extension EventsService {
             let given = [target.input != nil, target.inputPath != nil, target.transformer != nil].filter { $0 }.count
             if given > 1 {
                 throw EventsError.validation(
-                    "Only one of Input, InputPath, or InputTransformer must be provided for target \(target.id).")
+                    "Only one of Input, InputPath, or InputTransformer must be provided for target \(target.id)."
+                )
             }
             if let input = target.input, JSONValue.parse(Array(input.utf8)) == nil {
                 throw EventsError.validation("Input for target \(target.id) is not valid JSON text.")
             }
             if let transformer = target.transformer {
                 let declared = Set(transformer.pathsMap?.keys.map { $0 } ?? []).union(InputTemplate.predefined)
-                if let undefined = InputTemplate.placeholders(transformer.template).first(where: { !declared.contains($0) }) {
+                if let undefined = InputTemplate.placeholders(transformer.template).first(where: {
+                    !declared.contains($0)
+                }) {
                     throw EventsError.validation(
-                        "InputTemplate for target \(target.id) contains invalid placeholder \(undefined).")
+                        "InputTemplate for target \(target.id) contains invalid placeholder \(undefined)."
+                    )
                 }
             }
             guard Names.isARN(target.arn) else {
                 throw EventsError.validation(
-                    "Parameter \(target.arn) is not valid. Reason: Provided Arn is not in correct format.")
+                    "Parameter \(target.arn) is not valid. Reason: Provided Arn is not in correct format."
+                )
             }
             if let dlq = target.deadLetterARN, !AccountContext.isQueueARN(dlq) {
                 throw EventsError.validation(
-                    "Parameter \(dlq) is not valid. Reason: Provided Arn is not in correct format.")
+                    "Parameter \(dlq) is not valid. Reason: Provided Arn is not in correct format."
+                )
             }
             guard Names.targetKind(target.arn) != nil else {
                 failed.append([
                     "TargetId": .string(target.id), "ErrorCode": "ValidationException",
                     "ErrorMessage": .string(
-                        "Nimbus delivers to Lambda functions and SQS queues; \(target.arn) is neither."),
+                        "Nimbus delivers to Lambda functions and SQS queues; \(target.arn) is neither."
+                    ),
                 ])
                 continue
             }
@@ -103,7 +112,9 @@ extension EventsService {
             constraints.required(template, at: "\(at).inputTemplate")
             constraints.length(template, at: "\(at).inputTemplate", min: 1, max: 8192)
             if let map {
-                if map.count > 100 { constraints.add("{…}", at: "\(at).inputPathsMap", "must have length less than or equal to 100") }
+                if map.count > 100 {
+                    constraints.add("{…}", at: "\(at).inputPathsMap", "must have length less than or equal to 100")
+                }
                 for (key, value) in map.sorted(by: { $0.key < $1.key }) {
                     constraints.pattern(key, at: "\(at).inputPathsMap", Constraints.pathKeyPattern, Names.isPathKeyText)
                     constraints.length(key, at: "\(at).inputPathsMap", min: 1, max: 256)
@@ -128,8 +139,16 @@ extension EventsService {
         let groupID = try input.structure("SqsParameters")?.string("MessageGroupId")
         guard let id, let arn else { return nil }
         return TargetDefinition(
-            id: id, arn: arn, roleARN: roleARN, input: text, inputPath: inputPath, transformer: transformer,
-            retry: retry, deadLetterARN: deadLetterARN, messageGroupID: groupID)
+            id: id,
+            arn: arn,
+            roleARN: roleARN,
+            input: text,
+            inputPath: inputPath,
+            transformer: transformer,
+            retry: retry,
+            deadLetterARN: deadLetterARN,
+            messageGroupID: groupID
+        )
     }
 
     func removeTargets(_ input: Input, _ namespace: AccountContext) async throws -> JSONValue {
@@ -168,7 +187,9 @@ extension EventsService {
         let targets = rule.definition.targets
         var start = 0
         if let token {
-            guard let index = Int(token), index >= 0 else { throw EventsError.validation("The NextToken provided is not valid.") }
+            guard let index = Int(token), index >= 0 else {
+                throw EventsError.validation("The NextToken provided is not valid.")
+            }
             start = min(index, targets.count)
         }
         let end = min(targets.count, start + (limit ?? Paging.defaultLimit))

@@ -36,16 +36,27 @@ public final class EventsService: Sendable {
     ///   - functions: Lambda, for function targets (nil: such deliveries are refused).
     ///   - queues: SQS, for queue targets and dead-letter queues (nil: refused).
     public convenience init(
-        store: any EventBusStore, functions: (any FunctionInvoking)?, queues: SQSService?, logger: Logger
+        store: any EventBusStore,
+        functions: (any FunctionInvoking)?,
+        queues: SQSService?,
+        logger: Logger
     ) {
         self.init(
-            store: store, functions: functions, queueSender: queues, logger: logger,
-            clock: { Timestamp.nowMillis() })
+            store: store,
+            functions: functions,
+            queueSender: queues,
+            logger: logger,
+            clock: { Timestamp.nowMillis() }
+        )
     }
 
     init(
-        store: any EventBusStore, functions: (any FunctionInvoking)?, queueSender: (any QueueSending)?, logger: Logger,
-        clock: @escaping @Sendable () -> Int64, missedFiringGrace: Int64 = 300_000
+        store: any EventBusStore,
+        functions: (any FunctionInvoking)?,
+        queueSender: (any QueueSending)?,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64,
+        missedFiringGrace: Int64 = 300_000
     ) {
         self.store = store
         self.logger = logger
@@ -63,27 +74,39 @@ public final class EventsService: Sendable {
                 let definition = try Documents.decode(BusDefinition.self, record.document)
                 self.catalog.putBus(
                     BusState(
-                        namespace: record.namespace, name: record.name, definition: definition,
-                        createdMillis: record.createdMillis, stored: true))
+                        namespace: record.namespace,
+                        name: record.name,
+                        definition: definition,
+                        createdMillis: record.createdMillis,
+                        stored: true
+                    )
+                )
             } catch {
                 self.logger.error(
                     "EventBridge bus not loaded",
-                    metadata: ["events.bus": "\(record.name)", "error": "\(error)"])
+                    metadata: ["events.bus": "\(record.name)", "error": "\(error)"]
+                )
             }
         }
         for record in try await self.store.loadRules() {
             do {
                 let definition = try Documents.decode(RuleDefinition.self, record.document)
                 var rule = RuleState(
-                    namespace: record.namespace, bus: record.bus, name: record.name, definition: definition,
-                    createdMillis: record.createdMillis, nextFireMillis: record.nextFireMillis)
+                    namespace: record.namespace,
+                    bus: record.bus,
+                    name: record.name,
+                    definition: definition,
+                    createdMillis: record.createdMillis,
+                    nextFireMillis: record.nextFireMillis
+                )
                 try Self.compile(&rule)
                 self.catalog.putRule(rule)
             } catch {
                 // One unreadable rule must not keep the server from starting; it stays in the store, unserved.
                 self.logger.error(
                     "EventBridge rule not loaded",
-                    metadata: ["events.rule": "\(record.name)", "events.bus": "\(record.bus)", "error": "\(error)"])
+                    metadata: ["events.rule": "\(record.name)", "events.bus": "\(record.bus)", "error": "\(error)"]
+                )
             }
         }
         self.doorbell.ring()
@@ -93,8 +116,12 @@ public final class EventsService: Sendable {
 
     public var definition: ServiceDefinition {
         ServiceDefinition(
-            name: "events", signingNames: ["events"], wire: .json(version: "1.1"), targetPrefix: "AWSEvents",
-            operations: self.operations())
+            name: "events",
+            signingNames: ["events"],
+            wire: .json(version: "1.1"),
+            targetPrefix: "AWSEvents",
+            operations: self.operations()
+        )
     }
 
     typealias Operation = @Sendable (Input, AccountContext) async throws -> JSONValue

@@ -82,7 +82,8 @@ struct Constraints {
     /// The character classes of the model's patterns, as AWS prints them.
     static let namePattern = #"[\.\-_A-Za-z0-9]+"#
     static let busNamePattern = #"[/\.\-_A-Za-z0-9]+"#
-    static let busNameOrARNPattern = #"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+"#
+    static let busNameOrARNPattern =
+        #"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+"#
     static let nonPartnerBusNameOrARNPattern =
         #"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[\.\-_A-Za-z0-9]+"#
     static let pathKeyPattern = #"[A-Za-z0-9\_\-]+"#

@@ -60,7 +60,9 @@ enum Names {
         let name = String(parts[5].dropFirst("event-bus/".count))
         guard slashes ? Self.isBusNameText(name) : Self.isNameText(name) else { return nil }
         return BusReference(
-            namespace: AccountContext(region: String(parts[3]), accountID: String(parts[4])), name: name)
+            namespace: AccountContext(region: String(parts[3]), accountID: String(parts[4])),
+            name: name
+        )
     }
 
     /// What an ARN of TagResource and friends names.

@@ -1,5 +1,5 @@
-import Logging
 import Foundation
+import Logging
 import NimbusCore
 import NimbusSchedules
 import ServiceLifecycle
@@ -53,7 +53,12 @@ extension EventsService: Service {
     func fire(_ rule: RuleState, due: Int64, now: Int64) async -> Int64? {
         guard let schedule = rule.schedule else { return nil }
         let plan = ScheduledRules.plan(
-            schedule, due: due, now: now, anchor: rule.definition.anchorMillis, grace: self.missedFiringGrace)
+            schedule,
+            due: due,
+            now: now,
+            anchor: rule.definition.anchorMillis,
+            grace: self.missedFiringGrace
+        )
         let metadata: Logger.Metadata = ["events.rule": "\(rule.arn)"]
         if let fireAt = plan.fire {
             let event = Event.scheduled(rule: rule, scheduledMillis: fireAt, now: now)
@@ -65,7 +70,8 @@ extension EventsService: Service {
                 // The store or a queue failed: the same firing is tried again (same ids: no duplicates).
                 self.logger.warning(
                     "EventBridge scheduled rule not delivered; retrying",
-                    metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                    metadata: metadata.merging(["error": "\(error)"]) { $1 }
+                )
                 let retryAt = now + ScheduledRules.retryDelay
                 self.retries.withLock { $0[rule.arn] = retryAt }
                 return retryAt
@@ -73,13 +79,15 @@ extension EventsService: Service {
             if fireAt < due || now - fireAt > 1_000 {
                 self.logger.notice(
                     "EventBridge scheduled rule fired late",
-                    metadata: metadata.merging(["events.scheduled": "\(Event.time(fireAt))"]) { $1 })
+                    metadata: metadata.merging(["events.scheduled": "\(Event.time(fireAt))"]) { $1 }
+                )
             }
         }
         if plan.skipped > 0 {
             self.logger.notice(
                 "EventBridge scheduled rule missed firings while the server was down; not replayed",
-                metadata: metadata.merging(["events.skipped": "\(plan.skipped)"]) { $1 })
+                metadata: metadata.merging(["events.skipped": "\(plan.skipped)"]) { $1 }
+            )
         }
         do {
             try await self.control.run {
@@ -89,14 +97,24 @@ extension EventsService: Service {
                     current.nextFireMillis == due, current.schedule == rule.schedule
                 else { return }
                 try await self.store.setNextFire(
-                    namespace: rule.namespace, bus: rule.bus, name: rule.name, nextFireMillis: plan.next)
+                    namespace: rule.namespace,
+                    bus: rule.bus,
+                    name: rule.name,
+                    nextFireMillis: plan.next
+                )
                 _ = self.catalog.advance(
-                    rule.namespace, bus: rule.bus, rule.name, generation: current.generation, to: plan.next)
+                    rule.namespace,
+                    bus: rule.bus,
+                    rule.name,
+                    generation: current.generation,
+                    to: plan.next
+                )
             }
         } catch {
             self.logger.warning(
                 "EventBridge scheduled rule's next firing not recorded; retrying",
-                metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                metadata: metadata.merging(["error": "\(error)"]) { $1 }
+            )
             let retryAt = now + ScheduledRules.retryDelay
             self.retries.withLock { $0[rule.arn] = retryAt }
             return retryAt
@@ -116,7 +134,10 @@ enum ScheduledRules {
     /// The first firing strictly after `millis`, in UTC.
     static func next(_ schedule: ScheduleExpression, after millis: Int64, anchor: Int64?) -> Int64? {
         let date = schedule.nextFire(
-            after: Self.date(millis), timeZone: .gmt, anchor: anchor.map { Self.date($0) })
+            after: Self.date(millis),
+            timeZone: .gmt,
+            anchor: anchor.map { Self.date($0) }
+        )
         return date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 

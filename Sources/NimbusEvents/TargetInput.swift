@@ -112,7 +112,8 @@ enum InputTemplate {
                 inString.toggle()
             } else if c == "<", let close = characters[(i + 1)...].firstIndex(of: ">") {
                 let name = String(characters[(i + 1)..<close])
-                if !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) {
+                if !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+                {
                     if !text.isEmpty { visit(.text(text)) }
                     text = ""
                     visit(.placeholder(name, inString: inString))

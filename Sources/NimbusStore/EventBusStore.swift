@@ -29,7 +29,11 @@ public struct EventRuleRecord: Sendable, Equatable {
     public var nextFireMillis: Int64?
 
     public init(
-        namespace: AccountContext, bus: String, name: String, document: String, createdMillis: Int64,
+        namespace: AccountContext,
+        bus: String,
+        name: String,
+        document: String,
+        createdMillis: Int64,
         nextFireMillis: Int64?
     ) {
         self.namespace = namespace

@@ -14,8 +14,11 @@ public struct SQLiteEventBusStore: EventBusStore {
         try await self.database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events_buses ORDER BY account, region, name").map { row in
                 EventBusRecord(
-                    namespace: AccountContext(region: row["region"], accountID: row["account"]), name: row["name"],
-                    document: row["document"], createdMillis: row["created_at"])
+                    namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                    name: row["name"],
+                    document: row["document"],
+                    createdMillis: row["created_at"]
+                )
             }
         }
     }
@@ -24,9 +27,13 @@ public struct SQLiteEventBusStore: EventBusStore {
         try await self.database.pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events_rules ORDER BY account, region, bus, name").map { row in
                 EventRuleRecord(
-                    namespace: AccountContext(region: row["region"], accountID: row["account"]), bus: row["bus"],
-                    name: row["name"], document: row["document"], createdMillis: row["created_at"],
-                    nextFireMillis: row["next_fire_at"])
+                    namespace: AccountContext(region: row["region"], accountID: row["account"]),
+                    bus: row["bus"],
+                    name: row["name"],
+                    document: row["document"],
+                    createdMillis: row["created_at"],
+                    nextFireMillis: row["next_fire_at"]
+                )
             }
         }
     }
@@ -38,15 +45,22 @@ public struct SQLiteEventBusStore: EventBusStore {
                     INSERT INTO events_buses (account, region, name, document, created_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(account, region, name) DO UPDATE SET document = excluded.document
                     """,
-                arguments: [bus.namespace.accountID, bus.namespace.region, bus.name, bus.document, bus.createdMillis])
+                arguments: [bus.namespace.accountID, bus.namespace.region, bus.name, bus.document, bus.createdMillis]
+            )
         }
     }
 
     public func deleteBus(namespace: AccountContext, name: String) async throws {
         try await self.database.pool.write { db in
             let arguments: StatementArguments = [namespace.accountID, namespace.region, name]
-            try db.execute(sql: "DELETE FROM events_rules WHERE account = ? AND region = ? AND bus = ?", arguments: arguments)
-            try db.execute(sql: "DELETE FROM events_buses WHERE account = ? AND region = ? AND name = ?", arguments: arguments)
+            try db.execute(
+                sql: "DELETE FROM events_rules WHERE account = ? AND region = ? AND bus = ?",
+                arguments: arguments
+            )
+            try db.execute(
+                sql: "DELETE FROM events_buses WHERE account = ? AND region = ? AND name = ?",
+                arguments: arguments
+            )
         }
     }
 
@@ -62,7 +76,8 @@ public struct SQLiteEventBusStore: EventBusStore {
                 arguments: [
                     rule.namespace.accountID, rule.namespace.region, rule.bus, rule.name, rule.document,
                     rule.createdMillis, rule.nextFireMillis,
-                ])
+                ]
+            )
         }
     }
 
@@ -70,15 +85,18 @@ public struct SQLiteEventBusStore: EventBusStore {
         try await self.database.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM events_rules WHERE account = ? AND region = ? AND bus = ? AND name = ?",
-                arguments: [namespace.accountID, namespace.region, bus, name])
+                arguments: [namespace.accountID, namespace.region, bus, name]
+            )
         }
     }
 
     public func setNextFire(namespace: AccountContext, bus: String, name: String, nextFireMillis: Int64?) async throws {
         try await self.database.pool.write { db in
             try db.execute(
-                sql: "UPDATE events_rules SET next_fire_at = ? WHERE account = ? AND region = ? AND bus = ? AND name = ?",
-                arguments: [nextFireMillis, namespace.accountID, namespace.region, bus, name])
+                sql:
+                    "UPDATE events_rules SET next_fire_at = ? WHERE account = ? AND region = ? AND bus = ? AND name = ?",
+                arguments: [nextFireMillis, namespace.accountID, namespace.region, bus, name]
+            )
         }
     }
 }

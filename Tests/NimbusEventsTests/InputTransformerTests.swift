@@ -10,52 +10,78 @@ import Testing
 
     /// AWS's example EC2 event.
     static let event = Event(
-        id: "7bf73129-1428-4cd3-a780-95db273d1602", detailType: "EC2 Instance State-change Notification",
-        source: "aws.ec2", namespace: namespace, timeMillis: 1_447_277_394_000,
+        id: "7bf73129-1428-4cd3-a780-95db273d1602",
+        detailType: "EC2 Instance State-change Notification",
+        source: "aws.ec2",
+        namespace: namespace,
+        timeMillis: 1_447_277_394_000,
         resources: ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],
-        detail: #"{"instance-id":"i-0123456789","state":"RUNNING"}"#, ingestionMillis: 1_447_277_395_000)
+        detail: #"{"instance-id":"i-0123456789","state":"RUNNING"}"#,
+        ingestionMillis: 1_447_277_395_000
+    )
 
     static let rule = RuleState(
-        namespace: namespace, bus: "default", name: "example",
-        definition: RuleDefinition(state: "ENABLED", createdBy: "123456789012"), createdMillis: 0)
+        namespace: namespace,
+        bus: "default",
+        name: "example",
+        definition: RuleDefinition(state: "ENABLED", createdBy: "123456789012"),
+        createdMillis: 0
+    )
 
     static let paths = ["timestamp": "$.time", "instance": "$.detail.instance-id", "state": "$.detail.state"]
 
     func render(_ template: String, paths: [String: String] = Self.paths, event: Event = Self.event) -> String? {
         let target = TargetDefinition(
-            id: "t", arn: "arn:aws:lambda:us-east-1:123456789012:function:f",
-            transformer: .init(pathsMap: paths, template: template))
+            id: "t",
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+            transformer: .init(pathsMap: paths, template: template)
+        )
         return TargetInput.render(target, event: event, rule: Self.rule)
     }
 
     @Test func documentedExamples() {
         #expect(render(#""instance <instance> is in <state>""#) == #""instance i-0123456789 is in RUNNING""#)
         #expect(
-            render(#""instance \"<instance>\" is in <state>""#) == #""instance \"i-0123456789\" is in RUNNING""#)
+            render(#""instance \"<instance>\" is in <state>""#) == #""instance \"i-0123456789\" is in RUNNING""#
+        )
         #expect(
             render(#"{"instance" : <instance>, "state": <state>}"#)
-                == #"{"instance" : "i-0123456789", "state": "RUNNING"}"#)
+                == #"{"instance" : "i-0123456789", "state": "RUNNING"}"#
+        )
         #expect(
-            render(#"{"instance" : <instance>, "state": "<state>", "instanceStatus": "instance \"<instance>\" is in <state>"}"#)
+            render(
+                #"{"instance" : <instance>, "state": "<state>", "instanceStatus": "instance \"<instance>\" is in <state>"}"#
+            )
                 == #"{"instance" : "i-0123456789", "state": "RUNNING", "instanceStatus": "instance \"i-0123456789\" is in RUNNING"}"#
         )
         #expect(
             render(#"{"instance" : <instance>, "state": [ 9, <state>, true ], "Transformed" : "Yes"}"#)
-                == #"{"instance" : "i-0123456789", "state": [ 9, "RUNNING", true ], "Transformed" : "Yes"}"#)
+                == #"{"instance" : "i-0123456789", "state": [ 9, "RUNNING", true ], "Transformed" : "Yes"}"#
+        )
         #expect(
             render(#"{"ruleArn" : <aws.events.rule-arn>, "ruleName" : <aws.events.rule-name>}"#)
-                == #"{"ruleArn" : "arn:aws:events:us-east-1:123456789012:rule/example", "ruleName" : "example"}"#)
+                == #"{"ruleArn" : "arn:aws:events:us-east-1:123456789012:rule/example", "ruleName" : "example"}"#
+        )
         #expect(render(#""<aws.events.rule-name> triggered""#) == #""example triggered""#)
         let original = render(#"{"originalEvent": <aws.events.event.json>}"#)
-        #expect(original.flatMap { JSONValue.parse(Array($0.utf8)) }?["originalEvent"]?["detail"]?["state"] == "RUNNING")
+        #expect(
+            original.flatMap { JSONValue.parse(Array($0.utf8)) }?["originalEvent"]?["detail"]?["state"] == "RUNNING"
+        )
     }
 
     @Test func recordedQuotingRules() {
         let detail =
             #"{"payload":{"acc_id":"0a787ecb-4015","sf_id":"baz"},"listsingle":["HIGH"],"listmulti":["ACTIVE","INACTIVE"],"valid":true}"#
         let event = Event(
-            id: "e", detailType: "t", source: "s", namespace: Self.namespace, timeMillis: 0, resources: [],
-            detail: detail, ingestionMillis: 0)
+            id: "e",
+            detailType: "t",
+            source: "s",
+            namespace: Self.namespace,
+            timeMillis: 0,
+            resources: [],
+            detail: detail,
+            ingestionMillis: 0
+        )
         let paths = [
             "userId": "$.detail.payload.acc_id", "payload": "$.detail.payload", "systemstring": "$.detail.awsAccountId",
             "listsingle": "$.detail.listsingle", "listmulti": "$.detail.listmulti", "valid": "$.detail.valid",
@@ -73,9 +99,13 @@ import Testing
         )
         #expect(
             render(#""<listsingle> single list item <listmulti> multiple list items <systemstring> system account id""#)
-                == #""[HIGH] single list item [ACTIVE,INACTIVE] multiple list items  system account id""#)
+                == #""[HIGH] single list item [ACTIVE,INACTIVE] multiple list items  system account id""#
+        )
         #expect(render(#"{"singlelistitem": <listsingle>}"#) == #"{"singlelistitem": ["HIGH"]}"#)
-        #expect(render(#"{"multi_replacement": "users/<userId>/second/<userId>"}"#) == #"{"multi_replacement": "users/0a787ecb-4015/second/0a787ecb-4015"}"#)
+        #expect(
+            render(#"{"multi_replacement": "users/<userId>/second/<userId>"}"#)
+                == #"{"multi_replacement": "users/0a787ecb-4015/second/0a787ecb-4015"}"#
+        )
         #expect(render(#""Command is <valid>!""#) == #""Command is true!""#)
         // A variable whose path reaches nothing.
         #expect(render(#"{"command": <systemstring>}"#) == #"{"command": ""}"#)
@@ -97,8 +127,10 @@ import Testing
         target.input = nil
         for (path, expected) in [
             ("$", Self.event.text), ("$.detail", #"{"instance-id":"i-0123456789","state":"RUNNING"}"#),
-            ("$.detail.state", #""RUNNING""#), ("$.resources[0]", #""arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111""#),
-            ("$.detail-type", #""EC2 Instance State-change Notification""#), ("$.resources[*]", #"["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"]"#),
+            ("$.detail.state", #""RUNNING""#),
+            ("$.resources[0]", #""arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111""#),
+            ("$.detail-type", #""EC2 Instance State-change Notification""#),
+            ("$.resources[*]", #"["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"]"#),
         ] {
             target.inputPath = path
             #expect(TargetInput.render(target, event: Self.event, rule: Self.rule) == expected, "\(path)")

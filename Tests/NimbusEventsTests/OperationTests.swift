@@ -11,7 +11,9 @@ import Testing
         defer { h.cleanup() }
         let pattern = #"{"source":["app.orders"]}"#
         let put = try await h.call(
-            "PutRule", ["Name": "orders", "EventPattern": .string(pattern), "Description": "all orders"])
+            "PutRule",
+            ["Name": "orders", "EventPattern": .string(pattern), "Description": "all orders"]
+        )
         #expect(put["RuleArn"] == "arn:aws:events:us-east-1:123456789012:rule/orders")
 
         let described = try await h.call("DescribeRule", ["Name": "orders"])
@@ -39,19 +41,28 @@ import Testing
         defer { h.cleanup() }
         try await h.call("CreateEventBus", ["Name": "shop"])
         let put = try await h.call(
-            "PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "EventBusName": "shop"])
+            "PutRule",
+            ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "EventBusName": "shop"]
+        )
         #expect(put["RuleArn"] == "arn:aws:events:us-east-1:123456789012:rule/shop/r")
         // By ARN as well.
         let byARN = try await h.call(
-            "DescribeRule", ["Name": "r", "EventBusName": "arn:aws:events:us-east-1:123456789012:event-bus/shop"])
+            "DescribeRule",
+            ["Name": "r", "EventBusName": "arn:aws:events:us-east-1:123456789012:event-bus/shop"]
+        )
         #expect(byARN["EventBusName"] == "shop")
         // Not on the default bus.
         #expect(
             await h.failure("DescribeRule", ["Name": "r"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Rule r does not exist on EventBus default."))
+                == ServiceError(
+                    code: "ResourceNotFoundException",
+                    message: "Rule r does not exist on EventBus default."
+                )
+        )
         #expect(
             await h.failure("DescribeRule", ["Name": "x", "EventBusName": "shop"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Rule x does not exist on EventBus shop."))
+                == ServiceError(code: "ResourceNotFoundException", message: "Rule x does not exist on EventBus shop.")
+        )
     }
 
     @Test func putRuleRefusals() async throws {
@@ -61,32 +72,44 @@ import Testing
             await h.failure("PutRule", ["Name": "r"])
                 == ServiceError(
                     code: "ValidationException",
-                    message: "Parameter(s) EventPattern or ScheduleExpression must be specified."))
-        for bad in ["cron(INVALID)", "cron(0 dummy ? * MON-FRI *)", "cron(7 20 * * NOT *)", "cron(71 8 1 * ? *)",
-            "cron(0 1 * * * *)", "rate(1 minutes)", "at(2026-01-01T00:00:00)", "every day"]
-        {
+                    message: "Parameter(s) EventPattern or ScheduleExpression must be specified."
+                )
+        )
+        for bad in [
+            "cron(INVALID)", "cron(0 dummy ? * MON-FRI *)", "cron(7 20 * * NOT *)", "cron(71 8 1 * ? *)",
+            "cron(0 1 * * * *)", "rate(1 minutes)", "at(2026-01-01T00:00:00)", "every day",
+        ] {
             #expect(
                 await h.failure("PutRule", ["Name": "r", "ScheduleExpression": .string(bad)])
                     == ServiceError(code: "ValidationException", message: "Parameter ScheduleExpression is not valid."),
-                "\(bad)")
+                "\(bad)"
+            )
         }
         try await h.call("CreateEventBus", ["Name": "shop"])
         #expect(
             await h.failure("PutRule", ["Name": "r", "ScheduleExpression": "rate(5 minutes)", "EventBusName": "shop"])
                 == ServiceError(
-                    code: "ValidationException", message: "ScheduleExpression is supported only on the default event bus."))
-        let invalid = await h.failure("PutRule", ["Name": "r", "EventPattern": "[\"not\", \"a\", \"dict\", \"but valid json\"]"])
+                    code: "ValidationException",
+                    message: "ScheduleExpression is supported only on the default event bus."
+                )
+        )
+        let invalid = await h.failure(
+            "PutRule",
+            ["Name": "r", "EventPattern": "[\"not\", \"a\", \"dict\", \"but valid json\"]"]
+        )
         #expect(invalid?.code == "InvalidEventPatternException")
         #expect(invalid?.message.hasPrefix("Event pattern is not valid. Reason: Filter is not an object") == true)
         #expect(
             await h.failure("PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "EventBusName": "nope"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Event bus nope does not exist."))
+                == ServiceError(code: "ResourceNotFoundException", message: "Event bus nope does not exist.")
+        )
         let constraints = await h.failure(
             "PutRule",
             [
                 "Name": "This should fail with two errors 123467890123412341234123412341234",
                 "EventPattern": #"{"source":["a"]}"#, "State": "SOMETIMES",
-            ])
+            ]
+        )
         #expect(
             constraints?.message
                 == "3 validation errors detected: Value 'This should fail with two errors 123467890123412341234123412341234' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+; Value 'This should fail with two errors 123467890123412341234123412341234' at 'name' failed to satisfy constraint: Member must have length less than or equal to 64; Value 'SOMETIMES' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS]"
@@ -104,7 +127,10 @@ import Testing
             "cron(0/5 5 ? JAN 1-5 2022)", "cron(0 0 L * ? *)", "cron(0 9 1W * ? *)",
         ]
         for (index, schedule) in schedules.enumerated() {
-            let arn = try await h.call("PutRule", ["Name": .string("s\(index)"), "ScheduleExpression": .string(schedule)])
+            let arn = try await h.call(
+                "PutRule",
+                ["Name": .string("s\(index)"), "ScheduleExpression": .string(schedule)]
+            )
             #expect(arn["RuleArn"] == .string("arn:aws:events:us-east-1:123456789012:rule/s\(index)"), "\(schedule)")
         }
         // A schedule whose years are over never fires.
@@ -123,7 +149,11 @@ import Testing
         #expect(try await h.call("DescribeRule", ["Name": "r"])["State"] == "DISABLED")
         #expect(
             await h.failure("EnableRule", ["Name": "missing"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Rule missing does not exist on EventBus default."))
+                == ServiceError(
+                    code: "ResourceNotFoundException",
+                    message: "Rule missing does not exist on EventBus default."
+                )
+        )
         // PutRule replaces the definition (the description goes) and keeps the targets.
         try await h.call("PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "Description": "d"])
         try await h.call("PutTargets", ["Rule": "r", "Targets": [["Id": "t", "Arn": .string(Harness.function)]]])
@@ -138,7 +168,9 @@ import Testing
     @Test func listRulesByPrefixAndPages() async throws {
         let h = try await Harness()
         defer { h.cleanup() }
-        for i in 0..<6 { try await h.call("PutRule", ["Name": .string("rule-\(i)"), "EventPattern": #"{"source":["a"]}"#]) }
+        for i in 0..<6 {
+            try await h.call("PutRule", ["Name": .string("rule-\(i)"), "EventPattern": #"{"source":["a"]}"#])
+        }
         try await h.call("PutRule", ["Name": "other", "EventPattern": #"{"source":["a"]}"#])
         let first = try await h.call("ListRules", ["NamePrefix": "rule-", "Limit": 3])
         #expect(first["Rules"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } == ["rule-0", "rule-1", "rule-2"])
@@ -156,7 +188,8 @@ import Testing
         try await h.patternRule("r", pattern: #"{"source":["a"]}"#)
         #expect(
             await h.failure("DeleteRule", ["Name": "r"])
-                == ServiceError(code: "ValidationException", message: "Rule can't be deleted since it has targets."))
+                == ServiceError(code: "ValidationException", message: "Rule can't be deleted since it has targets.")
+        )
         let removed = try await h.call("RemoveTargets", ["Rule": "r", "Ids": ["fn"]])
         #expect(removed["FailedEntryCount"] == 0)
         try await h.call("DeleteRule", ["Name": "r"])
@@ -183,7 +216,8 @@ import Testing
                         "InputTransformer": ["InputPathsMap": ["s": "$.source"], "InputTemplate": "\"<s>\""],
                     ],
                 ],
-            ])
+            ]
+        )
         #expect(result == ["FailedEntryCount": 0, "FailedEntries": []])
         let listed = try await h.call("ListTargetsByRule", ["Rule": "r"])
         let targets = try #require(listed["Targets"]?.arrayValue)
@@ -194,7 +228,8 @@ import Testing
                     "Id": "fn", "Arn": .string(Harness.function), "Input": #"{"a":1}"#,
                     "RetryPolicy": ["MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600],
                     "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
-                ])
+                ]
+        )
         #expect(targets[1]["InputTransformer"] == ["InputPathsMap": ["s": "$.source"], "InputTemplate": "\"<s>\""])
         // The same id replaces the target.
         try await h.call("PutTargets", ["Rule": "r", "Targets": [["Id": "fn", "Arn": .string(Harness.queue)]]])
@@ -210,23 +245,38 @@ import Testing
         defer { h.cleanup() }
         try await h.call("PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#])
         #expect(
-            await h.failure("PutTargets", ["Rule": "missing", "Targets": [["Id": "t", "Arn": .string(Harness.function)]]])
-                == ServiceError(code: "ResourceNotFoundException", message: "Rule missing does not exist on EventBus default."))
+            await h.failure(
+                "PutTargets",
+                ["Rule": "missing", "Targets": [["Id": "t", "Arn": .string(Harness.function)]]]
+            )
+                == ServiceError(
+                    code: "ResourceNotFoundException",
+                    message: "Rule missing does not exist on EventBus default."
+                )
+        )
         #expect(
-            await h.failure("PutTargets", ["Rule": "r", "Targets": [["Id": "!@#$@!#$", "Arn": .string(Harness.function)]]])
+            await h.failure(
+                "PutTargets",
+                ["Rule": "r", "Targets": [["Id": "!@#$@!#$", "Arn": .string(Harness.function)]]]
+            )
                 == ServiceError(
                     code: "ValidationException",
                     message:
                         "1 validation error detected: Value '!@#$@!#$' at 'targets.1.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-                ))
+                )
+        )
         let long = String(repeating: "x", count: 65)
         #expect(
-            await h.failure("PutTargets", ["Rule": "r", "Targets": [["Id": .string(long), "Arn": .string(Harness.function)]]])
+            await h.failure(
+                "PutTargets",
+                ["Rule": "r", "Targets": [["Id": .string(long), "Arn": .string(Harness.function)]]]
+            )
                 == ServiceError(
                     code: "ValidationException",
                     message:
                         "1 validation error detected: Value '\(long)' at 'targets.1.member.id' failed to satisfy constraint: Member must have length less than or equal to 64"
-                ))
+                )
+        )
         #expect(
             await h.failure(
                 "PutTargets",
@@ -238,10 +288,13 @@ import Testing
                             "InputTransformer": ["InputTemplate": "\"x\""],
                         ]
                     ],
-                ])
+                ]
+            )
                 == ServiceError(
                     code: "ValidationException",
-                    message: "Only one of Input, InputPath, or InputTransformer must be provided for target t."))
+                    message: "Only one of Input, InputPath, or InputTransformer must be provided for target t."
+                )
+        )
         #expect(
             await h.failure(
                 "PutTargets",
@@ -256,19 +309,27 @@ import Testing
                             ],
                         ]
                     ],
-                ])
+                ]
+            )
                 == ServiceError(
                     code: "ValidationException",
-                    message: "InputTemplate for target t contains invalid placeholder notdefinedkey."))
+                    message: "InputTemplate for target t contains invalid placeholder notdefinedkey."
+                )
+        )
         // Five targets per rule.
         let six: [JSONValue] = (0..<6).map { ["Id": .string("t\($0)"), "Arn": .string(Harness.function)] }
         #expect(
             await h.failure("PutTargets", ["Rule": "r", "Targets": .array(six)])
                 == ServiceError(
-                    code: "LimitExceededException", message: "The requested resource exceeds the maximum number allowed."))
+                    code: "LimitExceededException",
+                    message: "The requested resource exceeds the maximum number allowed."
+                )
+        )
         // Targets Nimbus cannot deliver to are failed entries.
         let sns = try await h.call(
-            "PutTargets", ["Rule": "r", "Targets": [["Id": "sns", "Arn": "arn:aws:sns:us-east-1:123456789012:topic"]]])
+            "PutTargets",
+            ["Rule": "r", "Targets": [["Id": "sns", "Arn": "arn:aws:sns:us-east-1:123456789012:topic"]]]
+        )
         #expect(sns["FailedEntryCount"] == 1)
         #expect(sns["FailedEntries"]?.arrayValue?.first?["TargetId"] == "sns")
     }
@@ -280,10 +341,14 @@ import Testing
         defer { h.cleanup() }
         let created = try await h.call("CreateEventBus", ["Name": "shop", "Description": "test bus"])
         #expect(
-            created == ["EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/shop", "Description": "test bus"])
+            created == [
+                "EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/shop", "Description": "test bus",
+            ]
+        )
         #expect(
             await h.failure("CreateEventBus", ["Name": "shop"])
-                == ServiceError(code: "ResourceAlreadyExistsException", message: "Event bus shop already exists."))
+                == ServiceError(code: "ResourceAlreadyExistsException", message: "Event bus shop already exists.")
+        )
         #expect(await h.failure("CreateEventBus", ["Name": "default"])?.code == "ResourceAlreadyExistsException")
         let described = try await h.call("DescribeEventBus", ["Name": "shop"])
         #expect(described["Name"] == "shop")
@@ -296,12 +361,14 @@ import Testing
 
         #expect(
             await h.failure("DeleteEventBus", ["Name": "default"])
-                == ServiceError(code: "ValidationException", message: "Cannot delete event bus default."))
+                == ServiceError(code: "ValidationException", message: "Cannot delete event bus default.")
+        )
         try await h.call("PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "EventBusName": "shop"])
         try await h.call("DeleteEventBus", ["Name": "shop"])
         #expect(
             await h.failure("DescribeEventBus", ["Name": "shop"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Event bus shop does not exist."))
+                == ServiceError(code: "ResourceNotFoundException", message: "Event bus shop does not exist.")
+        )
         // Its rules went with it, and a bus of the same name starts empty.
         try await h.call("CreateEventBus", ["Name": "shop"])
         #expect(try await h.call("ListRules", ["EventBusName": "shop"])["Rules"] == [])
@@ -317,35 +384,56 @@ import Testing
             [
                 "Name": "r", "EventPattern": #"{"source":["a"]}"#,
                 "Tags": [["Key": "tag1", "Value": "value1"], ["Key": "tag2", "Value": "value2"]],
-            ])["RuleArn"]
+            ]
+        )["RuleArn"]
         let tags = try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null])
         #expect(tags == ["Tags": [["Key": "tag1", "Value": "value1"], ["Key": "tag2", "Value": "value2"]]])
         // Tags given to PutRule on an update are ignored (PutRule's documentation).
         try await h.call(
-            "PutRule", ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "Tags": [["Key": "tag3", "Value": "value3"]]])
+            "PutRule",
+            ["Name": "r", "EventPattern": #"{"source":["a"]}"#, "Tags": [["Key": "tag3", "Value": "value3"]]]
+        )
         #expect(try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null]) == tags)
         try await h.call("UntagResource", ["ResourceARN": rule ?? .null, "TagKeys": ["tag2", "missing"]])
         #expect(
             try await h.call("ListTagsForResource", ["ResourceARN": rule ?? .null])
-                == ["Tags": [["Key": "tag1", "Value": "value1"]]])
+                == ["Tags": [["Key": "tag1", "Value": "value1"]]]
+        )
 
         let bus = "arn:aws:events:us-east-1:123456789012:event-bus/default"
         try await h.call("TagResource", ["ResourceARN": .string(bus), "Tags": [["Key": "k", "Value": "v"]]])
-        #expect(try await h.call("ListTagsForResource", ["ResourceARN": .string(bus)]) == ["Tags": [["Key": "k", "Value": "v"]]])
+        #expect(
+            try await h.call("ListTagsForResource", ["ResourceARN": .string(bus)]) == [
+                "Tags": [["Key": "k", "Value": "v"]]
+            ]
+        )
         // Tags on the default bus survive a restart.
         let restarted = try await h.restarted()
         #expect(
             try await h.call("ListTagsForResource", ["ResourceARN": .string(bus)], on: restarted)
-                == ["Tags": [["Key": "k", "Value": "v"]]])
+                == ["Tags": [["Key": "k", "Value": "v"]]]
+        )
 
         #expect(
             await h.failure(
                 "TagResource",
-                ["ResourceARN": "arn:aws:events:us-east-1:123456789012:rule/nope", "Tags": [["Key": "k", "Value": "v"]]])
-                == ServiceError(code: "ResourceNotFoundException", message: "Rule nope does not exist on EventBus default."))
+                [
+                    "ResourceARN": "arn:aws:events:us-east-1:123456789012:rule/nope",
+                    "Tags": [["Key": "k", "Value": "v"]],
+                ]
+            )
+                == ServiceError(
+                    code: "ResourceNotFoundException",
+                    message: "Rule nope does not exist on EventBus default."
+                )
+        )
         #expect(
-            await h.failure("ListTagsForResource", ["ResourceARN": "arn:aws:events:us-east-1:123456789012:event-bus/nope"])
-                == ServiceError(code: "ResourceNotFoundException", message: "Event bus nope does not exist."))
+            await h.failure(
+                "ListTagsForResource",
+                ["ResourceARN": "arn:aws:events:us-east-1:123456789012:event-bus/nope"]
+            )
+                == ServiceError(code: "ResourceNotFoundException", message: "Event bus nope does not exist.")
+        )
     }
 
     @Test func testEventPattern() async throws {
@@ -356,18 +444,29 @@ import Testing
              "region":"us-east-1","resources":[],"detail-type":"myDetailType","detail":{"n":5}}
             """#
         #expect(
-            try await h.call("TestEventPattern", ["Event": .string(event), "EventPattern": #"{"source":["com.mycompany.myapp"]}"#])
-                == ["Result": true])
+            try await h.call(
+                "TestEventPattern",
+                ["Event": .string(event), "EventPattern": #"{"source":["com.mycompany.myapp"]}"#]
+            )
+                == ["Result": true]
+        )
         #expect(
             try await h.call(
-                "TestEventPattern", ["Event": .string(event), "EventPattern": #"{"detail":{"n":[{"numeric":[">",5]}]}}"#])
-                == ["Result": false])
+                "TestEventPattern",
+                ["Event": .string(event), "EventPattern": #"{"detail":{"n":[{"numeric":[">",5]}]}}"#]
+            )
+                == ["Result": false]
+        )
         for bad in ["plain string", #"["plain string"]"#, #"{"testEvent":"value"}"#] {
             #expect(
                 await h.failure("TestEventPattern", ["Event": .string(bad), "EventPattern": #"{"source":["a"]}"#])
-                    == ServiceError(code: "ValidationException", message: "Parameter Event is not valid."))
+                    == ServiceError(code: "ValidationException", message: "Parameter Event is not valid.")
+            )
         }
-        let invalid = await h.failure("TestEventPattern", ["Event": .string(event), "EventPattern": "{'bad': 'quotation'}"])
+        let invalid = await h.failure(
+            "TestEventPattern",
+            ["Event": .string(event), "EventPattern": "{'bad': 'quotation'}"]
+        )
         #expect(invalid?.code == "InvalidEventPatternException")
     }
 }

@@ -9,7 +9,10 @@ import Testing
     @Test func deliversTheEventToMatchingRulesTargets() async throws {
         let h = try await Harness()
         defer { h.cleanup() }
-        try await h.patternRule("orders", pattern: #"{"source":["app.orders"],"detail":{"amount":[{"numeric":[">",100]}]}}"#)
+        try await h.patternRule(
+            "orders",
+            pattern: #"{"source":["app.orders"],"detail":{"amount":[{"numeric":[">",100]}]}}"#
+        )
         try await h.patternRule("others", pattern: #"{"source":["app.other"]}"#)
         let big = try await h.put(detail: #"{ "amount": 250, "items": [ "a", "b" ] }"#)
         try await h.put(detail: #"{"amount": 50}"#)
@@ -25,7 +28,12 @@ import Testing
         let eventID = try #require(big["EventId"]?.stringValue)
         #expect(
             invocation.requestID
-                == DerivedID.delivery(eventID: eventID, ruleARN: "arn:aws:events:us-east-1:123456789012:rule/orders", targetID: "fn"))
+                == DerivedID.delivery(
+                    eventID: eventID,
+                    ruleARN: "arn:aws:events:us-east-1:123456789012:rule/orders",
+                    targetID: "fn"
+                )
+        )
         // AWS's envelope, in AWS's key order, the detail as sent (minified).
         #expect(
             String(buffer: invocation.payload)
@@ -76,7 +84,8 @@ import Testing
                     ["Source": "s", "DetailType": "t", "Detail": "{not json"],
                     ["Source": "s", "DetailType": "t", "Detail": "{}"],
                 ]
-            ])
+            ]
+        )
         #expect(result["FailedEntryCount"] == 5)
         let entries = try #require(result["Entries"]?.arrayValue)
         #expect(
@@ -84,8 +93,12 @@ import Testing
                 == [
                     "ErrorCode": "InvalidArgument",
                     "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument.",
-                ])
-        #expect(entries[1]["ErrorMessage"] == "Parameter DetailType is not valid. Reason: DetailType is a required argument.")
+                ]
+        )
+        #expect(
+            entries[1]["ErrorMessage"]
+                == "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+        )
         #expect(entries[2]["ErrorMessage"] == "Parameter Detail is not valid. Reason: Detail is a required argument.")
         #expect(entries[3] == ["ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."])
         #expect(entries[4] == ["ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."])
@@ -94,22 +107,36 @@ import Testing
         let eleven: [JSONValue] = (0..<11).map { _ in ["Source": "s", "DetailType": "t", "Detail": "{}"] }
         let tooMany = await h.failure("PutEvents", ["Entries": .array(eleven)])
         #expect(tooMany?.code == "ValidationException")
-        #expect(tooMany?.message.hasPrefix("1 validation error detected: Value '[PutEventsRequestEntry(time=null, source=s") == true)
         #expect(
-            tooMany?.message.hasSuffix("at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10")
-                == true)
+            tooMany?.message.hasPrefix("1 validation error detected: Value '[PutEventsRequestEntry(time=null, source=s")
+                == true
+        )
+        #expect(
+            tooMany?.message.hasSuffix(
+                "at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10"
+            )
+                == true
+        )
         let huge = "{\"a\":\"" + String(repeating: "x", count: 262_144) + "\"}"
         #expect(
             await h.failure("PutEvents", ["Entries": [["Source": "s", "DetailType": "t", "Detail": .string(huge)]]])
-                == ServiceError(code: "ValidationException", message: "Total size of the entries in the request is over the limit."))
+                == ServiceError(
+                    code: "ValidationException",
+                    message: "Total size of the entries in the request is over the limit."
+                )
+        )
     }
 
     @Test func refusedDeliveriesGoToTheDeadLetterQueue() async throws {
         let h = try await Harness()
         defer { h.cleanup() }
         try await h.patternRule(
-            "r", pattern: #"{"source":["app.orders"]}"#,
-            target: ["Id": "fn", "Arn": .string(Harness.function), "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)]])
+            "r",
+            pattern: #"{"source":["app.orders"]}"#,
+            target: [
+                "Id": "fn", "Arn": .string(Harness.function), "DeadLetterConfig": ["Arn": .string(Harness.deadLetters)],
+            ]
+        )
         h.functions.refuse(Harness.function, NimbusError(.accessDenied, "The resource policy does not allow it."))
         let entry = try await h.put(detail: #"{"n":1}"#)
         // The refusal is the target's business: the entry is accepted.
@@ -123,7 +150,8 @@ import Testing
                     "RULE_ARN": "arn:aws:events:us-east-1:123456789012:rule/r", "TARGET_ARN": Harness.function,
                     "ERROR_CODE": "NO_PERMISSIONS", "ERROR_MESSAGE": "The resource policy does not allow it.",
                     "RETRY_ATTEMPTS": "0",
-                ])
+                ]
+        )
     }
 
     @Test func aTargetWithoutDeadLetterQueueDropsRefusedEvents() async throws {
@@ -150,8 +178,10 @@ import Testing
         let h = try await Harness()
         defer { h.cleanup() }
         try await h.patternRule(
-            "r", pattern: #"{"source":["app.orders"]}"#,
-            target: ["Id": "q", "Arn": .string(Harness.queue), "InputPath": "$.detail"])
+            "r",
+            pattern: #"{"source":["app.orders"]}"#,
+            target: ["Id": "q", "Arn": .string(Harness.queue), "InputPath": "$.detail"]
+        )
         try await h.put(detail: #"{"b":2,"a":1}"#)
         #expect(h.queues.sent.map(\.body) == [#"{"b":2,"a":1}"#])
     }
@@ -162,17 +192,27 @@ import Testing
         try await h.patternRule("results", pattern: #"{"source":["lambda"]}"#)
         let results = try await h.service.putEvents(
             [EventEntry(source: "lambda", detailType: "Lambda Function Invocation Result - Success", detail: "{}")],
-            namespace: h.namespace)
+            namespace: h.namespace
+        )
         #expect(results.count == 1)
         #expect(results[0].eventID != nil)
         try await h.service.publish(
-            PublishedEvent(source: "lambda", detailType: "Lambda Function Invocation Result - Failure", detail: #"{"x":1}"#, resources: []),
-            busARN: "arn:aws:events:us-east-1:123456789012:event-bus/default", namespace: h.namespace)
+            PublishedEvent(
+                source: "lambda",
+                detailType: "Lambda Function Invocation Result - Failure",
+                detail: #"{"x":1}"#,
+                resources: []
+            ),
+            busARN: "arn:aws:events:us-east-1:123456789012:event-bus/default",
+            namespace: h.namespace
+        )
         #expect(h.functions.invocations.count == 2)
         await #expect(throws: EventsError.busNotFound("missing")) {
             try await h.service.publish(
                 PublishedEvent(source: "lambda", detailType: "t", detail: "{}", resources: []),
-                busARN: "arn:aws:events:us-east-1:123456789012:event-bus/missing", namespace: h.namespace)
+                busARN: "arn:aws:events:us-east-1:123456789012:event-bus/missing",
+                namespace: h.namespace
+            )
         }
     }
 }

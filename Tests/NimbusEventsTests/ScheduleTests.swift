@@ -15,7 +15,10 @@ import Testing
     func everyMinute(_ h: Harness) async throws -> Int64 {
         let start = h.clock.read()
         try await h.call("PutRule", ["Name": "every-minute", "ScheduleExpression": "rate(1 minute)"])
-        try await h.call("PutTargets", ["Rule": "every-minute", "Targets": [["Id": "fn", "Arn": .string(Harness.function)]]])
+        try await h.call(
+            "PutTargets",
+            ["Rule": "every-minute", "Targets": [["Id": "fn", "Arn": .string(Harness.function)]]]
+        )
         return start
     }
 
@@ -101,7 +104,11 @@ import Testing
         // As if the process died after the deliveries and before recording the next firing.
         let store = SQLiteEventBusStore(database: try NimbusDatabase(path: "\(h.root)/nimbus.sqlite"))
         try await store.setNextFire(
-            namespace: h.namespace, bus: "default", name: "every-minute", nextFireMillis: start + Self.minute)
+            namespace: h.namespace,
+            bus: "default",
+            name: "every-minute",
+            nextFireMillis: start + Self.minute
+        )
         let restarted = try await h.restarted()
         await restarted.fireDue()
         // The same firing was delivered again with the same request id: Lambda's queue keeps one.
@@ -163,11 +170,13 @@ import Testing
         // On time.
         #expect(
             ScheduledRules.plan(schedule, due: 60_000, now: 60_005, anchor: anchor, grace: grace)
-                == .init(fire: 60_000, next: 120_000, skipped: 0))
+                == .init(fire: 60_000, next: 120_000, skipped: 0)
+        )
         // Three minutes late: the latest due firing only.
         #expect(
             ScheduledRules.plan(schedule, due: 60_000, now: 240_000, anchor: anchor, grace: grace)
-                == .init(fire: 240_000, next: 300_000, skipped: 3))
+                == .init(fire: 240_000, next: 300_000, skipped: 3)
+        )
         // A day late: a long walk is not taken.
         let day: Int64 = 86_400_000
         let plan = ScheduledRules.plan(schedule, due: 60_000, now: day + 30_000, anchor: anchor, grace: grace)

@@ -64,12 +64,18 @@ final class FakeQueues: QueueSending {
     var sent: [Message] { self.messages.withLock { $0 } }
 
     func sendMessage(
-        queueARN: String, body: String, attributes: [String: String], groupID: String?, deduplicationID: String?
+        queueARN: String,
+        body: String,
+        attributes: [String: String],
+        groupID: String?,
+        deduplicationID: String?
     ) async throws {
         guard self.existing.contains(queueARN) else {
             throw DeliveryRefusal(code: "NO_RESOURCE", message: "The specified queue does not exist.")
         }
-        self.messages.withLock { $0.append(Message(queueARN: queueARN, body: body, attributes: attributes, groupID: groupID)) }
+        self.messages.withLock {
+            $0.append(Message(queueARN: queueARN, body: body, attributes: attributes, groupID: groupID))
+        }
     }
 }
 
@@ -94,16 +100,32 @@ struct Harness {
         self.functions = FakeFunctions()
         self.queues = FakeQueues()
         self.service = try await Self.open(
-            self.root, clock: self.clock, functions: self.functions, queues: self.queues, grace: grace)
+            self.root,
+            clock: self.clock,
+            functions: self.functions,
+            queues: self.queues,
+            grace: grace
+        )
     }
 
-    static func open(_ root: String, clock: ManualClock, functions: FakeFunctions, queues: FakeQueues, grace: Int64)
+    static func open(
+        _ root: String,
+        clock: ManualClock,
+        functions: FakeFunctions,
+        queues: FakeQueues,
+        grace: Int64
+    )
         async throws -> EventsService
     {
         let store = SQLiteEventBusStore(database: try NimbusDatabase(path: "\(root)/nimbus.sqlite"))
         let service = EventsService(
-            store: store, functions: functions, queueSender: queues, logger: Logger(label: "test"),
-            clock: { clock.read() }, missedFiringGrace: grace)
+            store: store,
+            functions: functions,
+            queueSender: queues,
+            logger: Logger(label: "test"),
+            clock: { clock.read() },
+            missedFiringGrace: grace
+        )
         try await service.load()
         return service
     }
@@ -119,15 +141,20 @@ struct Harness {
 
     /// Calls an operation; the response's document.
     @discardableResult
-    func call(_ operation: String, _ body: JSONValue = [:], on service: EventsService? = nil) async throws -> JSONValue {
+    func call(_ operation: String, _ body: JSONValue = [:], on service: EventsService? = nil) async throws -> JSONValue
+    {
         let service = service ?? self.service
         guard let op = service.definition.operations.first(where: { $0.name == operation }) else {
             throw TestFailure("no operation \(operation)")
         }
         let request = ServiceRequest(
-            operation: operation, namespace: self.namespace,
-            caller: Caller(kind: .anonymous, accessKeyID: "test", account: self.namespace.accountID), requestID: "r",
-            body: ByteBuffer(bytes: body.serialized()), input: body)
+            operation: operation,
+            namespace: self.namespace,
+            caller: Caller(kind: .anonymous, accessKeyID: "test", account: self.namespace.accountID),
+            requestID: "r",
+            body: ByteBuffer(bytes: body.serialized()),
+            input: body
+        )
         let response = try await op.handler(request)
         guard case .document(let document) = response.body else { throw TestFailure("no document") }
         return document
@@ -159,7 +186,12 @@ struct Harness {
 
     /// PutEvents with one entry; its result entry.
     @discardableResult
-    func put(source: String = "app.orders", detailType: String = "OrderPlaced", detail: String, bus: String? = nil)
+    func put(
+        source: String = "app.orders",
+        detailType: String = "OrderPlaced",
+        detail: String,
+        bus: String? = nil
+    )
         async throws -> JSONValue
     {
         var entry: [String: JSONValue] = [

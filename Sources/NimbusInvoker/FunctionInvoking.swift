@@ -46,12 +46,17 @@ public struct TriggeredInvocation: Sendable {
     public var requestID: String
     /// The caller's connection loop, when the trigger answers an HTTP request.
     public var eventLoop: (any EventLoop)?
+    /// The IAM role the trigger invokes with (EventBridge Scheduler's target `RoleArn`), when it invokes as a role
+    /// rather than as a service principal. Nimbus has no IAM: the role stands for the permission, and the function's
+    /// resource policy is not consulted, as AWS does not consult it for a role allowed `lambda:InvokeFunction`.
+    public var executionRole: String?
 
     public init(
         function: String, namespace: AccountContext, payload: ByteBuffer, principal: String,
         action: String = "lambda:InvokeFunction", sourceARN: String? = nil, sourceAccount: String? = nil,
-        requestID: String, eventLoop: (any EventLoop)? = nil
+        requestID: String, eventLoop: (any EventLoop)? = nil, executionRole: String? = nil
     ) {
+        self.executionRole = executionRole
         self.function = function
         self.namespace = namespace
         self.payload = payload

@@ -32,6 +32,8 @@ extension LambdaAPI {
     /// The function a trigger names, once its qualifier's policy allows the trigger's principal.
     func authorized(_ t: TriggeredInvocation, id: FunctionIdentifier) throws -> ResolvedFunction {
         let target = try self.resolve(id.description, qualifier: nil, invoking: true)
+        // A role (Scheduler's target RoleArn) is IAM's permission, not the resource policy's; Nimbus has no IAM.
+        if t.executionRole != nil { return target }
         var context: [String: String] = [:]
         if let arn = t.sourceARN { context["AWS:SourceArn"] = arn }
         if let account = t.sourceAccount { context["AWS:SourceAccount"] = account }

@@ -202,7 +202,8 @@ extension SchedulerService {
                         principal: "scheduler.amazonaws.com",
                         sourceARN: firing.arn,
                         sourceAccount: namespace.accountID,
-                        requestID: firing.executionID
+                        requestID: firing.executionID,
+                        executionRole: target.roleARN
                     )
                 )
             case .queue?:

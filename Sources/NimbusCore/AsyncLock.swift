@@ -1,17 +1,20 @@
 import Synchronization
 
-/// A lock for async code: the scheduler's changes (the control plane's, and the runner moving a schedule to its next
-/// occurrence) are read-modify-write across a store write, so they run one at a time, in arrival order.
-final class AsyncLock: Sendable {
+/// A lock for async code, fair (waiters run in arrival order): control planes whose changes are read-modify-write
+/// across a store write (SQS's queues, EventBridge's rules, Scheduler's schedules and its runner) run them one at a
+/// time.
+public final class AsyncLock: Sendable {
     let state = Mutex<(locked: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public init() {}
+
+    public func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await self.acquire()
         defer { self.release() }
         return try await body()
     }
 
-    func acquire() async {
+    public func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = self.state.withLock { state -> Bool in
                 if state.locked {
@@ -25,7 +28,7 @@ final class AsyncLock: Sendable {
         }
     }
 
-    func release() {
+    public func release() {
         let next = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty {
                 state.locked = false

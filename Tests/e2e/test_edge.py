@@ -260,9 +260,10 @@ def test_a_function_calls_functions_sts_and_logs_through_boto3(signed_server, la
     assert out["identity"]["UserId"].endswith(f":{a}")
     assert f"/aws/lambda/{b}" in out["groups"]
     assert out["key"].startswith("ASIA") and out["token"]
-    # Inside, only the environment's own keys are accepted, and the admin routes do not exist.
+    # Inside, only the environment's own keys are accepted, and the admin routes do not exist: the path is then only
+    # S3's (a bucket named `_nimbus`), refused to an unsigned caller.
     assert out["forged"] in ("UnrecognizedClientException", "InvalidSignatureException"), out["forged"]
-    assert out["admin"] == 404
+    assert out["admin"] in (403, 404), out["admin"]
     if "linux" in signed_server.isolation_line():
         assert out["endpoint"] == ENDPOINT_IN_SANDBOX
 

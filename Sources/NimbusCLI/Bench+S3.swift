@@ -209,7 +209,8 @@ extension Bench {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let latch = ThreadLatch(count: count, continuation: continuation)
             for worker in 0..<count {
-                let thread = Thread {
+                Thread {
+                    Bench.nameThisThread(name)
                     do {
                         try work(worker)
                         latch.finish(nil)
@@ -217,10 +218,19 @@ extension Bench {
                         latch.finish(error)
                     }
                 }
-                thread.name = name
-                thread.start()
+                .start()
             }
         }
+    }
+
+    /// Names the calling thread as the system sees it (`Thread.name` does not reach the kernel on Linux, and Swift
+    /// does not see glibc's `pthread_setname_np`); best effort, at most 15 bytes there.
+    static func nameThisThread(_ name: String) {
+        #if canImport(Glibc)
+        try? Data(name.utf8.prefix(15)).write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))
+        #else
+        _ = pthread_setname_np(name)
+        #endif
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
@@ -518,11 +528,11 @@ final class ResidentSetSampler: Sendable {
         let now = Self.residentBytes() ?? 0
         self.baseline = now
         self.state = Mutex(State(peak: now))
-        let thread = Thread { [self] in
+        Thread { [self] in
+            Bench.nameThisThread("bench-rss")
             while self.sample() { usleep(UInt32(Self.intervalMilliseconds * 1000)) }
         }
-        thread.name = "bench-rss"
-        thread.start()
+        .start()
     }
 
     /// Takes one sample; false once stopped or out of samples.

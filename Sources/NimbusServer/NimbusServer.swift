@@ -6,6 +6,7 @@ import NimbusAPIGateway
 import NimbusCore
 import NimbusEdge
 import NimbusEventSources
+import NimbusEvents
 import NimbusInvoker
 import NimbusLambda
 import NimbusLogs
@@ -15,6 +16,7 @@ import NimbusSTS
 import NimbusRuntimeAPI
 import NimbusS3
 import NimbusSandbox
+import NimbusScheduler
 import NimbusStore
 import ServiceLifecycle
 import Synchronization
@@ -202,11 +204,21 @@ public final class NimbusServer: Sendable {
             logger: self.logger)
         try await s3.recover()
         lambda.use(packages: s3)
+        // EventBridge and Scheduler deliver through Lambda's durable queue (and SQS); Lambda's destinations and
+        // Scheduler's event-bus targets publish through EventBridge.
+        let events = EventsService(
+            store: SQLiteEventBusStore(database: database), functions: lambda, queues: sqs, logger: self.logger)
+        try await events.load()
+        lambda.use(eventBuses: events)
+        let scheduler = SchedulerService(
+            store: SQLiteScheduleStore(database: database), functions: lambda, queues: sqs, events: events,
+            logger: self.logger)
+        try await scheduler.load()
         let edge = ServiceEdge(
             services: [
                 lambda.adminDefinition, lambda.urlDefinition, apiGateway.invokeDefinition, lambda.definition,
                 apiGateway.definition, LogsService(store: logStore).definition,
-                STSService().definition, sqs.definition, sqs.queryDefinition,
+                STSService().definition, sqs.definition, sqs.queryDefinition, events.definition, scheduler.definition,
                 // Last: path-style S3 (`/{Bucket}/{Key+}`) is the catch-all of unsigned requests.
                 s3.definition,
             ],
@@ -233,6 +245,8 @@ public final class NimbusServer: Sendable {
                     .init(service: dispatcher),
                     .init(service: pollers),
                     .init(service: relay),
+                    .init(service: events),
+                    .init(service: scheduler),
                     .init(service: app),
                     // After the listener, so stopped before it: long polls answer at once and the listener drains.
                     .init(service: sqs),

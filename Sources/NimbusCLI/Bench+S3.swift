@@ -595,8 +595,10 @@ enum LoopbackCopy {
                     let bytes = try Self.receiveAll(port: port)
                     received.value.withLock { $0 += bytes }
                 } else {
+                    // Sender k sends payloads k, k + connections, … below count.
                     let sender = worker - connections
-                    try Self.serve(from: listener, payload, times: stride(from: sender, to: count, by: connections).underestimatedCount)
+                    let times = sender < count ? (count - sender + connections - 1) / connections : 0
+                    try Self.serve(from: listener, payload, times: times)
                 }
             }
         }

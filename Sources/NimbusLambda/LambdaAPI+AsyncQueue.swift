@@ -109,7 +109,8 @@ extension LambdaAPI: AsyncEventHandler {
             return
         }
         if AccountContext.isEventBusARN(arn) {
-            // AWS's event: source `lambda`, the result in the detail type, the invoked function version as resource.
+            // AWS's event: source `lambda`, the result in the detail type, the bus and the invoked function version as
+            // its resources.
             guard let bus = self.eventBuses.source.withLock({ $0 }) else {
                 throw NimbusError(.service, "EventBridge is not available on this server.")
             }
@@ -118,7 +119,7 @@ extension LambdaAPI: AsyncEventHandler {
                     source: "lambda",
                     detailType: "Lambda Function Invocation Result - \(success ? "Success" : "Failure")",
                     detail: String(decoding: record.serialized(), as: UTF8.self),
-                    resources: [self.account.functionARN(event.functionName, qualifier: event.qualifier ?? "$LATEST")]),
+                    resources: [arn, self.account.functionARN(event.functionName, qualifier: event.qualifier ?? "$LATEST")]),
                 busARN: arn, namespace: self.account)
             return
         }

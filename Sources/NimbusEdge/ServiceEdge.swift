@@ -283,20 +283,59 @@ final class StreamedBodyReader: @unchecked Sendable {
             fields: fields)
     }
 
+    /// The payload `raw` completes, without copying where it can: a body without framing is `raw` itself (the
+    /// verifier only counts it, and hashes it for a declared SHA-256), and an aws-chunked piece whose payload is one
+    /// run of its bytes (most pieces: chunks are far larger than reads) is a slice of `raw`. Only a piece holding the
+    /// end of one chunk and the start of the next is copied into one buffer.
     func feed(_ raw: ByteBuffer) throws -> ByteBuffer? {
-        guard self.verifier != nil else { return raw }
-        var out: ByteBuffer?
+        guard let verifier = self.verifier else { return raw }
         do {
+            if verifier.isPassthrough {
+                try raw.withUnsafeReadableBytes { bytes in try self.verifier?.feed(bytes) { _ in } }
+                return raw
+            }
+            var out = Payload.none
             try raw.withUnsafeReadableBytes { bytes in
                 try self.verifier?.feed(bytes) { payload in
-                    if out == nil { out = ByteBuffer() }
-                    out?.writeBytes(payload)
+                    guard payload.count > 0 else { return }
+                    switch out {
+                    case .none:
+                        // The decoder hands out runs of the bytes it was given: find this one's place in `raw`.
+                        if let base = bytes.baseAddress, let start = payload.baseAddress, start >= base,
+                            start + payload.count <= base + bytes.count
+                        {
+                            out = .run(offset: start - base, count: payload.count)
+                        } else {
+                            out = .copied(ByteBuffer(bytes: payload))
+                        }
+                    case .run(let offset, let count):
+                        var copied = ByteBuffer()
+                        copied.reserveCapacity(count + payload.count)
+                        copied.writeImmutableBuffer(raw.getSlice(at: raw.readerIndex + offset, length: count) ?? ByteBuffer())
+                        copied.writeBytes(payload)
+                        out = .copied(copied)
+                    case .copied(var copied):
+                        out = .none
+                        copied.writeBytes(payload)
+                        out = .copied(copied)
+                    }
                 }
+            }
+            switch out {
+            case .none: return nil
+            case .run(let offset, let count): return raw.getSlice(at: raw.readerIndex + offset, length: count)
+            case .copied(let copied): return copied
             }
         } catch let error as SigV4Error {
             throw AuthError(error, service: self.service)
         }
-        return out
+    }
+
+    /// What one raw piece decoded to so far: nothing, one run of its own bytes, or runs gathered into a new buffer.
+    enum Payload {
+        case none
+        case run(offset: Int, count: Int)
+        case copied(ByteBuffer)
     }
 
     func finish() throws -> [(String, String)] {

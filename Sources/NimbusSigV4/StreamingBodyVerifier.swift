@@ -71,6 +71,11 @@ public struct StreamingBodyVerifier: Sendable {
             configuration, tracking: AWSChunkedStreamDecoder.declaredChecksums(configuration.trailer))
     }
 
+    /// Whether the payload is the body itself (no aws-chunked framing): ``feed(_:payload:)`` then hands out exactly
+    /// the bytes it was given, only counting them (and hashing them for a declared SHA-256), so a caller holding
+    /// them in a buffer may keep that buffer instead of copying what `payload` sees.
+    public var isPassthrough: Bool { self.decoder == nil }
+
     /// The payload bytes handed out so far.
     public var decodedByteCount: Int64 {
         self.decoder.map { Int64($0.decodedCount) } ?? self.passedCount

@@ -18,8 +18,9 @@ import Darwin
 /// at any point leaves either a file in `incoming/` or a blob nothing refers to; ``sweep(keeping:)`` removes both at
 /// start. Bytes stream through in chunks; nothing here holds a whole object in memory.
 ///
-/// Blocking calls on the data path (write, fsync, rename, pread) run on a NIO thread pool, never on the cooperative
-/// pool.
+/// Blocking calls on the data path (open, write, fsync, rename, pread, unlink) run on a NIO thread pool, never on the
+/// cooperative pool: ``makeWriter()``, ``makeReader(_:)`` and ``remove(_:)`` are the data path's way in; ``create()``,
+/// ``open(_:)`` and ``delete(_:)`` block the caller and are for paths that are not hot (and tests).
 public struct BlobStore: Sendable {
     /// The directory given at init, holding `incoming/` and `blobs/`.
     public let directory: String
@@ -27,9 +28,19 @@ public struct BlobStore: Sendable {
     let blobs: String
     let threadPool: NIOThreadPool
 
+    /// The pool blob stores use unless given one. Its threads wait on the disk, not the CPU (an fsync takes
+    /// milliseconds, an open or unlink searches a directory), so it has more threads than NIO's singleton pool, which
+    /// has one per core: with two cores, eight concurrent PUTs would queue their fsyncs behind two threads, where
+    /// the file system can commit them together. Started once, never shut down, like NIO's singletons.
+    public static let sharedThreadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(16, 4 * System.coreCount))
+        pool.start()
+        return pool
+    }()
+
     /// Creates `directory`, `incoming/`, `blobs/` and its 256 fan-out directories when missing (mode 0700).
     /// - Parameter threadPool: where blocking file calls run.
-    public init(directory: String, threadPool: NIOThreadPool = .singleton) throws {
+    public init(directory: String, threadPool: NIOThreadPool = BlobStore.sharedThreadPool) throws {
         self.directory = directory
         self.incoming = directory + "/incoming"
         self.blobs = directory + "/blobs"
@@ -42,7 +53,31 @@ public struct BlobStore: Sendable {
         }
     }
 
-    /// A new, empty file in `incoming/` (created exclusively, mode 0600) under a fresh random id.
+    /// ``create()`` off the cooperative pool: creating a file searches and updates `incoming/` (milliseconds on a
+    /// busy disk).
+    public func makeWriter() async throws -> BlobWriter {
+        try await self.threadPool.runIfActive { try self.create() }
+    }
+
+    /// ``open(_:)`` off the cooperative pool.
+    public func makeReader(_ blobID: String) async throws -> BlobReader {
+        try await self.threadPool.runIfActive { try self.open(blobID) }
+    }
+
+    /// ``delete(_:)`` off the cooperative pool (an unlink takes about a millisecond on ext4); returns once the files
+    /// are gone, so a caller sees the same state as after ``delete(_:)``. Best effort, like it.
+    public func remove(_ segments: [BlobSegment]) async {
+        guard !segments.isEmpty else { return }
+        do {
+            try await self.threadPool.runIfActive { self.delete(segments) }
+        } catch {
+            // The pool is shut down (the server is stopping): delete here rather than leave orphans to the sweep.
+            self.delete(segments)
+        }
+    }
+
+    /// A new, empty file in `incoming/` (created exclusively, mode 0600) under a fresh random id. Blocks the caller;
+    /// the data path uses ``makeWriter()``.
     public func create() throws -> BlobWriter {
         let id = Digest.randomHex32()
         let path = self.incoming + "/" + id
@@ -218,7 +253,9 @@ public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible 
 /// time (hence `@unchecked Sendable`: it moves between tasks, it is never shared by them).
 ///
 /// Small appends are gathered into a buffer of ``coalescing`` bytes so that each trip to the thread pool writes a
-/// large run; memory stays at one buffer per writer whatever the blob's size.
+/// large run. A full buffer is written while the caller goes on (receiving and hashing the next bytes into a new
+/// buffer); only when that one is full too does the caller wait for the first write. So the disk and the network
+/// overlap, and memory stays at two buffers per writer whatever the blob's size.
 public final class BlobWriter: @unchecked Sendable {
     /// The size of a write(2): appends smaller than this are gathered until this many bytes are pending.
     static let coalescing = 512 * 1024
@@ -232,6 +269,8 @@ public final class BlobWriter: @unchecked Sendable {
     var fd: Int32
     var written: Int64 = 0
     var pending: ByteBuffer
+    /// The write running on the pool, if any (at most one: each waits for the one before it, so bytes land in order).
+    var inFlight: Task<Void, any Error>?
     var state = State.open
 
     enum State {
@@ -258,11 +297,12 @@ public final class BlobWriter: @unchecked Sendable {
     /// The bytes appended so far.
     public var size: Int64 { self.written + Int64(self.pending.readableBytes) }
 
-    /// Appends `buffer`'s readable bytes. After a failure, ``discard()`` the writer.
+    /// Appends `buffer`'s readable bytes. May return before they are written (a write failure then throws from a
+    /// later call or ``seal()``). After a failure, ``discard()`` the writer.
     public func write(_ buffer: ByteBuffer) async throws {
         guard self.state == .open else { throw BlobStoreError.closed }
         if self.pending.readableBytes == 0, buffer.readableBytes >= Self.coalescing {
-            try await self.flush(buffer)
+            try await self.startFlush(buffer)
             return
         }
         if self.pending.capacity == 0 {
@@ -271,22 +311,24 @@ public final class BlobWriter: @unchecked Sendable {
         var buffer = buffer
         self.pending.writeBuffer(&buffer)
         if self.pending.readableBytes >= Self.coalescing {
-            try await self.flush(self.pending)
-            self.pending.clear()
+            try await self.startFlush(self.pending)
+            // The full buffer belongs to the write now; the next append allocates the other one.
+            self.pending = ByteBuffer()
         }
     }
 
-    /// Writes what is pending, fsyncs the file, renames it into `blobs/` and fsyncs that directory: once this returns
-    /// the blob survives a crash of the machine, and the caller may commit metadata that refers to it. After a
-    /// failure, ``discard()`` the writer.
+    /// Writes what is pending, fsyncs the file, renames it into `blobs/` and fsyncs that directory (one trip to the
+    /// pool): once this returns the blob survives a crash of the machine, and the caller may commit metadata that
+    /// refers to it. After a failure, ``discard()`` the writer.
     public func seal() async throws -> BlobSegment {
         guard self.state == .open else { throw BlobStoreError.closed }
-        if self.pending.readableBytes > 0 {
-            try await self.flush(self.pending)
-            self.pending = ByteBuffer()
-        }
+        try await self.finishFlush()
+        guard self.fd >= 0 else { throw BlobStoreError.closed }
+        let last = self.pending
+        self.pending = ByteBuffer()
         let (fd, incoming, target, directory) = (self.fd, self.incomingPath, self.blobPath, self.directory)
         try await self.threadPool.runIfActive {
+            try Self.writeAll(last, fd: fd, path: incoming)
             guard fsync(fd) == 0 else { throw BlobStoreError.system("fsync", path: incoming, errno: errno) }
             guard rename(incoming, target) == 0 else {
                 throw BlobStoreError.system("rename", path: target, errno: errno)
@@ -301,6 +343,7 @@ public final class BlobWriter: @unchecked Sendable {
         }
         SystemCall.close(fd)
         self.fd = -1
+        self.written += Int64(last.readableBytes)
         self.state = .sealed
         return BlobSegment(blobID: self.blobID, size: self.written)
     }
@@ -309,39 +352,68 @@ public final class BlobWriter: @unchecked Sendable {
     public func discard() {
         guard self.state == .open else { return }
         self.state = .discarded
-        if self.fd >= 0 {
-            SystemCall.close(self.fd)
-            self.fd = -1
-        }
         unlink(self.incomingPath)
+        let fd = self.fd
+        self.fd = -1
+        if let inFlight = self.inFlight {
+            // A write still running uses the descriptor: close it only after that write ends, or the number could be
+            // reused by another open file and receive this one's bytes.
+            self.inFlight = nil
+            if fd >= 0 {
+                Task {
+                    _ = try? await inFlight.value
+                    SystemCall.close(fd)
+                }
+            }
+        } else if fd >= 0 {
+            SystemCall.close(fd)
+        }
         self.pending = ByteBuffer()
     }
 
-    /// Writes all of `buffer` at the end of the file, off the cooperative pool.
-    func flush(_ buffer: ByteBuffer) async throws {
-        let (fd, path) = (self.fd, self.incomingPath)
+    /// Starts writing all of `buffer` at the end of the file on the pool, after the write in flight (if any) ended;
+    /// returns once it started. The write holds `buffer`'s storage until it ends, so the caller appends to a new one.
+    func startFlush(_ buffer: ByteBuffer) async throws {
+        try await self.finishFlush()
+        let (fd, path, pool) = (self.fd, self.incomingPath, self.threadPool)
         guard fd >= 0 else { throw BlobStoreError.closed }
-        try await self.threadPool.runIfActive {
-            try buffer.withUnsafeReadableBytes { bytes in
-                guard let base = bytes.baseAddress else { return }
-                var done = 0
-                while done < bytes.count {
-                    let count = SystemCall.write(fd, base + done, bytes.count - done)
-                    if count < 0 {
-                        if errno == EINTR { continue }
-                        throw BlobStoreError.system("write", path: path, errno: errno)
-                    }
-                    done += count
-                }
-            }
+        self.inFlight = Task {
+            try await pool.runIfActive { try Self.writeAll(buffer, fd: fd, path: path) }
         }
         self.written += Int64(buffer.readableBytes)
+    }
+
+    /// Waits for the write in flight, if any; throws what it threw.
+    func finishFlush() async throws {
+        guard let inFlight = self.inFlight else { return }
+        self.inFlight = nil
+        try await inFlight.value
+    }
+
+    /// write(2) until all of `buffer` is written. Blocks: call it on the pool.
+    static func writeAll(_ buffer: ByteBuffer, fd: Int32, path: String) throws {
+        try buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var done = 0
+            while done < bytes.count {
+                let count = SystemCall.write(fd, base + done, bytes.count - done)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw BlobStoreError.system("write", path: path, errno: errno)
+                }
+                done += count
+            }
+        }
     }
 }
 
 /// An open blob. Reads go through the file it opened, so a blob deleted meanwhile (its object replaced or deleted
 /// during a GET) is still read whole. Used by one task at a time; ``close()`` it when done (or let it go).
 public final class BlobReader: @unchecked Sendable {
+    /// What ``read(offset:count:chunkSize:_:)`` reads at a time unless told: 1 MiB, so a typical object is one pread
+    /// and one trip to the pool, and a response write hands the connection a large run (memory: two chunks).
+    public static let chunkSize = 1 << 20
+
     public let blobID: String
     public let size: Int64
     let threadPool: NIOThreadPool
@@ -366,7 +438,7 @@ public final class BlobReader: @unchecked Sendable {
     public func read(
         offset: Int64,
         count: Int64,
-        chunkSize: Int = 256 * 1024,
+        chunkSize: Int = BlobReader.chunkSize,
         _ body: (ByteBuffer) async throws -> Void
     ) async throws {
         guard self.fd >= 0 else { throw BlobStoreError.closed }

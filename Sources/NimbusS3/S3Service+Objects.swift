@@ -38,11 +38,11 @@ extension S3Service {
         do {
             replaced = try await self.store.putObject(object, notifications: outbox)
         } catch {
-            self.blobs.delete(object.segments)
+            await self.blobs.remove(object.segments)
             if case ObjectStoreError.noSuchBucket = error { throw S3Error.noSuchBucket(bucket.name) }
             throw error
         }
-        self.blobs.delete(replaced)
+        await self.blobs.remove(replaced)
         if !outbox.isEmpty { self.notifications.relay.wake() }
     }
 
@@ -55,6 +55,8 @@ extension S3Service {
 
     /// Streams the request's body into a new file, checking `Content-MD5` and any flexible checksum (header or
     /// trailer) as S3 does. The file is synced and in place on return, not yet visible; on any failure it is gone.
+    /// The writer writes each full buffer while the next chunks are received and hashed (``BlobWriter``), so the
+    /// network, the hashes and the disk overlap.
     /// - Parameter algorithm: the checksum a multipart upload's parts must carry, if it named one.
     func receive(_ request: ServiceRequest, algorithm required: String?) async throws -> Received {
         guard let stream = request.bodyStream else {
@@ -65,7 +67,7 @@ extension S3Service {
         }
         let contentMD5 = try request.header("content-md5").map(Self.decodeContentMD5)
         let requested = try Self.requestedChecksum(request, required: required)
-        let writer = try self.blobs.create()
+        let writer = try await self.blobs.makeWriter()
         do {
             var md5 = Insecure.MD5()
             var checksum = requested.map { IncrementalChecksum($0.algorithm) }
@@ -196,7 +198,8 @@ extension S3Service {
             }
             let readers: [(BlobReader, offset: Int64, count: Int64)]
             do {
-                readers = try self.open(object.segments, range: selection.offset..<(selection.offset + selection.length))
+                readers = try await self.openReaders(
+                    object.segments, range: selection.offset..<(selection.offset + selection.length))
             } catch BlobStoreError.missing {
                 continue
             }
@@ -217,21 +220,44 @@ extension S3Service {
     /// Opens the files covering `range` of an object made of `segments`, each with the run to read from it.
     func open(_ segments: [BlobSegment], range: Range<Int64>) throws -> [(BlobReader, offset: Int64, count: Int64)] {
         var opened: [(BlobReader, offset: Int64, count: Int64)] = []
-        var start: Int64 = 0
         do {
-            for segment in segments {
-                let end = start + segment.size
-                defer { start = end }
-                let lower = max(range.lowerBound, start)
-                let upper = min(range.upperBound, end)
-                guard lower < upper else { continue }
-                opened.append((try self.blobs.open(segment.blobID), lower - start, upper - lower))
+            for run in Self.runs(of: segments, in: range) {
+                opened.append((try self.blobs.open(run.blobID), run.offset, run.count))
             }
         } catch {
             for reader in opened { reader.0.close() }
             throw error
         }
         return opened
+    }
+
+    /// ``open(_:range:)`` off the cooperative pool (GetObject's path: an open searches a directory).
+    func openReaders(_ segments: [BlobSegment], range: Range<Int64>) async throws -> [(BlobReader, offset: Int64, count: Int64)] {
+        var opened: [(BlobReader, offset: Int64, count: Int64)] = []
+        do {
+            for run in Self.runs(of: segments, in: range) {
+                opened.append((try await self.blobs.makeReader(run.blobID), run.offset, run.count))
+            }
+        } catch {
+            for reader in opened { reader.0.close() }
+            throw error
+        }
+        return opened
+    }
+
+    /// The blobs covering `range` of an object made of `segments`, each with the run of it that lies in `range`.
+    static func runs(of segments: [BlobSegment], in range: Range<Int64>) -> [(blobID: String, offset: Int64, count: Int64)] {
+        var runs: [(blobID: String, offset: Int64, count: Int64)] = []
+        var start: Int64 = 0
+        for segment in segments {
+            let end = start + segment.size
+            defer { start = end }
+            let lower = max(range.lowerBound, start)
+            let upper = min(range.upperBound, end)
+            guard lower < upper else { continue }
+            runs.append((segment.blobID, lower - start, upper - lower))
+        }
+        return runs
     }
 
     /// The headers that describe a stored object (GetObject, HeadObject), with `response-*` overrides applied.

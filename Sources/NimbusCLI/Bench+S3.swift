@@ -13,13 +13,20 @@ import NimbusServer
 import Synchronization
 
 /// `nimbus bench --s3` (issue #14): S3 PutObject and GetObject throughput for 1 MiB objects by ``s3Concurrency``
-/// clients through the HTTP edge of a server in this process, beside the plain-file equivalent of what S3 durably
-/// does with the same bytes (write a new file, fsync it, rename it into place, fsync the directory; then read it
-/// back) on the same file system by as many threads, in interleaved rounds of the same run (target: S3 at least
-/// 0.5x the files). Each round also copies the same bytes over plain loopback TCP connections (``LoopbackCopy``):
-/// the file read is a copy out of the page cache, which no HTTP transfer can approach, so the GET ratio is read
-/// beside the transport's own ceiling. Then the resident set of this process while one large object streams in and
-/// out, which shows whether the server holds object bytes in memory.
+/// clients through the HTTP edge of a server in this process, beside "a plain file copy of the same bytes" (the
+/// issue's words) by as many threads, in interleaved rounds of the same run (target: S3 at least 0.5x the copy).
+///
+/// The baselines are literally file copies, each moving the bytes the S3 operation must move, by the same means:
+/// - PUT: copy a 1 MiB source file to a new durable file (read it, write a new file, fsync it, rename it into place,
+///   fsync the directory: what ``BlobWriter`` does with a body).
+/// - GET: copy a stored file to a loopback TCP connection (open it, read it, send it; the receiver reads it): what
+///   a GET must do with a blob, less HTTP. Reading a file into memory alone is no copy an HTTP server can be held to
+///   (it never leaves the page cache), so comparing with it measured the transport, not the server.
+///
+/// Context lines, not targets: the PUT baseline without its source read (write from memory), the page-cache file
+/// read, and the same bytes sent from memory over loopback TCP (``LoopbackCopy``: the transport's ceiling). Then the
+/// resident set of this process while one large object streams in and out, which shows whether the server holds
+/// object bytes in memory.
 ///
 /// The files live beside the server's `s3/` directory, in its data directory, so both sides pay the same disk and
 /// the same file system. Both sides also read back what they have just written, so both read from the page cache.
@@ -64,6 +71,8 @@ extension Bench {
         )
         var s3Puts: [Double] = []
         var s3Gets: [Double] = []
+        var fileCopies: [Double] = []
+        var fileSends: [Double] = []
         var fileWrites: [Double] = []
         var fileReads: [Double] = []
         var loopbacks: [Double] = []
@@ -72,6 +81,7 @@ extension Bench {
             let s3 = S3BenchClient(endpoint: endpoint, http: http, bucket: Self.s3Bucket)
             try await s3.createBucket()
             let files = try PlainFiles(directory: directory + "/bench-files")
+            try files.writeSource(payload)
 
             // Warm up connections and code paths, and check once that an object comes back byte for byte.
             try await Self.parallel(count: 2 * clients, clients: clients) { i in
@@ -92,6 +102,13 @@ extension Bench {
                             try await s3.put("object-\(i)", body: .bytes(body))
                         }
                     })
+                fileCopies.append(
+                    try await Self.mebibytesPerSecond(megabytes) {
+                        try await Self.onThreads(clients, name: "bench-file-c") { worker in
+                            var buffer = [UInt8](repeating: 0, count: Self.mebibyte)
+                            for i in stride(from: worker, to: count, by: clients) { try files.copySource(to: i, buffer: &buffer) }
+                        }
+                    })
                 fileWrites.append(
                     try await Self.mebibytesPerSecond(megabytes) {
                         try await Self.onThreads(clients, name: "bench-file-w") { worker in
@@ -104,6 +121,9 @@ extension Bench {
                             _ = try await s3.get("object-\(i)", expecting: Int64(Self.mebibyte))
                         }
                     })
+                fileSends.append(
+                    try await LoopbackCopy.mebibytesPerSecond(
+                        count: count, connections: clients, payload: payload, from: files))
                 fileReads.append(
                     try await Self.mebibytesPerSecond(megabytes) {
                         try await Self.onThreads(clients, name: "bench-file-r") { worker in
@@ -118,38 +138,58 @@ extension Bench {
         }
         let median = { (xs: [Double]) in xs.sorted()[xs.count / 2] }
         // Each ratio is taken within its round (a noisy moment hits both sides), then the median of the rounds.
-        let putRatio = median(zip(s3Puts, fileWrites).map { $0 / $1 })
-        let getRatio = median(zip(s3Gets, fileReads).map { $0 / $1 })
+        let ratio = { (s3: [Double], baseline: [Double]) in median(zip(s3, baseline).map { $0 / $1 }) }
+        let putRatio = ratio(s3Puts, fileCopies)
+        let getRatio = ratio(s3Gets, fileSends)
+        let fileCopyLabel = "file copy (read, write+fsync+rename+dir fsync)"
+        let fileSendLabel = "file copy to TCP (open, read, send)"
         let fileWriteLabel = "file write+fsync+rename+dir fsync"
         let row = { (label: String, rate: Double, note: String) in
-            print("  " + label.padding(toLength: 46, withPad: " ", startingAt: 0) + String(format: "%8.1f MiB/s", rate) + note)
+            print("  " + label.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%8.1f MiB/s", rate) + note)
         }
+        print("PUT: S3 beside its baseline, a durable copy of a 1 MiB file to a new file")
         row("S3 PutObject, 1 MiB, c=\(clients)", median(s3Puts), "")
-        row("\(fileWriteLabel), \(clients) threads", median(fileWrites), String(format: "   (S3 PUT: %.2fx, target >= 0.5x)", putRatio))
-        row("S3 GetObject, 1 MiB, c=\(clients)", median(s3Gets), "")
-        row("file read, \(clients) threads", median(fileReads), String(format: "   (S3 GET: %.2fx, target >= 0.5x)", getRatio))
-        // Context for the GET ratio: no HTTP server can beat the loopback copy, and the file read is a memory copy.
-        let loopbackRatio = median(zip(s3Gets, loopbacks).map { $0 / $1 })
+        row("\(fileCopyLabel), \(clients) thr", median(fileCopies), String(format: "   (S3 PUT: %.2fx, target >= 0.5x)", putRatio))
         row(
-            "TCP loopback copy, \(clients) connections", median(loopbacks),
-            String(format: "   (S3 GET: %.2fx; no HTTP, no disk: the transport's ceiling)", loopbackRatio))
+            "  context: \(fileWriteLabel) from memory", median(fileWrites),
+            String(format: "   (S3 PUT: %.2fx)", ratio(s3Puts, fileWrites)))
+        print("GET: S3 beside its baseline, a copy of the stored file to a loopback TCP connection")
+        row("S3 GetObject, 1 MiB, c=\(clients)", median(s3Gets), "")
+        row("\(fileSendLabel), \(clients) conn", median(fileSends), String(format: "   (S3 GET: %.2fx, target >= 0.5x)", getRatio))
+        // Context: no HTTP server can beat sending from memory, and a file read alone is a copy within memory.
+        let loopbackRatio = ratio(s3Gets, loopbacks)
+        row(
+            "  context: TCP loopback copy from memory, \(clients) conn", median(loopbacks),
+            String(format: "   (S3 GET: %.2fx; no disk, no HTTP: the transport's ceiling)", loopbackRatio))
+        row(
+            "  context: file read (page cache), \(clients) threads", median(fileReads),
+            String(format: "   (S3 GET: %.2fx; no transport at all)", ratio(s3Gets, fileReads)))
         print(
-            "  Rounds (S3 PUT / file write / S3 GET / file read / loopback, MiB/s): "
+            "  Rounds (S3 PUT / file copy / file write / S3 GET / file to TCP / loopback / file read, MiB/s): "
                 + (0..<s3Puts.count).map {
                     String(
-                        format: "%.0f/%.0f/%.0f/%.0f/%.0f", s3Puts[$0], fileWrites[$0], s3Gets[$0], fileReads[$0],
-                        loopbacks[$0])
+                        format: "%.0f/%.0f/%.0f/%.0f/%.0f/%.0f/%.0f", s3Puts[$0], fileCopies[$0], fileWrites[$0], s3Gets[$0],
+                        fileSends[$0], loopbacks[$0], fileReads[$0])
                 }
                 .joined(separator: ", ")
         )
+        let figure = { (rates: [Double]) -> JSONValue in
+            ["mibPerSecond": .number(median(rates)), "rounds": .array(rates.map(JSONValue.number))]
+        }
         var figures: [String: JSONValue] = [
-            "S3 PutObject 1 MiB": ["mibPerSecond": .number(median(s3Puts)), "rounds": .array(s3Puts.map(JSONValue.number))],
-            "S3 GetObject 1 MiB": ["mibPerSecond": .number(median(s3Gets)), "rounds": .array(s3Gets.map(JSONValue.number))],
-            fileWriteLabel: ["mibPerSecond": .number(median(fileWrites)), "rounds": .array(fileWrites.map(JSONValue.number))],
-            "file read": ["mibPerSecond": .number(median(fileReads)), "rounds": .array(fileReads.map(JSONValue.number))],
-            "TCP loopback copy": ["mibPerSecond": .number(median(loopbacks)), "rounds": .array(loopbacks.map(JSONValue.number))],
-            "S3 / file": ["put": .number(putRatio), "get": .number(getRatio), "target": .number(0.5)],
-            "S3 GET / TCP loopback copy": .number(loopbackRatio),
+            "S3 PutObject 1 MiB": figure(s3Puts),
+            "S3 GetObject 1 MiB": figure(s3Gets),
+            fileCopyLabel: figure(fileCopies),
+            fileSendLabel: figure(fileSends),
+            fileWriteLabel: figure(fileWrites),
+            "file read": figure(fileReads),
+            "TCP loopback copy": figure(loopbacks),
+            "S3 / baseline": ["put": .number(putRatio), "get": .number(getRatio), "target": .number(0.5)],
+            "S3 / context": [
+                "put / \(fileWriteLabel)": .number(ratio(s3Puts, fileWrites)),
+                "get / file read": .number(ratio(s3Gets, fileReads)),
+                "get / TCP loopback copy": .number(loopbackRatio),
+            ],
             "concurrency": .number(Double(clients)),
             "objects": .number(Double(count)),
         ]
@@ -325,10 +365,13 @@ struct RepeatedChunks: AsyncSequence, Sendable {
 
 /// The plain-file side of the comparison: what S3's blob store does for one object, without S3. A write goes to a
 /// new file in `incoming/`, is fsynced, renamed over `objects/<n>` and the directory fsynced (``BlobWriter/seal()``
-/// does the same four steps); a read opens `objects/<n>` and reads it to its end.
+/// does the same four steps); a copy does the same with bytes read from `source`; a read opens `objects/<n>` and
+/// reads it to its end.
 struct PlainFiles: Sendable {
     let incoming: String
     let objects: String
+    /// The 1 MiB file a copy reads (``writeSource(_:)``).
+    let source: String
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -337,18 +380,34 @@ struct PlainFiles: Sendable {
     init(directory: String) throws {
         self.incoming = directory + "/incoming"
         self.objects = directory + "/objects"
+        self.source = directory + "/source"
         for path in [self.incoming, self.objects] {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
     }
 
+    /// Writes the file ``copySource(to:buffer:)`` copies.
+    func writeSource(_ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: self.source))
+    }
+
+    /// Copies `source` to a new durable `objects/<index>`: reads it whole into `buffer` (at least its size), then
+    /// ``write(_:_:)``'s four steps.
+    func copySource(to index: Int, buffer: inout [UInt8]) throws {
+        let count = try Self.readWhole(self.source, into: &buffer)
+        try buffer.withUnsafeBytes { try self.write(index, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
     func write(_ index: Int, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try self.write(index, $0) }
+    }
+
+    func write(_ index: Int, _ raw: UnsafeRawBufferPointer) throws {
         let temporary = "\(self.incoming)/\(index)-\(UUID().uuidString)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Self.failure("open", temporary) }
         do {
-            try bytes.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
+            if let base = raw.baseAddress {
                 var done = 0
                 while done < raw.count {
                     let n = Self.systemWrite(fd, base + done, raw.count - done)
@@ -376,6 +435,13 @@ struct PlainFiles: Sendable {
     /// Reads `objects/<index>` into `buffer` (at least `expected` bytes long); throws unless exactly `expected` came.
     func read(_ index: Int, into buffer: inout [UInt8], expecting expected: Int) throws {
         let path = "\(self.objects)/\(index)"
+        let done = try Self.readWhole(path, into: &buffer, limit: expected + 1)
+        guard done == expected else { throw Failure(description: "\(path): read \(done) bytes, expected \(expected)") }
+    }
+
+    /// Reads the file at `path` into `buffer` until its end or `limit` bytes (at most `buffer.count`); returns the
+    /// bytes read. A `limit` one beyond the expected size tells a longer file from an exact one.
+    static func readWhole(_ path: String, into buffer: inout [UInt8], limit: Int = .max) throws -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Self.failure("open", path) }
         defer { close(fd) }
@@ -383,8 +449,7 @@ struct PlainFiles: Sendable {
         try buffer.withUnsafeMutableBytes { raw in
             guard let base = raw.baseAddress else { return }
             while true {
-                // One byte of room beyond `expected` tells a longer file from an exact one.
-                let room = min(raw.count, expected + 1) - done
+                let room = min(raw.count, limit) - done
                 guard room > 0 else { break }
                 let n = Self.systemRead(fd, base + done, room)
                 if n < 0 {
@@ -395,7 +460,7 @@ struct PlainFiles: Sendable {
                 done += n
             }
         }
-        guard done == expected else { throw Failure(description: "\(path): read \(done) bytes, expected \(expected)") }
+        return done
     }
 
     // `write` and `read` name this type's methods; these name the system calls.
@@ -584,8 +649,11 @@ enum LoopbackCopy {
         let value = Mutex<Int>(0)
     }
 
-    /// MiB per second of `count` MiB sent as `payload` over `connections` connections.
-    static func mebibytesPerSecond(count: Int, connections: Int, payload: [UInt8]) async throws -> Double {
+    /// MiB per second of `count` MiB sent as `payload` over `connections` connections; with `files`, each sender
+    /// reads what it sends from `objects/<n>` (opened, read whole, sent: a GET without HTTP) instead of memory.
+    static func mebibytesPerSecond(
+        count: Int, connections: Int, payload: [UInt8], from files: PlainFiles? = nil
+    ) async throws -> Double {
         let (listener, port) = try Self.makeListener()
         defer { close(listener) }
         let received = Counter()
@@ -597,8 +665,8 @@ enum LoopbackCopy {
                 } else {
                     // Sender k sends payloads k, k + connections, … below count.
                     let sender = worker - connections
-                    let times = sender < count ? (count - sender + connections - 1) / connections : 0
-                    try Self.serve(from: listener, payload, times: times)
+                    let indices = Array(stride(from: sender, to: count, by: connections))
+                    try Self.serve(from: listener, payload, indices: indices, files: files)
                 }
             }
         }
@@ -628,15 +696,22 @@ enum LoopbackCopy {
         return (fd, UInt16(bigEndian: address.sin_port))
     }
 
-    /// Accepts one connection and writes `payload` to it `times` times.
-    static func serve(from listener: Int32, _ payload: [UInt8], times: Int) throws {
+    /// Accepts one connection and writes one payload to it for each of `indices`: `payload` itself, or with
+    /// `files`, `objects/<index>` read into a buffer of the payload's size.
+    static func serve(from listener: Int32, _ payload: [UInt8], indices: [Int], files: PlainFiles?) throws {
         let fd = accept(listener, nil, nil)
         guard fd >= 0 else { throw PlainFiles.failure("accept", "127.0.0.1") }
         defer { close(fd) }
         Self.setTimeouts(fd)
-        try payload.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            for _ in 0..<times {
+        var buffer = payload
+        for index in indices {
+            var length = buffer.count
+            if let files {
+                length = try PlainFiles.readWhole("\(files.objects)/\(index)", into: &buffer)
+            }
+            try buffer.withUnsafeBytes { whole in
+                let raw = UnsafeRawBufferPointer(rebasing: whole[0..<length])
+                guard let base = raw.baseAddress else { return }
                 var done = 0
                 while done < raw.count {
                     let n = send(fd, base + done, raw.count - done, Self.sendFlags)

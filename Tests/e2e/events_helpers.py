@@ -1,6 +1,6 @@
-"""Helpers of the EventBridge and EventBridge Scheduler end-to-end modules (test_events.py, test_scheduler.py, issue #15):
-clients that never retry, rules, buses, schedules and groups that clean up after themselves, a recorder function whose
-invocations the test reads back, and AWS's words for the errors these services answer.
+"""Helpers of the EventBridge and EventBridge Scheduler end-to-end modules (test_events.py, test_scheduler.py, issue
+#15): clients that never retry, rules, buses, schedules and groups that clean up after themselves, a recorder function
+whose invocations the test reads back, and AWS's words for the errors these services answer.
 
 What the tests assert is what AWS does: botocore's models (events 2015-10-07, scheduler 2021-06-30), AWS's developer
 guides, and answers recorded against real AWS (error messages and payloads quoted below with where they come from).

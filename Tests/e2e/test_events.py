@@ -116,7 +116,8 @@ def assert_event_shape(event, source, detail_type, detail, event_id=None, resour
 
 
 def test_put_describe_list_update_and_delete_a_pattern_rule(events, eb):
-    pattern = {"source": ["e2e.orders"], "detail-type": ["Order Placed"], "detail": {"amount": [{"numeric": [">", 100]}]}}
+    pattern = {"source": ["e2e.orders"], "detail-type": ["Order Placed"],
+               "detail": {"amount": [{"numeric": [">", 100]}]}}
     rule, arn = pattern_rule(eb, pattern, Description="big orders")
     assert arn == rule_arn(rule)
 
@@ -130,7 +131,8 @@ def test_put_describe_list_update_and_delete_a_pattern_rule(events, eb):
     assert len(listed) == 1, listed
     item = dict(listed[0])
     assert json.loads(item.pop("EventPattern")) == pattern
-    assert item == {"Name": rule, "Arn": arn, "State": "ENABLED", "Description": "big orders", "EventBusName": "default"}
+    assert item == {"Name": rule, "Arn": arn, "State": "ENABLED", "Description": "big orders",
+                    "EventBusName": "default"}
 
     # PutRule on an existing rule replaces it: same ARN, and what is omitted is not kept (PutRule's documentation:
     # "If you omit arguments in PutRule, the old values for those arguments are not kept").
@@ -217,8 +219,8 @@ def test_schedule_expressions_on_rules(events, eb):
     # A rule needs a pattern or a schedule.
     expect_error(lambda: events.put_rule(Name=name("empty")), "ValidationException", 400)
     # The model's name pattern, checked by the service (botocore does not check patterns).
-    expect_error(lambda: events.put_rule(Name="bad name!", EventPattern='{"source": ["x"]}'), "ValidationException", 400,
-                 message_startswith="1 validation error detected: Value 'bad name!' at 'name' failed to satisfy "
+    expect_error(lambda: events.put_rule(Name="bad name!", EventPattern='{"source": ["x"]}'), "ValidationException",
+                 400, message_startswith="1 validation error detected: Value 'bad name!' at 'name' failed to satisfy "
                                     "constraint: Member must satisfy regular expression pattern")
 
 
@@ -530,8 +532,9 @@ def test_put_events_answers_entry_by_entry(events):
     assert answer["FailedEntryCount"] == 6, answer
     source_required = {"ErrorCode": "InvalidArgument",
                        "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument."}
-    detail_type_required = {"ErrorCode": "InvalidArgument",
-                            "ErrorMessage": "Parameter DetailType is not valid. Reason: DetailType is a required argument."}
+    detail_type_required = {
+        "ErrorCode": "InvalidArgument",
+        "ErrorMessage": "Parameter DetailType is not valid. Reason: DetailType is a required argument."}
     detail_required = {"ErrorCode": "InvalidArgument",
                        "ErrorMessage": "Parameter Detail is not valid. Reason: Detail is a required argument."}
     malformed = {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
@@ -695,9 +698,10 @@ def test_undeliverable_events_go_to_the_dead_letter_queue(events, eb, lam, funct
     rule, arn = pattern_rule(eb, {"source": ["e2e.dlq"]})
     dlq_url = sqs.create_queue(QueueName=name("dlq"))["QueueUrl"]
     dlq = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+    policy = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": EVENTS_PRINCIPAL}, "Action": "sqs:SendMessage", "Resource": dlq,
-        "Condition": {"ArnEquals": {"aws:SourceArn": arn}}}]})})
+        "Condition": {"ArnEquals": {"aws:SourceArn": arn}}}]}
+    sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"Policy": json.dumps(policy)})
     try:
         events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": function_arn(fn), "DeadLetterConfig": {"Arn": dlq},
                                                 "RetryPolicy": {"MaximumRetryAttempts": 0}}])
@@ -996,7 +1000,8 @@ def test_cron_report_example_fires_every_minute(endpoint, lam, logs, events, cli
     try:
         deployed = subprocess.run([os.path.join(EXAMPLE, "deploy.sh")], capture_output=True, text=True, env=env,
                                   timeout=120)
-        assert deployed.returncode == 0, f"deploy.sh exited {deployed.returncode}:\n{deployed.stdout}\n{deployed.stderr}"
+        assert deployed.returncode == 0, \
+            f"deploy.sh exited {deployed.returncode}:\n{deployed.stdout}\n{deployed.stderr}"
         assert f"logs tail /aws/lambda/{function}" in deployed.stdout, deployed.stdout
         described = events.describe_rule(Name=rule)
         assert (described["ScheduleExpression"], described["State"]) == ("rate(1 minute)", "ENABLED")

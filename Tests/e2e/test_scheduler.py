@@ -1,4 +1,5 @@
-"""Amazon EventBridge Scheduler end to end (issue #15): unmodified boto3 and the AWS CLI v2 against the session's server.
+"""Amazon EventBridge Scheduler end to end (issue #15): unmodified boto3 and the AWS CLI v2 against the session's
+server.
 
 What is asserted is what EventBridge Scheduler does: botocore's scheduler 2021-06-30 model (rest-json: 404 for what
 does not exist, 409 for conflicts), the Scheduler user guide (one-time `at()` schedules, `ActionAfterCompletion`,
@@ -119,7 +120,8 @@ def test_create_get_update_list_and_delete_a_schedule(scheduler, sched):
                  schedule_not_found(missing))
     expect_error(lambda: scheduler.update_schedule(
         Name=missing, ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": target, "RoleArn": SCHEDULER_ROLE}), "ResourceNotFoundException", 404, schedule_not_found(missing))
+        Target={"Arn": target, "RoleArn": SCHEDULER_ROLE}),
+        "ResourceNotFoundException", 404, schedule_not_found(missing))
     expect_error(lambda: scheduler.delete_schedule(Name=missing), "ResourceNotFoundException", 404,
                  schedule_not_found(missing))
 
@@ -325,7 +327,8 @@ def test_time_zone_and_group_of_an_at_schedule(scheduler, sched, lam, functions,
     local = when.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
     schedule, arn = sched.schedule(function_arn(fn), at_expression(local), group=group,
                                    ScheduleExpressionTimezone="Asia/Kolkata",
-                                   input='{"arn": "<aws.scheduler.schedule-arn>", "time": "<aws.scheduler.scheduled-time>"}')
+                                   input={"arn": "<aws.scheduler.schedule-arn>",
+                                          "time": "<aws.scheduler.scheduled-time>"})
     assert arn == schedule_arn(schedule, group)
     [record] = poll(lambda: recorded(out_dir), timeout=30, interval=0.1, what="the Kolkata schedule to fire")
     assert record["event"] == {"arn": arn, "time": iso_z(when)}

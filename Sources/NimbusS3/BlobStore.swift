@@ -19,7 +19,8 @@ import Darwin
 /// start. Bytes stream through in chunks; nothing here holds a whole object in memory.
 ///
 /// Blocking calls on the data path (open, write, fsync, rename, pread, unlink) run on a NIO thread pool, never on the
-/// cooperative pool: ``makeWriter()``, ``makeReader(_:)`` and ``remove(_:)`` are the data path's way in; ``create()``,
+/// cooperative pool: ``makeWriter()``, ``makeReader(_:)``, ``remove(_:)`` and ``removeLater(_:)`` are the data
+/// path's way in; ``create()``,
 /// ``open(_:)`` and ``delete(_:)`` block the caller and are for paths that are not hot (and tests).
 public struct BlobStore: Sendable {
     /// The directory given at init, holding `incoming/` and `blobs/`.
@@ -74,6 +75,15 @@ public struct BlobStore: Sendable {
             // The pool is shut down (the server is stopping): delete here rather than leave orphans to the sweep.
             self.delete(segments)
         }
+    }
+
+    /// ``delete(_:)`` on the pool, without waiting: for the files of an object a commit replaced, which nothing
+    /// refers to any more, so the answer need not wait for their unlinks. Files a crash or shutdown leaves behind are
+    /// orphans the next ``sweep(keeping:)`` removes.
+    public func removeLater(_ segments: [BlobSegment]) {
+        guard !segments.isEmpty else { return }
+        // Run whether the pool is active or cancelled (shutting down; then on the caller's thread): best effort.
+        self.threadPool.submit { _ in self.delete(segments) }
     }
 
     /// A new, empty file in `incoming/` (created exclusively, mode 0600) under a fresh random id. Blocks the caller;

@@ -30,8 +30,8 @@ extension S3Service {
         return ServiceResponse(status: 200, headers: headers)
     }
 
-    /// Makes an object visible with its notifications, deletes the files of the object it replaced, and wakes the
-    /// relay. If the commit fails, the new object's files are deleted.
+    /// Makes an object visible with its notifications, deletes the files of the object it replaced (in the
+    /// background), and wakes the relay. If the commit fails, the new object's files are deleted.
     func commit(_ object: StoredObject, in bucket: StoredBucket, event: String, request: ServiceRequest) async throws {
         let outbox = self.notifications.outbox(for: bucket, event: event, object: object, request: request)
         let replaced: [BlobSegment]
@@ -42,7 +42,8 @@ extension S3Service {
             if case ObjectStoreError.noSuchBucket = error { throw S3Error.noSuchBucket(bucket.name) }
             throw error
         }
-        await self.blobs.remove(replaced)
+        // The replaced files are unreachable once the commit returned: unlink them after the answer.
+        self.blobs.removeLater(replaced)
         if !outbox.isEmpty { self.notifications.relay.wake() }
     }
 

@@ -82,7 +82,7 @@ extension S3Service {
         _ = try await self.ownedBucket(request)
         do {
             let stranded = try await self.store.deleteBucket(request.label("Bucket"))
-            self.blobs.delete(stranded)
+            self.blobs.removeLater(stranded)
         } catch ObjectStoreError.bucketNotEmpty {
             throw S3Error.bucketNotEmpty(request.label("Bucket"))
         } catch ObjectStoreError.noSuchBucket {

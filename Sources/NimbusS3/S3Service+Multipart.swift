@@ -88,9 +88,9 @@ extension S3Service {
     /// Records a part, deleting the file of the part it replaces (or its own file, when the upload is gone).
     func store(_ part: StoredPart) async throws {
         do {
-            if let replaced = try await self.store.putPart(part) { self.blobs.delete([replaced]) }
+            if let replaced = try await self.store.putPart(part) { self.blobs.removeLater([replaced]) }
         } catch {
-            self.blobs.delete([part.blob])
+            self.blobs.removeLater([part.blob])
             if case ObjectStoreError.noSuchUpload = error { throw S3Error.noSuchUpload(part.uploadID) }
             throw error
         }
@@ -113,9 +113,9 @@ extension S3Service {
             }
             range = first..<(last + 1)
         }
-        let readers = try self.open(source.segments, range: range)
+        let readers = try await self.openReaders(source.segments, range: range)
         defer { for reader in readers { reader.0.close() } }
-        let writer = try self.blobs.create()
+        let writer = try await self.blobs.makeWriter()
         let segment: BlobSegment
         var md5 = Insecure.MD5()
         do {
@@ -185,7 +185,7 @@ extension S3Service {
         } catch ObjectStoreError.noSuchUpload {
             throw S3Error.noSuchUpload(upload.uploadID)
         }
-        self.blobs.delete(replaced + unused)
+        self.blobs.removeLater(replaced + unused)
         if !outbox.isEmpty { self.notifications.relay.wake() }
         var result = [
             XML.Element("Location", text: "http://\(request.host)/\(bucket.name)/\(Self.urlEncoded(upload.key))"),
@@ -206,7 +206,7 @@ extension S3Service {
         if upload.checksumType == "FULL_OBJECT" {
             var checksum = IncrementalChecksum(algorithm)
             let total = parts.reduce(Int64(0)) { $0 + $1.blob.size }
-            for (reader, offset, count) in try self.open(parts.map(\.blob), range: 0..<total) {
+            for (reader, offset, count) in try await self.openReaders(parts.map(\.blob), range: 0..<total) {
                 defer { reader.close() }
                 try await reader.read(offset: offset, count: count) { chunk in
                     chunk.withUnsafeReadableBytes { checksum.update($0) }
@@ -248,7 +248,7 @@ extension S3Service {
         _ = try await self.ownedBucket(request)
         let upload = try await self.upload(request)
         do {
-            self.blobs.delete(try await self.store.abortUpload(upload.uploadID))
+            self.blobs.removeLater(try await self.store.abortUpload(upload.uploadID))
         } catch ObjectStoreError.noSuchUpload {
             throw S3Error.noSuchUpload(upload.uploadID)
         }

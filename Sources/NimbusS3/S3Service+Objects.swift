@@ -218,21 +218,8 @@ extension S3Service {
         throw S3Error("InternalError", status: 500, "The object changed while it was being read; try again.")
     }
 
-    /// Opens the files covering `range` of an object made of `segments`, each with the run to read from it.
-    func open(_ segments: [BlobSegment], range: Range<Int64>) throws -> [(BlobReader, offset: Int64, count: Int64)] {
-        var opened: [(BlobReader, offset: Int64, count: Int64)] = []
-        do {
-            for run in Self.runs(of: segments, in: range) {
-                opened.append((try self.blobs.open(run.blobID), run.offset, run.count))
-            }
-        } catch {
-            for reader in opened { reader.0.close() }
-            throw error
-        }
-        return opened
-    }
-
-    /// ``open(_:range:)`` off the cooperative pool (GetObject's path: an open searches a directory).
+    /// Opens the files covering `range` of an object made of `segments`, each with the run to read from it, on the
+    /// blob store's pool (an open searches a directory).
     func openReaders(_ segments: [BlobSegment], range: Range<Int64>) async throws -> [(BlobReader, offset: Int64, count: Int64)] {
         var opened: [(BlobReader, offset: Int64, count: Int64)] = []
         do {
@@ -380,7 +367,7 @@ extension S3Service {
             throw S3Error.noSuchBucket(bucket.name)
         }
         if let removed {
-            self.blobs.delete(removed.segments)
+            self.blobs.removeLater(removed.segments)
             self.notifications.relay.wake()
         }
     }
@@ -474,7 +461,7 @@ extension S3Service {
                 segments.append(BlobSegment(blobID: try self.blobs.link(segment.blobID), size: segment.size))
             }
         } catch {
-            self.blobs.delete(segments)
+            self.blobs.removeLater(segments)
             if case BlobStoreError.missing = error { throw S3Error.noSuchKey(source.key) }
             throw error
         }

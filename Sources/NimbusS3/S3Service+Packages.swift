@@ -24,7 +24,7 @@ extension S3Service: PackageSource {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(object.size))
-        for (reader, offset, count) in try self.open(object.segments, range: 0..<object.size) {
+        for (reader, offset, count) in try await self.openReaders(object.segments, range: 0..<object.size) {
             defer { reader.close() }
             try await reader.read(offset: offset, count: count) { chunk in bytes += chunk.readableBytesView }
         }

@@ -67,11 +67,16 @@ public struct NimbusError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// AWS's "N validation error(s) detected: …" `ValidationException`.
     public static func validation(_ errors: [String]) -> NimbusError {
-        let count = errors.count
-        let noun = count == 1 ? "error" : "errors"
-        var error = NimbusError(.validation, "\(count) validation \(noun) detected: \(errors.joined(separator: "; "))")
+        var error = NimbusError(.validation, Self.validationMessage(errors))
         error.validationErrors = errors
         return error
+    }
+
+    /// The text of AWS's front-end validation failures, every service's: `1 validation error detected: Value 'x' at
+    /// 'name' failed to satisfy constraint: …`, or `N validation errors detected: …; …`.
+    public static func validationMessage(_ problems: [String]) -> String {
+        let count = problems.count
+        return "\(count) validation error\(count == 1 ? "" : "s") detected: \(problems.joined(separator: "; "))"
     }
 
     public static func invalidParameter(_ message: String) -> NimbusError {

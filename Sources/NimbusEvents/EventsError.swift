@@ -26,10 +26,7 @@ public struct EventsError: Error, Sendable, Equatable, ServiceErrorConvertible {
 
     /// `N validation error(s) detected: …; …` for constraint violations of the request's members.
     static func constraints(_ violations: [String]) -> EventsError {
-        let count = violations.count
-        return .validation(
-            "\(count) validation error\(count == 1 ? "" : "s") detected: \(violations.joined(separator: "; "))"
-        )
+        .validation(NimbusError.validationMessage(violations))
     }
 
     static func ruleNotFound(_ name: String, bus: String) -> EventsError {

@@ -1,4 +1,5 @@
 import NIOCore
+import NimbusCore
 
 /// CORS as a front door applies it from its configuration (a function URL's `Cors`, an HTTP API's
 /// `CorsConfiguration`; both have the same six fields): the platform answers preflight requests itself and adds the
@@ -218,13 +219,7 @@ public struct CORSPolicy: Sendable, Hashable {
         if let maxAge, maxAge < 0 {
             constraint(String(maxAge), "maxAge", "Member must have value greater than or equal to 0")
         }
-        if !problems.isEmpty {
-            let count = problems.count
-            throw CORSConfigurationError(
-                .validation,
-                "\(count) validation error\(count == 1 ? "" : "s") detected: " + problems.joined(separator: "; ")
-            )
-        }
+        if !problems.isEmpty { throw CORSConfigurationError(.validation, NimbusError.validationMessage(problems)) }
         let methods: Set<String> = ["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH", "*"]
         if let bad = self.allowMethods.first(where: { !methods.contains($0.uppercased()) }) {
             throw CORSConfigurationError(

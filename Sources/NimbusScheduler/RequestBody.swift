@@ -139,10 +139,7 @@ struct Violations {
 
     func check() throws(SchedulerError) {
         guard !self.messages.isEmpty else { return }
-        let count = self.messages.count
-        throw .validation(
-            "\(count) validation error\(count == 1 ? "" : "s") detected: " + self.messages.joined(separator: "; ")
-        )
+        throw .validation(NimbusError.validationMessage(self.messages))
     }
 }
 

@@ -16,6 +16,19 @@ public enum Timestamp {
         return "\(self.pad(c.year, 4))-\(self.pad(c.month, 2))-\(self.pad(c.day, 2))T\(self.pad(c.hour, 2)):\(self.pad(c.minute, 2)):\(self.pad(c.second, 2)).\(self.pad(c.millisecond, 3))Z"
     }
 
+    /// `Wed, 12 Oct 2009 17:50:00 GMT` (RFC 9110's IMF-fixdate), as in `Last-Modified`: computed, because a
+    /// DateFormatter per response costs more than the rest of a small GET.
+    public static func httpDate(millis: Int64) -> String {
+        let c = self.components(millis: millis)
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        // 1970-01-01 was a Thursday.
+        let weekday = Int(((days % 7) + 7 + 4) % 7)
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(weekdays[weekday]), \(self.pad(c.day, 2)) \(months[c.month - 1]) \(self.pad(c.year, 4)) \(self.pad(c.hour, 2)):\(self.pad(c.minute, 2)):\(self.pad(c.second, 2)) GMT"
+    }
+
     /// `2020/04/10`, the date prefix of a log stream name.
     public static func streamDate(millis: Int64) -> String {
         let c = self.components(millis: millis)

@@ -161,13 +161,7 @@ enum S3Time {
     static func iso(_ millis: Int64) -> String { Timestamp.isoString(millis: millis) }
 
     /// `Wed, 12 Oct 2009 17:50:00 GMT`, in headers (`Last-Modified`).
-    static func http(_ millis: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis / 1000)))
-    }
+    static func http(_ millis: Int64) -> String { Timestamp.httpDate(millis: millis) }
 
     /// An HTTP date (`If-Modified-Since`), in milliseconds; nil when unreadable (S3 then ignores the condition).
     static func parseHTTP(_ text: String) -> Int64? {

@@ -274,6 +274,21 @@ import Testing
         }
     }
 
+    @Test func httpDatesMatchFoundationsFormatter() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var generator = SystemRandomNumberGenerator()
+        let samples: [Int64] = [0, 951_782_400_000, 1_255_369_800_000, 4_102_444_799_000]
+            + (0..<200).map { _ in Int64.random(in: 0..<4_102_444_800_000, using: &generator) }
+        for millis in samples {
+            let expected = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(millis / 1000)))
+            #expect(S3Time.http(millis) == expected, "\(millis)")
+        }
+        #expect(S3Time.http(1_255_369_800_000) == "Mon, 12 Oct 2009 17:50:00 GMT")
+    }
+
     @Test func byteRanges() {
         #expect(ByteRange("bytes=0-0")?.resolve(size: 5).map { [$0.0, $0.1] } == [0, 0])
         #expect(ByteRange("bytes=3-")?.resolve(size: 5).map { [$0.0, $0.1] } == [3, 4])

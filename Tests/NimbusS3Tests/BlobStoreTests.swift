@@ -156,6 +156,51 @@ import Testing
         }
     }
 
+    /// The writer gathers small appends, writes a full buffer while the next fills, and hands large appends to the
+    /// pool as they are: whatever the sizes, the bytes land in order.
+    @Test func appendsOfEverySizeLandInOrder() async throws {
+        try await self.withStore { store, _ in
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<2 {
+                let sizes = (0..<10).map { _ in
+                    [1, 100, 64 * 1024, 300 * 1024, 512 * 1024, 600 * 1024].randomElement(using: &generator)!
+                }
+                var expected: [UInt8] = []
+                let writer = try await store.makeWriter()
+                for (index, size) in sizes.enumerated() {
+                    let chunk = Self.bytes(size, seed: index)
+                    expected += chunk
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                }
+                let segment = try await writer.seal()
+                #expect(segment.size == Int64(expected.count))
+                let reader = try await store.makeReader(segment.blobID)
+                defer { reader.close() }
+                let (bytes, _) = try await Self.read(reader, offset: 0, count: segment.size)
+                #expect(bytes == expected)
+            }
+        }
+    }
+
+    /// A discard while a large write is still running removes the file and leaves nothing behind.
+    @Test func aDiscardDuringAWriteLeavesNothing() async throws {
+        try await self.withStore { store, directory in
+            let large = ByteBuffer(bytes: Self.bytes(1024 * 1024))
+            for _ in 0..<4 {
+                let writer = try await store.makeWriter()
+                try await writer.write(large)
+                writer.discard()
+                #expect(Self.files(in: "\(directory)/incoming").isEmpty)
+            }
+            // Every descriptor the discards closed late is closed by now or soon; a new blob is still whole.
+            let bytes = Self.bytes(300_000)
+            let segment = try await Self.write(store, bytes, chunk: 70_000)
+            let reader = try await store.makeReader(segment.blobID)
+            defer { reader.close() }
+            #expect(try await Self.read(reader, offset: 0, count: segment.size).bytes == bytes)
+        }
+    }
+
     @Test func aLinkIsAnIndependentNameForTheSameBytes() async throws {
         try await self.withStore { store, _ in
             let content = Self.bytes(5000, seed: 7)

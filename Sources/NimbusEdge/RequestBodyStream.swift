@@ -11,9 +11,6 @@ public final class RequestBodyStream: @unchecked Sendable {
     private var done = false
     /// The payload bytes handed out so far.
     public private(set) var received: Int64 = 0
-    /// The payload's length when the client declared it (`x-amz-decoded-content-length`, or `Content-Length` of a
-    /// plain body).
-    public let declaredLength: Int64?
     /// Trailing headers of an aws-chunked body (`x-amz-checksum-crc32`…), lower-cased; complete once ``next()``
     /// returned nil.
     public private(set) var trailers: [(String, String)] = []
@@ -29,7 +26,6 @@ public final class RequestBodyStream: @unchecked Sendable {
     /// A body already in memory (tests, in-process callers).
     public init(_ buffer: ByteBuffer) {
         self.source = .buffer(buffer)
-        self.declaredLength = Int64(buffer.readableBytes)
         self.limit = .max
     }
 
@@ -38,11 +34,10 @@ public final class RequestBodyStream: @unchecked Sendable {
     ///   - feed: decodes and verifies a raw buffer, returning the payload bytes it completes (nil: none yet).
     ///   - finish: checks the body is complete at its end and returns its trailing headers.
     init(
-        declaredLength: Int64?, limit: Int64, next: @escaping () async throws -> ByteBuffer?,
+        limit: Int64, next: @escaping () async throws -> ByteBuffer?,
         feed: @escaping (ByteBuffer) throws -> ByteBuffer?, finish: @escaping () throws -> [(String, String)]
     ) {
         self.source = .pull(next: next, feed: feed, finish: finish)
-        self.declaredLength = declaredLength
         self.limit = limit
     }
 
@@ -75,17 +70,5 @@ public final class RequestBodyStream: @unchecked Sendable {
                 return payload
             }
         }
-    }
-
-    /// The whole body, for operations that stream but sometimes need it all (a small part copy); at most `limit`.
-    public func collect(upTo limit: Int) async throws -> ByteBuffer {
-        var all = ByteBuffer()
-        while var chunk = try await self.next() {
-            guard all.readableBytes + chunk.readableBytes <= limit else {
-                throw ServiceError(code: "EntityTooLarge", status: 400, message: "Your proposed upload exceeds the maximum allowed size")
-            }
-            all.writeBuffer(&chunk)
-        }
-        return all
     }
 }

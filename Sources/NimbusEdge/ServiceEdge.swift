@@ -155,9 +155,7 @@ public struct ServiceEdge: Sendable {
         var serviceRequest = ServiceRequest(
             operation: operation.name, namespace: namespace, caller: caller, requestID: requestID, labels: route.labels,
             query: head.routing.query, headers: head.headers, body: body, host: head.routing.host, eventLoop: eventLoop)
-        serviceRequest.http = ServiceRequest.HTTPExchange(
-            method: head.routing.method, rawPath: head.rawPath, rawQuery: head.rawQuery ?? "", protocolVersion: "HTTP/1.1",
-            sourceIP: peer?.remoteAddress?.ipAddress ?? "127.0.0.1")
+        serviceRequest.http = head.exchange(peer: peer)
         serviceRequest.signature = signature
         let response: ServiceResponse
         if let eventLoop {
@@ -179,21 +177,18 @@ public struct ServiceEdge: Sendable {
         let authenticated = try self.authenticator.authenticate(
             head, body: ByteBuffer(), service: service, origin: origin, streamed: true)
         let contentLength = head.headers.first { $0.0 == "content-length" }.flatMap { Int64($0.1) }
-        let decodedLength = head.headers.first { $0.0 == "x-amz-decoded-content-length" }.flatMap { Int64($0.1) }
         let reader = StreamedBodyReader(
             iterator: request.body.makeAsyncIterator(), verifier: authenticated.streamVerifier,
             contentLength: contentLength, service: service)
         let body = RequestBodyStream(
-            declaredLength: decodedLength ?? contentLength, limit: Int64(operation.bodyLimit), next: reader.next,
+            limit: Int64(operation.bodyLimit), next: reader.next,
             feed: reader.feed, finish: reader.finish)
         var serviceRequest = ServiceRequest(
             operation: operation.name, namespace: authenticated.namespace, caller: authenticated.caller,
             requestID: requestID, labels: route.labels, query: head.routing.query, headers: head.headers,
             host: head.routing.host, eventLoop: eventLoop)
         serviceRequest.bodyStream = body
-        serviceRequest.http = ServiceRequest.HTTPExchange(
-            method: head.routing.method, rawPath: head.rawPath, rawQuery: head.rawQuery ?? "", protocolVersion: "HTTP/1.1",
-            sourceIP: peer?.remoteAddress?.ipAddress ?? "127.0.0.1")
+        serviceRequest.http = head.exchange(peer: peer)
         let response = try await operation.handler(serviceRequest)
         return Self.response(service.wire.encode(response, operation: operation.name, service: service, requestID: requestID))
     }
@@ -360,6 +355,13 @@ struct EdgeHead {
 }
 
 extension EdgeHead {
+    /// The request line and the peer's address, as the operations that read them see them.
+    func exchange(peer: (any Channel)?) -> ServiceRequest.HTTPExchange {
+        ServiceRequest.HTTPExchange(
+            method: self.routing.method, rawPath: self.rawPath, rawQuery: self.rawQuery ?? "", protocolVersion: "HTTP/1.1",
+            sourceIP: peer?.remoteAddress?.ipAddress ?? "127.0.0.1")
+    }
+
     init(_ request: Request, isSandbox: Bool) {
         var headers: [(String, String)] = []
         headers.reserveCapacity(request.headers.count)

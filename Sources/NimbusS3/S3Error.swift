@@ -129,6 +129,9 @@ public struct S3Error: Error, Sendable, Equatable, ServiceErrorConvertible {
             fields: [("ExpectedDigest", expected), ("CalculatedDigest", calculated)])
     }
 
+    public static let unsupportedChecksumAlgorithm = S3Error.invalidRequest(
+        "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+
     public static let invalidDigest = S3Error("InvalidDigest", status: 400, "The Content-MD5 you specified was invalid.")
 
     public static func checksumMismatch(_ algorithm: String) -> S3Error {
@@ -137,32 +140,19 @@ public struct S3Error: Error, Sendable, Equatable, ServiceErrorConvertible {
             "The \(algorithm.uppercased()) you specified did not match the calculated checksum.")
     }
 
-    public static func incompleteBody(declared: Int64, received: Int64) -> S3Error {
-        S3Error(
-            "IncompleteBody", status: 400, "The request body terminated unexpectedly",
-            fields: [("NumberBytesExpected", String(declared)), ("NumberBytesProvided", String(received))])
-    }
-
-    public static let missingContentLength = S3Error(
-        "MissingContentLength", status: 411, "You must provide the Content-Length HTTP header.")
-
     public static func notImplemented(_ what: String) -> S3Error {
         S3Error(
             "NotImplemented", status: 501, "A header you provided implies functionality that is not implemented",
             fields: [("Header", what)])
     }
 
-    public static let noSuchTagSet = S3Error("NoSuchTagSet", status: 404, "The TagSet does not exist")
+    public static func noSuchTagSet(bucket: String) -> S3Error {
+        S3Error("NoSuchTagSet", status: 404, "The TagSet does not exist", fields: [("BucketName", bucket)])
+    }
 
     public static func invalidTag(_ message: String) -> S3Error {
         S3Error("InvalidTag", status: 400, message)
     }
 
     public static let accessDenied = S3Error("AccessDenied", status: 403, "Access Denied")
-
-    public static func methodNotAllowed(method: String, resource: String) -> S3Error {
-        S3Error(
-            "MethodNotAllowed", status: 405, "The specified method is not allowed against this resource.",
-            fields: [("Method", method), ("ResourceType", resource)])
-    }
 }

@@ -118,10 +118,7 @@ extension S3Service {
 
     func getBucketTagging(_ request: ServiceRequest) async throws -> ServiceResponse {
         let bucket = try await self.ownedBucket(request)
-        guard let tags = bucket.tags, !tags.isEmpty else {
-            throw S3Error(
-                "NoSuchTagSet", status: 404, "The TagSet does not exist", fields: [("BucketName", bucket.name)])
-        }
+        guard let tags = bucket.tags, !tags.isEmpty else { throw S3Error.noSuchTagSet(bucket: bucket.name) }
         return Self.xml(Self.tagging(tags))
     }
 

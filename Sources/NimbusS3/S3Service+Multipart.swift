@@ -16,7 +16,7 @@ extension S3Service {
         var algorithm = request.header("x-amz-checksum-algorithm")?.lowercased()
         let type = request.header("x-amz-checksum-type")?.uppercased()
         if let algorithm, ChecksumAlgorithm(rawValue: algorithm) == nil {
-            throw S3Error.invalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+            throw S3Error.unsupportedChecksumAlgorithm
         }
         if let type {
             guard ["COMPOSITE", "FULL_OBJECT"].contains(type) else {

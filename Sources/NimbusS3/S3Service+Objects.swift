@@ -122,7 +122,7 @@ extension S3Service {
         let named = request.header("x-amz-sdk-checksum-algorithm") ?? required
         if let named {
             guard let algorithm = ChecksumAlgorithm(rawValue: named.lowercased()) else {
-                throw S3Error.invalidRequest("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+                throw S3Error.unsupportedChecksumAlgorithm
             }
             return (algorithm, nil)
         }
